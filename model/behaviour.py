@@ -1,0 +1,222 @@
+"""Shared behavioural parameters: the mechanisms, the same in every region.
+
+These are what calibration estimates (see ``docs/calibration.md``). The defaults below are the
+prior centres, each an assumption stated with its reasoning; the values actually used by
+``egovsim run`` are these defaults overlaid with ``model/calibrated.toml``, the committed
+calibration result (:func:`default_behaviour`). A scenario may override any of them in its
+``[behaviour]`` table.
+
+Units are in the names: ``_per_year`` rates are converted to monthly steps in exactly one place,
+:func:`per_month`.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from model.params import build, param
+
+
+def per_month(rate_per_year: float) -> float:
+    """A yearly fraction (0-1) as the equivalent monthly fraction: 1 - (1 - r)^(1/12)."""
+    return 1.0 - (1.0 - min(rate_per_year, 0.999999)) ** (1.0 / 12.0)
+
+
+def p_per_month(events_per_year: float) -> float:
+    """Probability of at least one event in a month for a Poisson rate per year."""
+    return 1.0 - math.exp(-events_per_year / 12.0)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Mechanism parameters shared by all regions (units in names; ranges are priors)."""
+
+    # --- investment -> component stocks -------------------------------------------------
+    stock_gain_per_year: float = param(
+        0.8, "1/year", 0.05, 5.0,
+        "Largest yearly gain of a component stock (share of the gap to 1) at saturating spending")
+    spend_half_saturation_idr_per_resident: float = param(
+        8_000.0, "IDR/resident/year", 500.0, 200_000.0,
+        "Spending per resident per year on one component that gives half the largest gain "
+        "(diminishing returns)")
+    connectivity_half_saturation_idr_per_km2: float = param(
+        15e6, "IDR/km2/year", 1e5, 1e9,
+        "Connectivity spending per km2 per year giving half the largest gain: networks cover "
+        "area, not people")
+    delay_months_competency: float = param(
+        6.0, "months", 1.0, 36.0, "Mean delay from competency spending to training capacity")
+    delay_months_connectivity: float = param(
+        12.0, "months", 1.0, 36.0, "Mean delay from connectivity spending to coverage")
+    delay_months_regulation: float = param(
+        12.0, "months", 1.0, 36.0, "Mean delay from drafting to enacted, enforced rules")
+    delay_months_interface: float = param(
+        6.0, "months", 1.0, 36.0, "Mean delay from interface spending to working channels")
+    delay_months_apps: float = param(
+        9.0, "months", 1.0, 36.0, "Mean time to build and deploy an application")
+    depreciation_per_year_competency: float = param(
+        0.15, "1/year", 0.0, 0.8, "Decay of training capacity without spending")
+    depreciation_per_year_connectivity: float = param(
+        0.10, "1/year", 0.0, 0.8, "Decay of network infrastructure without maintenance")
+    depreciation_per_year_regulation: float = param(
+        0.05, "1/year", 0.0, 0.8, "Rules going out of date")
+    depreciation_per_year_interface: float = param(
+        0.10, "1/year", 0.0, 0.8, "Decay of counters, portals and complaint desks")
+
+    # --- application portfolio ----------------------------------------------------------
+    app_cost_idr: float = param(
+        3e8, "IDR/app", 1e7, 1e10, "Cost of building one application")
+    integration_cost_idr: float = param(
+        1.5e8, "IDR/app", 1e7, 1e10, "Cost of integrating one existing application")
+    app_retirement_per_year: float = param(
+        0.08, "1/year", 0.0, 0.5, "Share of applications decommissioned per year")
+    apps_coverage_scale: float = param(
+        60.0, "apps", 1.0, 1000.0,
+        "Quality-weighted application count at which 63% of services are online")
+    fragmentation_scale_apps: float = param(
+        60.0, "apps", 1.0, 1000.0, "Unintegrated application count that makes fragmentation 1")
+    staff_burden_per_fragmentation: float = param(
+        0.4, "share", 0.0, 3.0,
+        "Extra staff time per request per unit of fragmentation (double data entry)")
+    citizen_confusion_per_fragmentation: float = param(
+        1.0, "utility", 0.0, 5.0,
+        "Online-channel utility lost per unit of fragmentation (several accounts, apps)")
+    online_failure_per_fragmentation: float = param(
+        0.15, "probability", 0.0, 0.8, "Online failure probability added per unit of fragmentation")
+
+    # --- civil servants -----------------------------------------------------------------
+    training_share_per_year: float = param(
+        0.5, "1/year", 0.0, 2.0,
+        "Share of staff trained per year when the competency stock is 1")
+    training_gain: float = param(
+        0.25, "share of gap", 0.0, 1.0, "Share of the skill gap closed by one training")
+    training_payoff_months: float = param(
+        6.0, "months", 1.0, 36.0, "Mean time for a training's gain to show in daily work")
+    learning_by_doing_per_year: float = param(
+        0.06, "1/year", 0.0, 0.5, "Share of the service-skill gap closed per year of full workload")
+    digital_skill_obsolescence_per_year: float = param(
+        0.04, "1/year", 0.0, 0.5, "Digital skill lost per year as systems change")
+    integrity_from_regulation_per_year: float = param(
+        0.08, "1/year", 0.0, 1.0,
+        "Share of the integrity gap closed per year at full regulation (SOPs, enforcement)")
+    requests_per_staff_month: float = param(
+        160.0, "requests/staff/month", 10.0, 2000.0,
+        "Requests one frontline civil servant of median skill completes per month")
+    online_staff_time_share: float = param(
+        0.4, "share", 0.0, 1.0, "Staff time of an online request relative to a counter request")
+    hire_learning_months: float = param(
+        12.0, "months", 1.0, 60.0, "Months until a new hire works at full speed")
+
+    # --- citizens: needs, access, channel choice ------------------------------------------
+    need_rate_per_year: float = param(
+        1.0, "requests/resident/year", 0.1, 5.0,
+        "Public-service requests per resident per year across the modelled units")
+    internet_trend_per_year: float = param(
+        0.027, "share/year", 0.0, 0.1,
+        "Exogenous yearly rise in internet access",
+        "BPS: Indonesia 66.48% (2022) -> 69.21% (2023), +2.7 points")
+    connectivity_access_effect: float = param(
+        0.35, "share", 0.0, 1.0,
+        "Internet access added (share of residents) by raising the connectivity stock from 0 to 1")
+    literacy_growth_per_year: float = param(
+        0.02, "1/year", 0.0, 0.2, "Share of the digital-literacy gap closed per year by everyone")
+    literacy_gain_per_online_use: float = param(
+        0.03, "share of gap", 0.0, 0.5, "Literacy gain from one online request")
+    online_utility_base: float = param(
+        -0.5, "utility", -10.0, 10.0, "Base utility of the online channel")
+    online_utility_per_literacy: float = param(
+        3.0, "utility", 0.0, 10.0, "Online utility per unit of digital literacy")
+    wait_utility_per_day: float = param(
+        -0.15, "utility/day", -2.0, 0.0, "Utility per expected day of waiting")
+    rural_travel_utility: float = param(
+        -1.0, "utility", -5.0, 0.0, "Counter utility for rural residents (travel)")
+    mpp_travel_relief: float = param(
+        0.4, "share", 0.0, 1.0, "Share of the travel penalty removed by a one-stop MPP")
+    intermediary_utility_base: float = param(
+        -2.5, "utility", -10.0, 5.0, "Base utility of using an intermediary (calo)")
+    intermediary_utility_per_distrust: float = param(
+        2.0, "utility", 0.0, 10.0, "Intermediary utility per unit of distrust (1 - trust)")
+
+    # --- outcomes of a request ----------------------------------------------------------
+    counter_success_base: float = param(
+        0.80, "probability", 0.0, 1.0, "Success at a counter with median-skill staff, no overload")
+    counter_success_per_skill: float = param(
+        0.4, "probability", 0.0, 2.0, "Success added per unit of staff service skill above 0.5")
+    online_success_base: float = param(
+        0.75, "probability", 0.0, 1.0, "Online success at literacy 0.5, no fragmentation")
+    online_success_per_literacy: float = param(
+        0.4, "probability", 0.0, 2.0, "Online success added per unit of literacy above 0.5")
+    intermediary_success: float = param(
+        0.92, "probability", 0.0, 1.0, "Success through an intermediary")
+    overload_penalty: float = param(
+        0.5, "probability", 0.0, 2.0, "Success lost per unit of utilisation above 0.8")
+    maladmin_base: float = param(
+        0.25, "probability", 0.0, 1.0,
+        "Maladministration per counter visit with integrity 0, no rules, no overload")
+    maladmin_regulation_effect: float = param(
+        0.6, "share", 0.0, 1.0, "Share of maladministration removed by regulation stock 1")
+    online_days_ratio: float = param(
+        0.3, "ratio", 0.0, 2.0, "Online turnaround relative to the unit's counter base days")
+    intermediary_days_ratio: float = param(
+        0.5, "ratio", 0.0, 2.0, "Turnaround through an intermediary relative to base days")
+    mpp_wait_relief: float = param(
+        0.3, "share", 0.0, 1.0, "Share of counter waiting removed when a unit sits in an MPP")
+    mpp_facility_effect: float = param(
+        0.5, "share", 0.0, 1.0, "Share of the facilities gap closed by an operating MPP")
+    competency_innovation_per_year: float = param(
+        0.3, "innovation/year", 0.0, 2.0,
+        "Innovation added per year by a fully developed workforce (competency stock 1)")
+    max_utilisation: float = param(
+        0.95, "share", 0.5, 0.999, "Cap on utilisation in the queueing wait formula")
+
+    # --- participation, satisfaction, trust ----------------------------------------------
+    complaint_propensity: float = param(
+        0.3, "probability", 0.0, 1.0, "Chance a dissatisfied user complains given a channel")
+    bad_experience_threshold: float = param(
+        0.6, "score", 0.0, 1.0, "Experience score below which a user is dissatisfied")
+    complaint_improvement: float = param(
+        0.5, "share of gap", 0.0, 5.0,
+        "Monthly share of a unit's skill and integrity gaps closed per answered complaint per "
+        "request (participation feeding improvement)")
+    answered_complaint_bonus: float = param(
+        0.15, "score", 0.0, 1.0, "Experience score added when a complaint is answered")
+    satisfaction_weight_success: float = param(
+        0.5, "weight", 0.0, 1.0, "Weight of success in a request's experience score")
+    satisfaction_weight_speed: float = param(
+        0.3, "weight", 0.0, 1.0, "Weight of speed in the experience score")
+    wait_reference_days: float = param(
+        10.0, "days", 0.5, 60.0, "Wait at which the speed score falls to 1/e")
+    satisfaction_memory: float = param(
+        0.5, "share", 0.0, 1.0, "Weight of the newest experience in remembered satisfaction")
+    trust_memory: float = param(
+        0.2, "share", 0.0, 1.0, "Weight of the newest experience in trust")
+    ikm_expectation: float = param(
+        0.2, "score", 0.0, 1.0,
+        "Floor of IKM answers: satisfaction s maps to IKM 1 + 3*(f + (1-f)*s)")
+
+    # --- assessment -----------------------------------------------------------------------
+    spbe_assessor_sd: float = param(
+        0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an SPBE evaluation")
+    spbe_pre2021_factor: float = param(
+        1.15, "ratio", 0.5, 2.0,
+        "Ratio of PermenPAN-RB 5/2018 to 59/2020 scores for the same maturity (method change)")
+    ipp_assessor_sd: float = param(
+        0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an IPP evaluation")
+    innovation_decay_per_year: float = param(
+        0.35, "1/year", 0.0, 1.0, "How fast an innovation stops counting as new")
+
+
+@cache
+def _calibrated_table() -> dict:
+    text = resources.files("model").joinpath("calibrated.toml")
+    if not text.is_file():
+        return {}
+    return tomllib.loads(text.read_text(encoding="utf-8")).get("behaviour", {})
+
+
+def default_behaviour() -> Behaviour:
+    """The behaviour used by default: declared priors overlaid with ``model/calibrated.toml``."""
+    return build(Behaviour, _calibrated_table(), "model/calibrated.toml", "behaviour")

@@ -1,0 +1,38 @@
+"""``egovsim validate FILE...``: check scenario (and experiment) files without running."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from model.errors import ScenarioError
+from model.scenario import load_scenario, read_toml
+
+VALIDATORS = {"scenario": load_scenario}
+"""Top-level key that identifies a file kind -> its loader; experiments add theirs."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``egovsim validate``."""
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario or experiment files")
+
+
+def load_any(path: str):
+    """Validate one file by its kind (an experiment file has an [experiment] table)."""
+    data = read_toml(path)
+    if "experiment" in data and "experiment" in VALIDATORS:
+        return VALIDATORS["experiment"](path)
+    return load_scenario(path)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Validate every file; report each bad one on its own line; exit 2 if any is bad."""
+    bad = 0
+    for path in args.files:
+        try:
+            load_any(path)
+            print(f"ok: {path}")
+        except ScenarioError as err:
+            print(f"egovsim: error: {err}", file=sys.stderr)
+            bad += 1
+    return 2 if bad else 0

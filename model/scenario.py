@@ -1,0 +1,438 @@
+"""Scenario files: a region's data and assumptions, its dated events and its policies.
+
+A scenario is a TOML file. A region file (``scenarios/jember.toml``) gives every table; a what-if
+file names its ``base`` and overrides only what changes (tables are merged key by key; its
+``[[policy]]`` and ``[[event]]`` entries are added to the base's). Everything is validated here,
+once: an unknown key, a wrong type, a share outside [0, 1], shares not summing to 1, a negative
+budget or a missing base file raise :class:`~model.errors.ScenarioError` naming file and field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.behaviour import Behaviour, default_behaviour
+from model.errors import ScenarioError
+from model.params import as_table, build, param
+
+COMPONENTS = ("apps", "competency", "connectivity", "regulation", "interface")
+"""The five spending components; the sixth, capital, is the budget itself."""
+
+STOCKS = (*COMPONENTS, "capital")
+EVENT_KINDS = ("mpp_open", "superapp", "recruitment")
+SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, kw_only=True)
+class Population:
+    """Residents, territory and the starting digital divide."""
+
+    residents: int = param(dataclasses.MISSING, "persons", 1, 5e7, "Residents")
+    area_km2: float = param(dataclasses.MISSING, "km2", 0.1, 1e5, "Land area")
+    urban_share: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Share living in urban areas")
+    internet_access_urban: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Urban residents with usable internet, first year")
+    internet_access_rural: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Rural residents with usable internet, first year")
+    literacy_urban: float = param(
+        dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital literacy of urban residents")
+    literacy_rural: float = param(
+        dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital literacy of rural residents")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Budget:
+    """The capital component: size, growth, stability of the money for e-government."""
+
+    apbd_idr: float = param(dataclasses.MISSING, "IDR/year", 0.0, 1e15, "Regional budget (APBD)")
+    apbd_year: int = param(dataclasses.MISSING, "year", 2000, 2100, "Year of apbd_idr")
+    apbd_growth_per_year: float = param(
+        dataclasses.MISSING, "1/year", -0.5, 0.5, "Trend growth of the APBD")
+    egov_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Share of the APBD spent on the five components")
+    volatility: float = param(
+        dataclasses.MISSING, "log-sd/year", 0.0, 1.0, "Year-to-year noise of the e-gov budget")
+    stable_source_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0,
+        "Share of e-gov money from recurring sources (PAD, DAU); the rest is one-off grants")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shares:
+    """How the e-government budget is split across the five spending components (sum 1)."""
+
+    apps: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Application development")
+    competency: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Competency development")
+    connectivity: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Connectivity")
+    regulation: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Regulation")
+    interface: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Citizen interface")
+
+    def as_dict(self) -> dict[str, float]:
+        """The shares keyed by component."""
+        return {c: getattr(self, c) for c in COMPONENTS}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Apps:
+    """The application portfolio at the start, and how app money is used."""
+
+    initial_count: float = param(dataclasses.MISSING, "apps", 0.0, 5000.0, "Applications in use")
+    initial_integration: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Share of applications integrated")
+    initial_quality: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean application quality")
+    integration_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0,
+        "Share of application money spent integrating rather than building new apps")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Staff:
+    """Civil servants (ASN) and their management."""
+
+    civil_servants: int = param(dataclasses.MISSING, "persons", 1, 1e6, "Civil servants (PNS)")
+    frontline_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Share working in the modelled service units")
+    mean_age_years: float = param(dataclasses.MISSING, "years", 18.0, 65.0, "Mean age")
+    age_sd_years: float = param(dataclasses.MISSING, "years", 0.0, 20.0, "Age spread")
+    retirement_age_years: float = param(dataclasses.MISSING, "years", 40.0, 70.0, "Retirement age")
+    hires_per_year_share: float = param(
+        dataclasses.MISSING, "share/year", 0.0, 0.5, "Routine hires per year, share of headcount")
+    hire_quality: float = param(
+        dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean starting skill of new hires")
+    digital_skill: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital skill")
+    service_skill: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean service skill")
+    integrity: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean integrity")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Initial:
+    """Component stocks (maturity 0-1) in the first simulated year."""
+
+    competency: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Training capacity")
+    connectivity: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Network and back office")
+    regulation: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Rules, SOPs, standards")
+    interface: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Counters, portals, complaints")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shift:
+    """Move ``fraction`` of component ``source``'s share to component ``target``."""
+
+    source: str = param(dataclasses.MISSING, "component", None, None, "Component giving money")
+    target: str = param(dataclasses.MISSING, "component", None, None, "Component receiving it")
+    fraction: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Share of source's money moved")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """A dated, known event: an MPP opens, a super-app launches, a recruitment round."""
+
+    kind: str = param(dataclasses.MISSING, "", None, None, "One of " + ", ".join(EVENT_KINDS))
+    year: int = param(dataclasses.MISSING, "year", 1990, 2100, "Year")
+    month: int = param(1, "month", 1, 12, "Month (1-12)")
+    hires: int = param(0, "persons", 0, 1e6, "recruitment: persons hired")
+    quality: float | None = param(None, "0-1", 0.0, 1.0, "recruitment: mean starting skill")
+    integration_gain: float = param(
+        0.0, "share", 0.0, 1.0, "superapp: share of unintegrated apps brought into one front end")
+    innovation: float = param(0.5, "0-1", 0.0, 1.0, "How much the event counts as innovation")
+    services: int = param(0, "count", 0, 1e5, "Services offered (informational)")
+    source: str = param("", "", None, None, "Where the event is documented")
+    note: str = param("", "", None, None, "Free text")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """A change of levers in force from ``start_year`` to ``end_year`` (inclusive; open if absent)."""
+
+    name: str = param(dataclasses.MISSING, "", None, None, "Short name")
+    start_year: int = param(dataclasses.MISSING, "year", 1990, 2100, "First year in force")
+    end_year: int | None = param(None, "year", 1990, 2100, "Last year in force (absent: open)")
+    shares: Shares | None = None
+    shift: Shift | None = None
+    budget_multiplier: float | None = param(
+        None, "ratio", 0.0, 10.0, "E-gov budget multiplied by this while in force")
+    hires_per_year_share: float | None = param(None, "share/year", 0.0, 0.5, "Routine hires")
+    hire_quality: float | None = param(None, "0-1", 0.0, 1.0, "Starting skill of hires")
+    integration_share: float | None = param(None, "share", 0.0, 1.0, "App money to integration")
+    note: str = param("", "", None, None, "Rationale")
+
+    def active(self, year: int) -> bool:
+        """Whether the policy is in force in ``year``."""
+        return self.start_year <= year and (self.end_year is None or year <= self.end_year)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """Everything a run needs about one region and its policies, validated."""
+
+    name: str
+    region: str
+    description: str
+    population: Population
+    budget: Budget
+    shares: Shares
+    apps: Apps
+    staff: Staff
+    initial: Initial
+    events: tuple[Event, ...] = ()
+    policies: tuple[Policy, ...] = ()
+    behaviour: Behaviour = dataclasses.field(default_factory=default_behaviour)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    path: str | None = None
+
+    def to_table(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (for metadata and saved files)."""
+        return as_table(self)
+
+
+_TABLES = {"population": Population, "budget": Budget, "shares": Shares, "apps": Apps,
+           "staff": Staff, "initial": Initial}
+_TOP_KEYS = {"base", "scenario", *_TABLES, "event", "policy", "behaviour", "sources"}
+_HEAD_KEYS = {"name", "region", "description"}
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file; a missing, unreadable, empty or malformed file is a ScenarioError."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(str(path), None, "file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(str(path), None, f"cannot read: {err}") from None
+    if not text.strip():
+        raise ScenarioError(str(path), None, "file is empty")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), None, f"TOML syntax error: {err}") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if key in ("event", "policy"):
+            out[key] = [*base.get(key, []), *value]
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read ``path`` and, if it names a ``base``, merge it over that base (recursively)."""
+    data = read_toml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(str(path), "base", f"expected a file name, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in chain:
+        raise ScenarioError(str(path), "base", "scenarios name each other as base (a cycle)")
+    if not base_path.is_file():
+        raise ScenarioError(str(path), "base", f"base scenario {base} not found")
+    return _merge(_resolve(base_path, (*chain, path.resolve())), data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge with its base, and validate a scenario file."""
+    p = Path(path)
+    return scenario_from_table(_resolve(p), str(path))
+
+
+def _validate_shares(shares: Shares, path: str | None, where: str) -> None:
+    total = sum(shares.as_dict().values())
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ScenarioError(path, where, f"shares sum to {total:.6g}, not 1")
+
+
+def _component(name: Any, path: str | None, where: str) -> str:
+    if name not in COMPONENTS:
+        raise ScenarioError(path, where, f"{name!r} is not a component; use one of "
+                                         + ", ".join(COMPONENTS))
+    return name
+
+
+def _build_event(table: Any, path: str | None, where: str) -> Event:
+    event = build(Event, table, path, where)
+    if event.kind not in EVENT_KINDS:
+        raise ScenarioError(path, f"{where}.kind",
+                            f"{event.kind!r} is not an event kind; use one of "
+                            + ", ".join(EVENT_KINDS))
+    if event.kind == "recruitment" and event.hires <= 0:
+        raise ScenarioError(path, f"{where}.hires", "a recruitment event needs hires > 0")
+    return event
+
+
+def _build_policy(table: Any, path: str | None, where: str) -> Policy:
+    if not isinstance(table, dict):
+        raise ScenarioError(path, where, f"expected a table, got {table!r}")
+    table = dict(table)
+    shares = table.pop("shares", None)
+    shift = table.pop("shift", None)
+    policy = build(Policy, table, path, where)
+    if policy.end_year is not None and policy.end_year < policy.start_year:
+        raise ScenarioError(path, f"{where}.end_year", "ends before it starts")
+    if shares is not None:
+        s = build(Shares, shares, path, f"{where}.shares")
+        _validate_shares(s, path, f"{where}.shares")
+        policy = dataclasses.replace(policy, shares=s)
+    if shift is not None:
+        if isinstance(shift, dict) and "from" in shift:
+            shift = {("source" if k == "from" else "target" if k == "to" else k): v
+                     for k, v in shift.items()}
+        sh = build(Shift, shift, path, f"{where}.shift")
+        _component(sh.source, path, f"{where}.shift.from")
+        _component(sh.target, path, f"{where}.shift.to")
+        if sh.source == sh.target:
+            raise ScenarioError(path, f"{where}.shift", "from and to are the same component")
+        policy = dataclasses.replace(policy, shift=sh)
+    return policy
+
+
+def scenario_from_table(data: dict[str, Any], path: str | None = None) -> Scenario:
+    """Validate a scenario given as plain data (a parsed and merged TOML file, or the app's)."""
+    if not isinstance(data, dict) or not data:
+        raise ScenarioError(path, None, "no scenario tables found")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ScenarioError(path, unknown[0], "unknown table; valid tables are: "
+                            + ", ".join(sorted(_TOP_KEYS)))
+    head = data.get("scenario")
+    if not isinstance(head, dict):
+        raise ScenarioError(path, "scenario", "missing [scenario] table with name and region")
+    for key in head:
+        if key not in _HEAD_KEYS:
+            raise ScenarioError(path, f"scenario.{key}",
+                                "unknown key; valid keys are: " + ", ".join(sorted(_HEAD_KEYS)))
+    for key in ("name", "region"):
+        if not isinstance(head.get(key), str) or not head[key].strip():
+            raise ScenarioError(path, f"scenario.{key}", "missing or not text")
+    tables = {}
+    for key, cls in _TABLES.items():
+        if key not in data:
+            raise ScenarioError(path, key, f"missing table [{key}]")
+        tables[key] = build(cls, data[key], path, key)
+    _validate_shares(tables["shares"], path, "shares")
+    events = data.get("event", [])
+    policies = data.get("policy", [])
+    for key, value in (("event", events), ("policy", policies)):
+        if not isinstance(value, list):
+            raise ScenarioError(path, key, f"expected [[{key}]] entries")
+    behaviour = build(Behaviour, data.get("behaviour", {}), path, "behaviour",
+                      base=default_behaviour())
+    sources = data.get("sources", {})
+    if not isinstance(sources, dict):
+        raise ScenarioError(path, "sources", "expected a table of field = \"source\"")
+    for key, value in sources.items():
+        _check_source_key(key, value, path)
+    return Scenario(
+        name=head["name"], region=head["region"], description=head.get("description", ""),
+        events=tuple(sorted((_build_event(e, path, f"event[{i}]") for i, e in enumerate(events)),
+                            key=lambda e: (e.year, e.month))),
+        policies=tuple(_build_policy(p, path, f"policy[{i}]") for i, p in enumerate(policies)),
+        behaviour=behaviour, sources=dict(sources), path=path, **tables)
+
+
+def _check_source_key(key: str, value: Any, path: str | None) -> None:
+    where = f"sources.{key}"
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(path, where, "expected a non-empty source text")
+    if not value.startswith(("data:", "data (derived):", "assumption:")):
+        raise ScenarioError(path, where, "start the text with 'data:', 'data (derived):' or "
+                                         "'assumption:'")
+    table, _, name = key.partition(".")
+    cls = _TABLES.get(table, Behaviour if table == "behaviour" else None)
+    if cls is None or name not in {f.name for f in dataclasses.fields(cls)}:
+        raise ScenarioError(path, where, "names no scenario field (use table.field)")
+
+
+def shares_in_year(scenario: Scenario, year: int) -> dict[str, float]:
+    """The spending split in force in ``year``: base shares, then active policies in order."""
+    shares = scenario.shares.as_dict()
+    for policy in scenario.policies:
+        if not policy.active(year):
+            continue
+        if policy.shares is not None:
+            shares = policy.shares.as_dict()
+        if policy.shift is not None:
+            moved = shares[policy.shift.source] * policy.shift.fraction
+            shares[policy.shift.source] -= moved
+            shares[policy.shift.target] += moved
+    return shares
+
+
+def lever_in_year(scenario: Scenario, name: str, year: int) -> float:
+    """A scalar lever (hires_per_year_share, hire_quality, integration_share, budget_multiplier)
+    in force in ``year``: the latest active policy that sets it wins.
+    """
+    defaults = {"hires_per_year_share": scenario.staff.hires_per_year_share,
+                "hire_quality": scenario.staff.hire_quality,
+                "integration_share": scenario.apps.integration_share,
+                "budget_multiplier": 1.0}
+    value = defaults[name]
+    for policy in scenario.policies:
+        v = getattr(policy, name)
+        if policy.active(year) and v is not None:
+            value = v
+    return value
+
+
+def set_share(shares: dict[str, float], component: str, value: float) -> dict[str, float]:
+    """Set one component's share and rescale the others proportionally so the sum stays 1.
+
+    If the others are all zero, the remainder is split equally among them.
+    """
+    _component(component, None, "component")
+    if not 0.0 <= value <= 1.0:
+        raise ScenarioError(None, f"shares.{component}", f"{value!r} is outside [0, 1]")
+    others = [c for c in COMPONENTS if c != component]
+    rest = sum(shares[c] for c in others)
+    out = {component: value}
+    for c in others:
+        out[c] = (1.0 - value) * (shares[c] / rest if rest > 0 else 1.0 / len(others))
+    return out
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with dotted-key overrides (``"shares.apps": 0.3``) validated.
+
+    Shares keep summing to 1: setting one share rescales the others (see :func:`set_share`).
+    Used by sweeps, calibration and the app, so all change scenarios the same way.
+    """
+    table = scenario.to_table()
+    for key, value in overrides.items():
+        head, _, name = key.partition(".")
+        if head == "shares":
+            table["shares"] = set_share(table["shares"], name, value)
+            continue
+        if head not in (*_TABLES, "behaviour") or not name:
+            raise ScenarioError(scenario.path, key, "not an overridable field (use table.field)")
+        if name not in table[head]:
+            raise ScenarioError(scenario.path, key, "unknown field")
+        table[head][name] = value
+    return _rebuild(scenario, table)
+
+
+def _rebuild(scenario: Scenario, table: dict[str, Any]) -> Scenario:
+    data = {"scenario": {"name": table["name"], "region": table["region"],
+                         "description": table["description"]},
+            **{k: table[k] for k in _TABLES}, "behaviour": table["behaviour"],
+            "sources": table["sources"],
+            "event": [{k: v for k, v in e.items() if v is not None} for e in table["events"]],
+            "policy": [_policy_table(p) for p in table["policies"]]}
+    return scenario_from_table(data, scenario.path)
+
+
+def _policy_table(p: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in p.items() if v is not None}
+    if "shift" in out:
+        s = out["shift"]
+        out["shift"] = {"from": s["source"], "to": s["target"], "fraction": s["fraction"]}
+    return out
