@@ -20,6 +20,8 @@ EXIT_BAD_INPUT = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
+    "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
+    "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
