@@ -323,7 +323,7 @@ class Settings:
     population: int | None = DEFAULT_POPULATION
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """Baseline and what-if runs (same replication seeds) in one annual table."""
 

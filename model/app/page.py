@@ -8,6 +8,7 @@ Solara reactive variables, which Solara keeps per browser session.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import solara
 import solara.lab
@@ -49,14 +50,24 @@ def current_settings() -> Settings:
     return Settings(replications=int(replications.value))
 
 
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """A finished run and what it was run with."""
+
+    cmp: Comparison
+    source: Source
+    whatif: WhatIf
+
+
 @solara.lab.task(prefer_threaded=True)
-def run_task(source: Source, wi: WhatIf, settings: Settings) -> Comparison:
+def run_task(source: Source, wi: WhatIf, settings: Settings) -> Shown:
     """Run baseline and what-if; progress in percent for the bar."""
     def progress(fraction: float) -> None:
         run_task.progress = 100.0 * fraction
 
-    return logic.run_whatif(source.scenario, logic.whatif_scenario(source, wi), settings,
-                            progress)
+    cmp = logic.run_whatif(source.scenario, logic.whatif_scenario(source, wi), settings,
+                           progress)
+    return Shown(cmp, source, wi)
 
 
 def start_run() -> None:
@@ -106,6 +117,19 @@ def move(key: str, value: float) -> None:
     whatif.value = whatif.value.with_value(key, value)
 
 
+NOTICE_COLORS = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f1fb", "#1f4e79")}
+
+
+@solara.component
+def Notice(text: str, kind: str = "info") -> None:
+    """A message box (plain HTML: it does not depend on the Vuetify version installed)."""
+    background, color = NOTICE_COLORS[kind]
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=[f"egov-{kind}"],
+                style={"background": background, "color": color, "padding": "8px 12px",
+                       "border-left": f"4px solid {color}", "margin": "6px 0",
+                       "border-radius": "3px"})
+
+
 @solara.component
 def LeverSlider(control: logic.Control, wi: WhatIf, lang_: str) -> None:
     """One generated slider with its label, unit and help text."""
@@ -153,7 +177,7 @@ def Controls(source: Source, wi: WhatIf, lang_: str) -> None:
 
 
 @solara.component
-def Headline(cmp: Comparison, source: Source, lang_: str) -> None:
+def Headline(cmp: Comparison, lang_: str) -> None:
     """The numbers: last year's indices, baseline beside what-if, and the difference."""
     table = logic.headline(cmp)
     year = int(table["year"].iloc[0])
@@ -196,15 +220,15 @@ def Results(cmp: Comparison, source: Source, lang_: str) -> None:
         solara.ToggleButtonsSingle(value=view, children=[
             solara.Button(tr(lang_, f"ui.tab_{v}"), value=v, text=True) for v in views])
     if view.value == "indices":
-        solara.FigureMatplotlib(figs["diff"], format="png")
+        solara.FigureMatplotlib(figs["diff"], dependencies=[figs["diff"]], format="png")
         for fig in figs["indices"]:
-            solara.FigureMatplotlib(fig, format="png")
+            solara.FigureMatplotlib(fig, dependencies=[fig], format="png")
     elif view.value == "divide":
         solara.Markdown(tr(lang_, "ui.divide_help"))
-        solara.FigureMatplotlib(figs["divide"], format="png")
+        solara.FigureMatplotlib(figs["divide"], dependencies=[figs["divide"]], format="png")
     elif view.value == "aspects":
         solara.Markdown(tr(lang_, "ui.aspects_help"))
-        solara.FigureMatplotlib(figs["aspects"], format="png")
+        solara.FigureMatplotlib(figs["aspects"], dependencies=[figs["aspects"]], format="png")
     else:
         solara.Markdown(tr(lang_, "ui.about", region=source.scenario.region,
                            description=source.scenario.description,
@@ -212,9 +236,9 @@ def Results(cmp: Comparison, source: Source, lang_: str) -> None:
 
 
 @solara.component
-def Downloads(cmp: Comparison, source: Source, wi: WhatIf, shown: WhatIf, lang_: str) -> None:
+def Downloads(shown: Shown, source: Source, wi: WhatIf, lang_: str) -> None:
     """Save the current what-if ``wi`` as a scenario file; download the report of the runs
-    shown (made with the levers ``shown``).
+    shown.
     """
     name = logic.whatif_name(source, wi)
     with solara.Row():
@@ -222,11 +246,14 @@ def Downloads(cmp: Comparison, source: Source, wi: WhatIf, shown: WhatIf, lang_:
                             label=tr(lang_, "ui.save"), mime_type="application/toml")
 
         def report() -> bytes:
-            scenarios = [source.scenario, logic.whatif_scenario(source, shown)]
-            html = build_report(cmp.annual, logic.results_metadata(cmp, scenarios), lang_)
-            return html.encode("utf-8")
+            scenarios = [shown.source.scenario,
+                         logic.whatif_scenario(shown.source, shown.whatif)]
+            html_ = build_report(shown.cmp.annual,
+                                 logic.results_metadata(shown.cmp, scenarios), lang_)
+            return html_.encode("utf-8")
 
-        solara.FileDownload(report, filename=f"{name}_{lang_}.html",
+        solara.FileDownload(report, filename=f"{logic.whatif_name(shown.source, shown.whatif)}"
+                            f"_{lang_}.html",
                             label=tr(lang_, "ui.report"), mime_type="text/html")
 
 
@@ -239,7 +266,7 @@ def Page() -> None:
     try:
         source = current_source()
     except ScenarioError as err:
-        solara.Error(str(err))
+        Notice(str(err), "error")
         return
     wi = whatif.value or logic.in_force(source.scenario, logic.DEFAULT_START_YEAR)
     with solara.Row(style={"align-items": "center", "justify-content": "space-between",
@@ -260,17 +287,20 @@ def Page() -> None:
 def ResultsPane(source: Source, wi: WhatIf, lang_: str) -> None:
     """The right-hand side: intro, messages, progress, numbers, downloads and figures."""
     solara.Markdown(tr(lang_, "app.intro", region=source.scenario.region))
-    if message.value:
-        solara.Error(message.value)
-    if run_task.error:
-        solara.Error(str(run_task.exception))
+    # messages sit in a container that is always there: the figures below keep their place
+    # in the tree, so they are not rebuilt when a message comes or goes
+    with solara.Column(gap="0px"):
+        if message.value:
+            Notice(message.value, "error")
+        if run_task.error:
+            Notice(str(run_task.exception), "error")
+        if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
+            Notice(tr(lang_, "ui.stale"), "info")
     solara.ProgressLinear(run_task.progress or True if run_task.pending else False)
-    if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
-        solara.Info(tr(lang_, "ui.stale"))
-    cmp = run_task.latest
-    if cmp is None:
+    shown = run_task.latest
+    if shown is None:
         solara.Text(tr(lang_, "ui.running"))
         return
-    Headline(cmp, source, lang_)
-    Downloads(cmp, source, wi, ran_with.value[1], lang_)
-    Results(cmp, source, lang_)
+    Headline(shown.cmp, lang_)
+    Downloads(shown, source, wi, lang_)
+    Results(shown.cmp, shown.source, lang_)

@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def solara_argv(host: str, port: int) -> list[str]:
     """The command that serves the page with Solara."""
     return [sys.executable, "-m", "solara", "run", "model.app.page", "--host", host,
-            "--port", str(port), "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+            "--port", str(port), "--production", "--no-open", "--no-check-version",
+            "--log-level", "warning"]
 
 
 def main(args: argparse.Namespace) -> int:
