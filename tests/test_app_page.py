@@ -87,9 +87,13 @@ def test_page_shows_generated_sliders_and_the_first_run(rendered):
     cmp = page.run_task.latest.cmp
     assert not cmp.changed
     assert len(_with_class(rc, "egov-headline")) == 1
-    images = rc.find(ipywidgets.Image).widgets
-    assert len(images) == 4  # the difference and the three indices
+    # figures are drawn in a thread after the numbers: the difference and the three indices
+    images = _until(lambda: rc.find(ipywidgets.Image).widgets)
+    assert len(images) == 4
     assert all(bytes(im.value[:8]) == b"\x89PNG\r\n\x1a\n" for im in images)
+    for name, n_images in (("divide", 1), ("aspects", 1), ("about", 0), ("indices", 4)):
+        page.view.set(name)
+        _until(lambda n=n_images: len(rc.find(ipywidgets.Image).widgets) == n)
 
 
 def test_moving_a_share_keeps_the_split_consistent_and_run_changes_the_numbers(rendered):

@@ -15,7 +15,13 @@ import solara.lab
 
 from model.app import logic
 from model.app.logic import Comparison, Settings, Source, WhatIf
-from model.app.plots import aspects_figure, difference_figure, divide_figure, index_figure
+from model.app.plots import (
+    aspects_figure,
+    difference_figure,
+    divide_figure,
+    index_figure,
+    png_bytes,
+)
 from model.app.text import LANGS, num, pct, tr
 from model.errors import ScenarioError
 from model.observed import observed_indices
@@ -206,29 +212,33 @@ def Results(cmp: Comparison, source: Source, lang_: str) -> None:
     names = [(cmp.baseline, tr(lang_, "ui.baseline")), (cmp.whatif, tr(lang_, "ui.whatif"))]
     last = int(cmp.annual["year"].max())
 
-    def figures():
-        observed = observed_indices()
-        return {"indices": [index_figure(cmp.annual, observed, i, names, lang_)
-                            for i in ("spbe", "ipp", "ikm")],
-                "diff": difference_figure(cmp.annual, cmp.baseline, cmp.whatif, lang_),
-                "divide": divide_figure(cmp.annual, names, last, lang_),
-                "aspects": aspects_figure(cmp.annual, names, last, lang_)}
+    def figures() -> list[bytes]:
+        """PNGs of the view shown, drawn in a thread so the numbers above appear first."""
+        if view.value == "indices":
+            observed = observed_indices()
+            figs = [difference_figure(cmp.annual, cmp.baseline, cmp.whatif, lang_),
+                    *(index_figure(cmp.annual, observed, i, names, lang_)
+                      for i in ("spbe", "ipp", "ikm"))]
+        elif view.value == "divide":
+            figs = [divide_figure(cmp.annual, names, last, lang_)]
+        elif view.value == "aspects":
+            figs = [aspects_figure(cmp.annual, names, last, lang_)]
+        else:
+            figs = []
+        return [png_bytes(f) for f in figs]
 
-    figs = solara.use_memo(figures, dependencies=[cmp, lang_])
+    drawing = solara.lab.use_task(figures, dependencies=[cmp, lang_, view.value])
     views = ("indices", "divide", "aspects", "about")
     with solara.Row(classes=["egov-views"]):
         solara.ToggleButtonsSingle(value=view, children=[
             solara.Button(tr(lang_, f"ui.tab_{v}"), value=v, text=True) for v in views])
-    if view.value == "indices":
-        solara.FigureMatplotlib(figs["diff"], dependencies=[figs["diff"]], format="png")
-        for fig in figs["indices"]:
-            solara.FigureMatplotlib(fig, dependencies=[fig], format="png")
-    elif view.value == "divide":
-        solara.Markdown(tr(lang_, "ui.divide_help"))
-        solara.FigureMatplotlib(figs["divide"], dependencies=[figs["divide"]], format="png")
-    elif view.value == "aspects":
-        solara.Markdown(tr(lang_, "ui.aspects_help"))
-        solara.FigureMatplotlib(figs["aspects"], dependencies=[figs["aspects"]], format="png")
+    solara.ProgressLinear(drawing.pending)
+    if view.value in ("divide", "aspects"):
+        solara.Markdown(tr(lang_, f"ui.{view.value}_help"))
+    if view.value != "about":
+        with solara.Column(classes=["egov-figures"]):
+            for png in drawing.latest or []:
+                solara.Image(png)
     else:
         solara.Markdown(tr(lang_, "ui.about", region=source.scenario.region,
                            description=source.scenario.description,

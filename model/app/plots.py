@@ -72,13 +72,14 @@ def index_figure(annual: pd.DataFrame, observed: pd.DataFrame, index: str,
                        label=tr(lang, "plot.observed_uncertain", region=region))
     ax.set_ylim(*SCALE[index])
     ax.set_xlim(years.min() - 0.3, years.max() + 2.2)
+    ax.set_xticks(range(int(years.min()), int(years.max()) + 1, 2))
     ax.set_xlabel(tr(lang, "plot.year"))
     ax.set_ylabel(tr(lang, f"index.{index}"))
     ax.set_title(tr(lang, f"index.{index}") + " — " + tr(lang, "plot.band_note"), fontsize=10)
     ax.legend(fontsize=7, loc="lower right" if index == "ikm" else "upper left",
               framealpha=0.9)
     ax.grid(alpha=0.25)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.12, top=0.92)
     return fig
 
 
@@ -98,7 +99,7 @@ def difference_figure(annual: pd.DataFrame, baseline: str, whatif: str, lang: st
         ax.set_ylim(-span, span)
     axes[0].set_ylabel(tr(lang, "plot.difference"), fontsize=8)
     fig.suptitle(tr(lang, "plot.difference_title"), fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.8, wspace=0.35)
     return fig
 
 
@@ -119,7 +120,8 @@ def divide_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year: 
                 vals = 100 * vals
             ax.bar(x + (i - (len(scenarios) - 1) / 2) * width, vals, width,
                    color=scenario_color(i), label=label)
-        ax.set_xticks(x, [tr(lang, f"group_short.{g}") for g in GROUPS], fontsize=7)
+        ax.set_xticks(x, [tr(lang, f"group_short.{g}") for g in GROUPS], fontsize=7,
+                      rotation=35)
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(tr(lang, f"measure.{m}"), fontsize=9)
         ax.grid(alpha=0.25, axis="y")
@@ -127,7 +129,7 @@ def divide_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year: 
     fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=len(scenarios),
                frameon=False)
     fig.suptitle(tr(lang, "plot.divide_title", year=year), fontsize=10)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.25, top=0.82, wspace=0.25)
     return fig
 
 
@@ -152,7 +154,7 @@ def aspects_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year:
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(scenarios),
               frameon=False)
     ax.grid(alpha=0.25, axis="x")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.27, right=0.97, bottom=0.27, top=0.91)
     return fig
 
 

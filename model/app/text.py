@@ -45,6 +45,8 @@ def num(x: float, lang: str, digits: int = 2, sign: bool = False) -> str:
     """A number as written in ``lang``: ``3,45`` in Indonesian, ``3.45`` in English."""
     if x is None or math.isnan(x):
         return "–"
+    if round(x, digits) == 0:
+        x = 0.0  # no "-0.00"
     s = f"{x:+,.{digits}f}" if sign else f"{x:,.{digits}f}"
     if lang == "id":
         s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
