@@ -112,6 +112,10 @@ def test_app_in_chromium(app_url, tmp_path):
             _wait_change(lambda: len(images()) == 4 and not set(images()) & set(before_images),
                          False, 30)
 
+            save = page.locator(".egov-save")
+            assert save.get_attribute("href").startswith("data:application/toml;base64,")
+            assert save.get_attribute("download").endswith(".toml")
+
             # switch the language: labels change
             run_label = page.locator(".egov-run").text_content().strip()
             assert run_label == tr("id", "ui.run")
@@ -123,10 +127,14 @@ def test_app_in_chromium(app_url, tmp_path):
                 ".egov-lever").first.text_content()
             _wait_change(lambda: tr("en", "ui.baseline") in headline.inner_text(), False, 30)
             assert "Traceback" not in page.inner_text("body")
+            shown = set(images())  # figures are redrawn with English labels
+            _wait_change(lambda: len(images()) == 4 and not set(images()) & shown, False, 30)
 
+            page.set_viewport_size({"width": 1400, "height": 2300})
+            page.wait_for_timeout(300)
             shot = REPO / "results" / "app" / "screenshot.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
+            page.screenshot(path=str(shot))
             assert shot.stat().st_size > 10_000
         finally:
             ctx.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import time
+import tomllib
 
 import ipyvuetify as v
 import ipywidgets
@@ -114,6 +116,28 @@ def test_moving_a_share_keeps_the_split_consistent_and_run_changes_the_numbers(r
     assert page.ran_with.value[1] == wi
     diff = logic.headline(after)["diff"].abs().sum()
     assert diff > 0  # the what-if moved at least one index somewhere
+
+
+def _link_data(widget) -> bytes:
+    head, _, data = widget.attributes["href"].partition(",")
+    assert head.endswith(";base64")
+    return base64.b64decode(data)
+
+
+def test_save_and_report_are_downloads_of_what_was_set(rendered):
+    rc = rendered
+    page.lang.set("id")
+    _lever(rc, "hire_quality").v_model = 0.8
+    saved = _until(lambda: [w for w in _with_class(rc, "egov-save")
+                            if b"hire_quality = 0.8" in _link_data(w)])[0]
+    assert saved.attributes["download"] == "jember_whatif_2025.toml"
+    policy = tomllib.loads(_link_data(saved).decode())["policy"][0]
+    assert policy["hire_quality"] == 0.8 and policy["start_year"] == 2025
+    _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.report")]).widgets)[0].click()
+    link = _until(lambda: _with_class(rc, "egov-report"), timeout=60)[0]
+    report = _link_data(link).decode("utf-8")
+    assert report.startswith("<!DOCTYPE html>") and '<html lang="id">' in report
+    assert tr("id", "report.changes_h") in report
 
 
 def test_switching_language_changes_every_label(rendered):

@@ -7,6 +7,7 @@ Solara reactive variables, which Solara keeps per browser session.
 
 from __future__ import annotations
 
+import base64
 import html
 from dataclasses import dataclass
 
@@ -155,7 +156,7 @@ def LeverSlider(control: logic.Control, wi: WhatIf, lang_: str) -> None:
                                step=control.step, on_value=lambda v: move(control.key, v),
                                thumb_label=False)
         solara.Text(help_text, style={"font-size": "0.78em", "color": "#555",
-                                      "margin-top": "-18px"})
+                                      "margin-top": "-4px"})
 
 
 @solara.component
@@ -245,26 +246,72 @@ def Results(cmp: Comparison, source: Source, lang_: str) -> None:
                            n=cmp.settings.replications))
 
 
+LINK_STYLE = {"display": "inline-block", "padding": "6px 14px", "border": "1px solid #1f4e79",
+              "border-radius": "4px", "color": "#1f4e79", "text-decoration": "none",
+              "font-size": "0.9em", "margin": "4px 8px 4px 0"}
+
+
+@solara.component
+def DownloadLink(data: bytes, filename: str, mime: str, label: str, css_class: str) -> None:
+    """A download as a plain link with the file inside (``data:`` URI): nothing is written on
+    the server, and it works with any Vuetify version.
+    """
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    solara.HTML(tag="a", unsafe_innerHTML=html.escape(label), classes=[css_class],
+                attributes={"href": href, "download": filename}, style=LINK_STYLE)
+
+
+@solara.lab.task(prefer_threaded=True)
+def report_task(shown: Shown, lang_: str) -> tuple[Shown, str, bytes]:
+    """Write the report of the runs shown (a few seconds: it draws six figures)."""
+    scenarios = [shown.source.scenario, logic.whatif_scenario(shown.source, shown.whatif)]
+    page = build_report(shown.cmp.annual, logic.results_metadata(shown.cmp, scenarios), lang_)
+    return shown, lang_, page.encode("utf-8")
+
+
 @solara.component
 def Downloads(shown: Shown, source: Source, wi: WhatIf, lang_: str) -> None:
-    """Save the current what-if ``wi`` as a scenario file; download the report of the runs
-    shown.
+    """Save the current what-if ``wi`` as a scenario file; write and download the report of
+    the runs shown.
     """
     name = logic.whatif_name(source, wi)
-    with solara.Row():
-        solara.FileDownload(lambda: logic.whatif_toml(source, wi), filename=f"{name}.toml",
-                            label=tr(lang_, "ui.save"), mime_type="application/toml")
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        DownloadLink(logic.whatif_toml(source, wi).encode("utf-8"), f"{name}.toml",
+                     "application/toml", tr(lang_, "ui.save"), "egov-save")
+        ready = report_task.latest
+        if ready is not None and ready[0] is shown and ready[1] == lang_:
+            filename = f"{logic.whatif_name(shown.source, shown.whatif)}_{lang_}.html"
+            DownloadLink(ready[2], filename, "text/html", tr(lang_, "ui.report_ready",
+                                                            name=filename), "egov-report")
+        else:
+            solara.Button(tr(lang_, "ui.report"), on_click=lambda: report_task(shown, lang_),
+                          disabled=report_task.pending, outlined=True,
+                          classes=["egov-make-report"])
+        if report_task.pending:
+            solara.Text(tr(lang_, "ui.report_wait"), style={"font-size": "0.85em"})
 
-        def report() -> bytes:
-            scenarios = [shown.source.scenario,
-                         logic.whatif_scenario(shown.source, shown.whatif)]
-            html_ = build_report(shown.cmp.annual,
-                                 logic.results_metadata(shown.cmp, scenarios), lang_)
-            return html_.encode("utf-8")
 
-        solara.FileDownload(report, filename=f"{logic.whatif_name(shown.source, shown.whatif)}"
-                            f"_{lang_}.html",
-                            label=tr(lang_, "ui.report"), mime_type="text/html")
+@solara.component
+def ResultsPane(source: Source, wi: WhatIf, lang_: str) -> None:
+    """The right-hand side: intro, messages, progress, numbers, downloads and figures."""
+    solara.Markdown(tr(lang_, "app.intro", region=source.scenario.region))
+    # messages sit in a container that is always there: the figures below keep their place
+    # in the tree, so they are not rebuilt when a message comes or goes
+    with solara.Column(gap="0px"):
+        if message.value:
+            Notice(message.value, "error")
+        if run_task.error:
+            Notice(str(run_task.exception), "error")
+        if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
+            Notice(tr(lang_, "ui.stale"), "info")
+    solara.ProgressLinear(run_task.progress or True if run_task.pending else False)
+    shown = run_task.latest
+    if shown is None:
+        solara.Text(tr(lang_, "ui.running"))
+        return
+    Headline(shown.cmp, lang_)
+    Downloads(shown, source, wi, lang_)
+    Results(shown.cmp, shown.source, lang_)
 
 
 @solara.component
@@ -291,26 +338,3 @@ def Page() -> None:
             Controls(source, wi, lang_)
         with solara.Column(classes=["egov-results"]):
             ResultsPane(source, wi, lang_)
-
-
-@solara.component
-def ResultsPane(source: Source, wi: WhatIf, lang_: str) -> None:
-    """The right-hand side: intro, messages, progress, numbers, downloads and figures."""
-    solara.Markdown(tr(lang_, "app.intro", region=source.scenario.region))
-    # messages sit in a container that is always there: the figures below keep their place
-    # in the tree, so they are not rebuilt when a message comes or goes
-    with solara.Column(gap="0px"):
-        if message.value:
-            Notice(message.value, "error")
-        if run_task.error:
-            Notice(str(run_task.exception), "error")
-        if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
-            Notice(tr(lang_, "ui.stale"), "info")
-    solara.ProgressLinear(run_task.progress or True if run_task.pending else False)
-    shown = run_task.latest
-    if shown is None:
-        solara.Text(tr(lang_, "ui.running"))
-        return
-    Headline(shown.cmp, lang_)
-    Downloads(shown, source, wi, lang_)
-    Results(shown.cmp, shown.source, lang_)
