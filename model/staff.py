@@ -84,8 +84,9 @@ class StaffPool:
         trained = self.rng.random(n) < per_month(min(bh.training_share_per_year * competency,
                                                      0.99))
         g = bh.training_gain
-        self.pending_digital[trained] += g * (1 - self.digital[trained] - self.pending_digital[trained])
-        self.pending_service[trained] += g * (1 - self.service[trained] - self.pending_service[trained])
+        for skill, pending in ((self.digital, self.pending_digital),
+                               (self.service, self.pending_service)):
+            pending[trained] += g * (1 - skill[trained] - pending[trained])
         rate = 1.0 / bh.training_payoff_months
         for skill, pending in ((self.digital, self.pending_digital),
                                (self.service, self.pending_service)):
@@ -95,8 +96,8 @@ class StaffPool:
         lbd = per_month(bh.learning_by_doing_per_year) * np.minimum(expected_load, 1.5)
         self.service += (lbd * (1 - self.service)).astype(np.float32)
         self.digital *= np.float32(1 - per_month(bh.digital_skill_obsolescence_per_year))
-        self.integrity += np.float32(per_month(bh.integrity_from_regulation_per_year * regulation)) \
-            * (1 - self.integrity)
+        rule = np.float32(per_month(bh.integrity_from_regulation_per_year * regulation))
+        self.integrity += rule * (1 - self.integrity)
         self.tenure_months += 1
         np.clip(self.service, 0, 1, out=self.service)
         np.clip(self.digital, 0, 1, out=self.digital)
