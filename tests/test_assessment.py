@@ -150,8 +150,18 @@ def test_spbe_method_factor_applies_before_2021(quiet_behaviour):
     assert assess(_state(2022), quiet_behaviour, rng)["spbe"] == pytest.approx(new)
 
 
+def test_ipp_method_factor_applies_from_2023(quiet_behaviour):
+    bh = dataclasses.replace(quiet_behaviour, ipp_factor_from_2023=1.2)
+    rng = np.random.default_rng(0)
+    old = assess(_state(2022), bh, rng)["ipp"]
+    new = assess(_state(2023), bh, rng)["ipp"]
+    assert new - 1.0 == pytest.approx(1.2 * (old - 1.0))
+    assert assess(_state(2030), bh, rng)["ipp"] == pytest.approx(new)
+    assert assess(_state(2018), bh, rng)["ipp"] == pytest.approx(old)
+
+
 def test_assess_without_noise_is_the_weighted_index(quiet_behaviour):
-    s = _state(2023, level=0.6, innovation=0.7, mpp_open=True)
+    s = _state(2022, level=0.6, innovation=0.7, mpp_open=True)
     out = assess(s, quiet_behaviour, np.random.default_rng(0))
     assert out["spbe"] == pytest.approx(weighted_index(spbe_domains(s), SPBE_WEIGHTS))
     aspects = ipp_aspects(s, quiet_behaviour.mpp_facility_effect)
@@ -160,6 +170,7 @@ def test_assess_without_noise_is_the_weighted_index(quiet_behaviour):
     assert out["spbe_predikat"] == spbe_predikat(out["spbe"])
     assert out["ipp_grade"] == ipp_grade(out["ipp"])
     assert out["spbe_official_round"] is True
+    assert out["ikm_category"] == ikm_category(out["ikm"])
 
 
 @pytest.mark.parametrize(("sat", "expected"), [(0.0, None), (1.0, 4.0), (0.5, None)])

@@ -17,12 +17,18 @@ from model.citizens import ACCUMULATORS, Citizens, MonthContext
 N = 120_000
 DEMAND_CUM = np.array([1.0])
 WAIT, ONLINE_DAYS, INTER_DAYS = 4.0, 1.0, 2.0
+LOGIT = dict(need_rate_per_year=5.0, online_utility_base=-0.5, online_utility_per_literacy=3.0,
+             citizen_confusion_per_fragmentation=1.0, wait_utility_per_day=-0.15,
+             rural_travel_utility=-1.0, intermediary_utility_base=-2.5,
+             intermediary_utility_per_distrust=2.0)
+"""Fixed utilities so that all three channels are used: the tests check the rule, not the
+calibrated values."""
 
 
 def _citizens(kediri, urban_share: float, seed: int, literacy: float = 0.5, trust: float = 0.6,
               **behaviour) -> Citizens:
     pop = dataclasses.replace(kediri.population, urban_share=urban_share)
-    bh = dataclasses.replace(kediri.behaviour, need_rate_per_year=5.0, **behaviour)
+    bh = dataclasses.replace(kediri.behaviour, **(LOGIT | behaviour))
     c = Citizens(pop, bh, N, np.random.default_rng(seed))
     c.literacy[:] = literacy
     c.trust[:] = trust

@@ -88,7 +88,7 @@ def test_hire_adds_young_untenured_recruits_of_the_given_quality(pool):
     assert np.all((pool.age[new] >= 23) & (pool.age[new] < 35))
     assert abs(pool.service[new].mean() - 0.7) < 0.01
     assert abs(pool.digital[new].mean() - 0.85) < 0.01  # hires are digitally ahead: q + 0.15
-    assert np.all(pool.pending_digital[new] == 0) and np.all(pool.served[new] == 0)
+    assert np.all(pool.pending_digital[new] == 0)
     _check_index(pool)
     assert pool.unit_count.sum() == len(old_ids) + 5_000
     pool.hire(0, 0.7)
