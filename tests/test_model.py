@@ -110,6 +110,9 @@ def test_run_returns_the_declared_columns_within_their_scales(kediri):
         assert df[c].between(0, 1).all(), c
     assert (df["wait_days"] > 0).all()
     assert np.allclose(df["online_gap_q5_q1"], df["online_share_q5"] - df["online_share_q1"])
+    # q5 is the best-connected quintile (outputs registry): it is online at least as much
+    assert (df["online_share_q5"] >= df["online_share_q1"]).all()
+    assert (df["online_gap_q5_q1"] >= 0).all()
     assert not df[["spbe", "ipp", "ikm", "online_share"]].isna().any().any()
 
 
