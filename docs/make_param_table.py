@@ -75,7 +75,7 @@ def behaviour_table() -> list[str]:
         value = getattr(in_use, r["name"])
         rows.append([f"`{r['name']}`", _num(value), _num(r["default"]), r["unit"],
                      _range(r["lo"], r["hi"]), r["doc"], r["source"]])
-    return ["### Behaviour: shared mechanism parameters (`model/behaviour.py`)", "",
+    return ["#### Behaviour: shared mechanism parameters (`model/behaviour.py`)", "",
             "*in use* is the declared default overlaid with `model/calibrated.toml`; *prior* "
             "is the declared default; the range is the admissible (prior) range enforced on "
             "load.", "",
@@ -90,7 +90,7 @@ def scenario_tables() -> list[str]:
 
     scenarios = [load_scenario(REPO / p) for p in REGIONS]
     names = [sc.name for sc in scenarios]
-    out = ["### Region scenarios (`scenarios/*.toml`)", "",
+    out = ["#### Region scenarios (`scenarios/*.toml`)", "",
            "Values of " + " and ".join(f"`{p}`" for p in REGIONS) + "; the label says whether "
            "the scenario's `[sources]` table gives the value as data or as an assumption (the "
            "full texts follow the tables).", ""]
@@ -104,12 +104,12 @@ def scenario_tables() -> list[str]:
                           _label(sc.sources.get(key))]
             rows.append([f"`{key}`", r["unit"], _range(r["lo"], r["hi"]), r["doc"], *cells])
         header = [h for n in names for h in (n, "label")]
-        out += [f"#### `[{table}]` — {cls.__doc__.strip().splitlines()[0]}", "",
+        out += [f"##### `[{table}]` — {cls.__doc__.strip().splitlines()[0]}", "",
                 *_table(["field", "unit", "range", "meaning", *header], rows)]
     out += ["*not stated*: the scenario file gives no `[sources]` entry for the field; such "
             "values are assumptions.", ""]
     out += _dated(scenarios)
-    out += ["#### Source texts", ""]
+    out += ["##### Source texts", ""]
     for sc in scenarios:
         out.append(f"- **{sc.name}**")
         out += [f"  - `{k}`: {_cell(v)}" for k, v in sorted(sc.sources.items())]
@@ -119,7 +119,7 @@ def scenario_tables() -> list[str]:
 
 def _dated(scenarios: list) -> list[str]:
     """Each region's policies and events, as resolved from its file."""
-    out = ["#### Policies and dated events in the region files", ""]
+    out = ["##### Policies and dated events in the region files", ""]
     for sc in scenarios:
         out.append(f"- **{sc.name}**")
         for p in sc.policies:
@@ -150,7 +150,7 @@ def policy_tables() -> list[str]:
     from model.params import describe
     from model.scenario import Event, Policy, Shift
 
-    out = ["### Policies and events", ""]
+    out = ["#### Policies and events", ""]
     for title, cls in (("`[[policy]]`", Policy), ("`shift` inside a policy", Shift),
                        ("`[[event]]`", Event)):
         rows = []
@@ -159,7 +159,7 @@ def policy_tables() -> list[str]:
                 else _num(r["default"])
             rows.append([f"`{r['name']}`", default, r["unit"], _range(r["lo"], r["hi"]),
                          r["doc"]])
-        out += [f"#### {title}", "", *_table(["field", "default", "unit", "range", "meaning"],
+        out += [f"##### {title}", "", *_table(["field", "default", "unit", "range", "meaning"],
                                               rows)]
     out += ["A policy may also carry `shares = {...}` (a full split replacing the base shares "
             "while in force; validated to sum to 1). In a `shift` the file keys are `from` and "
@@ -189,7 +189,7 @@ def constant_tables() -> list[str]:
                          for lower, label in b)
 
     return [
-        "### Constants in code", "",
+        "#### Constants in code", "",
         "Service units (`model/units.py`; assumption: no per-unit data was found for either "
         "region):", "",
         *_table(["key", "unit", "demand share", "staff share", "base days", "online affinity",
