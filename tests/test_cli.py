@@ -139,3 +139,28 @@ def test_bad_options_exit_2():
     proc = run_cli("run", KEDIRI, "--years", "2030:2018", "--out", "/nonexistent/never")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--years" in proc.stderr
+
+
+def test_option_parsers_known_answers():
+    import argparse
+
+    from model.cli import population_arg, positive_int, years_arg
+    assert years_arg("2018:2030") == (2018, 2030) and years_arg("2020") == (2020, 2020)
+    assert population_arg("full") is None
+    assert population_arg("1e5") == 100_000 and population_arg("2000") == 2000
+    assert positive_int("3") == 3
+    for parser, text in ((years_arg, "2030:2018"), (years_arg, "x"), (years_arg, "1800:1900"),
+                         (population_arg, "0"), (population_arg, "2.5"),
+                         (population_arg, "many"), (positive_int, "0")):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parser(text)
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    from model.cli import check_out_dir
+    from model.errors import ScenarioError
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ScenarioError, match="not a folder"):
+        check_out_dir(f)
+    assert check_out_dir(tmp_path / "new") == tmp_path / "new"
