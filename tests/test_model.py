@@ -156,6 +156,13 @@ def test_map_runs_keeps_order_serial_and_parallel():
     assert map_runs(_square, list(range(6)), workers=2) == [i * i for i in range(6)]
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_results_do_not_depend_on_the_number_of_workers(kediri):
+    serial = run_replications([kediri], 3, 4, years=(2018, 2019), population=300, workers=1)
+    pooled = run_replications([kediri], 3, 4, years=(2018, 2019), population=300, workers=2)
+    pd.testing.assert_frame_equal(serial, pooled)
+
+
 def test_run_replications_uses_common_random_numbers(kediri, jember):
     df = run_replications([kediri, jember], 2, 99, years=(2018, 2018), population=300)
     assert list(df["scenario"]) == ["kediri", "kediri", "jember", "jember"]
