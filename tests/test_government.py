@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from model.behaviour import per_month
@@ -194,3 +195,22 @@ def test_stock_values_has_the_six_stocks_in_unit_interval(still):
     assert list(v) == ["apps", "competency", "connectivity", "regulation", "interface",
                        "capital"]
     assert all(0.0 <= x <= 1.0 for x in v.values())
+
+
+def test_budget_shock_is_mean_preserving_lognormal(kediri):
+    """4,000 seeded draws: log-ratio sd within 5% of volatility * (1 - stable share), mean
+    ratio to trend within 4 standard errors of 1."""
+    sc = with_overrides(kediri, {"budget.volatility": 0.5, "budget.stable_source_share": 0.4})
+    gov = _gov(sc)
+    b = sc.budget
+    trend = b.apbd_idr * (1 + b.apbd_growth_per_year) ** (2020 - b.apbd_year)
+    ratios = []
+    for _ in range(4000):
+        gov.set_year_budget(2020)
+        ratios.append(gov.apbd_idr / trend)
+    ratios = np.array(ratios)
+    sd = 0.5 * (1 - 0.4)
+    assert np.log(ratios).std(ddof=1) == pytest.approx(sd, rel=0.05)
+    se = ratios.std(ddof=1) / np.sqrt(len(ratios))
+    assert abs(ratios.mean() - 1.0) < 4 * se
+    assert 0.0 < gov.capital < 1.0
