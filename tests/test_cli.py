@@ -16,15 +16,17 @@ from conftest import KEDIRI, run_cli
 
 SMALL = ("--years", "2018:2019", "--population", "300", "--replications", "1", "--quiet")
 
-# name -> (regex applied to kediri.toml, replacement, text expected in the error line)
+# name -> (regex applied to kediri.toml, its replacement, text expected in the error line).
+# The first "apps = " line is [shares] apps ([apps] has no such key).
 MALFORMED = {
     "syntax": (r"^\[budget\]$", "[budget", "TOML syntax error"),
     "empty": (r"(?s).*", "", "file is empty"),
     "unknown_key": (r"^\[staff\]$", "[staff]\nheadcount_total = 10", "staff.headcount_total"),
-    "share_1_7": (r"^apps = 0\.\d+$", "apps = 1.7", "shares.apps"),
+    "share_1_7": (r"^apps = [0-9.]+$", "apps = 1.7", "shares.apps"),
     "negative": (r"^apbd_idr = .*$", "apbd_idr = -1.5e12", "budget.apbd_idr"),
     "string_for_number": (r"^egov_share = .*$", 'egov_share = "1.5%"', "budget.egov_share"),
-    "shares_not_one": (r"^competency = 0\.10$", "competency = 0.12", "shares"),
+    "shares_not_one": (r"^apps = ([0-9.]+)$",
+                       lambda m: f"apps = {float(m.group(1)) + 0.05:.4f}", "shares"),
     "whatif_missing_base": (r"(?s).*", 'base = "../no_such_region.toml"\n[scenario]\nname = "w"\n',
                             "base"),
 }

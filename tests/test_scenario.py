@@ -133,8 +133,8 @@ def _kediri_with(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize(("old", "new", "field", "message"), [
-    (r"^apps = 0\.\d+", "apps = 1.7", "shares.apps", "outside [0, 1]"),
-    (r"^apps = 0\.\d+", "apps = 0.41", "shares", "not 1"),
+    (r"^apps = [0-9.]+$", "apps = 1.7", "shares.apps", "outside [0, 1]"),
+    (r"^apps = [0-9.]+$", "apps = 0.93", "shares", "not 1"),
     (r"^egov_share = .*$", "egov_share = -0.01", "budget.egov_share", "outside"),
     (r"^apbd_idr = .*$", "apbd_idr = -1.0", "budget.apbd_idr", "outside"),
     (r"^residents = .*$", 'residents = "many"', "population.residents", "expected a whole number"),
@@ -144,7 +144,7 @@ def _kediri_with(tmp_path: Path, old: str, new: str) -> Path:
     (r"^\[initial\]\n", "[initial]\nwhatever = 1\n", "initial.whatever", "valid keys are"),
     (r"^name = .*$", "name = 3", "scenario.name", "missing or not text"),
     (r"^kind = .*$", 'kind = "parade"', "event[0].kind", "not an event kind"),
-    (r"^month = 9$", "month = 13", "event[0].month", "outside"),
+    (r"^month = \d+$", "month = 13", "event[0].month", "outside"),
 ])
 def test_malformed_kediri_copies(tmp_path, old, new, field, message):
     p = _kediri_with(tmp_path, old, new)
