@@ -83,10 +83,25 @@ def behaviour_table() -> list[str]:
                     rows)]
 
 
+def scenario_table_classes() -> dict[str, type]:
+    """The region tables of a scenario (``[population]``, ``[budget]``, ...) and their classes,
+    read off the :class:`~model.scenario.Scenario` fields whose type is a parameter dataclass.
+    """
+    import dataclasses
+    import typing
+
+    from model.behaviour import Behaviour
+    from model.scenario import Scenario
+
+    hints = typing.get_type_hints(Scenario)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Scenario)
+            if dataclasses.is_dataclass(hints[f.name]) and hints[f.name] is not Behaviour}
+
+
 def scenario_tables() -> list[str]:
     """Region tables: unit, range, meaning, and each region's value with its source label."""
     from model.params import describe
-    from model.scenario import _TABLES, load_scenario
+    from model.scenario import load_scenario
 
     scenarios = [load_scenario(REPO / p) for p in REGIONS]
     names = [sc.name for sc in scenarios]
@@ -94,7 +109,7 @@ def scenario_tables() -> list[str]:
            "Values of " + " and ".join(f"`{p}`" for p in REGIONS) + "; the label says whether "
            "the scenario's `[sources]` table gives the value as data or as an assumption (the "
            "full texts follow the tables).", ""]
-    for table, cls in _TABLES.items():
+    for table, cls in scenario_table_classes().items():
         rows = []
         for r in describe(cls):
             key = f"{table}.{r['name']}"
