@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from model.errors import ScenarioError
 from model.experiments.outcomes import compute_outcomes, outcome_columns
@@ -109,7 +111,7 @@ class ResultStore:
         """Write one finished run as its own part (atomically) and clear any old failure."""
         part = tidy_part(ids, factors, table)
         atomic_write(self.annual / f"{_PART_PREFIX}{ids['run_id']}.parquet",
-                     lambda p: part.to_parquet(p, index=False))
+                     lambda p: pq.write_table(part, p))
         (self.failures / f"{ids['run_id']}.json").unlink(missing_ok=True)
 
     def write_failure(self, ids: dict[str, Any], factors: dict[str, float], error: str,
@@ -154,23 +156,30 @@ class ResultStore:
         write_json(self.manifest_path, {**manifest, "status": status})
 
 
-def tidy_part(ids: dict[str, Any], factors: dict[str, float], table: pd.DataFrame) -> pd.DataFrame:
+def tidy_part(ids: dict[str, Any], factors: dict[str, float], table: pd.DataFrame) -> pa.Table:
     """A run's annual table with ``run_id, point, replication, seed`` and the factor values
-    in front; integer outputs are stored as floats so every part has the same schema.
+    in front. Every part has the same schema: ``year`` and the ids are 64-bit integers, other
+    whole-number outputs are stored as floats, labels as strings.
     """
-    body = table.drop(columns=[c for c in (*ID_COLUMNS, *factors) if c in table.columns])
-    for col in body.columns:
-        if col != "year" and pd.api.types.is_integer_dtype(body[col]):
-            body[col] = body[col].astype(np.float64)
-    front = pd.DataFrame({"run_id": pd.Series([ids["run_id"]] * len(body), dtype="str"),
-                          "point": np.int64(ids["point"]),
-                          "replication": np.int64(ids["replication"]),
-                          "seed": np.int64(ids["seed"]),
-                          **{k: np.float64(v) for k, v in factors.items()}},
-                         index=body.index)
-    if "year" in body.columns:
-        body["year"] = body["year"].astype(np.int64)
-    return pd.concat([front, body], axis=1).reset_index(drop=True)
+    n = len(table)
+    cols: dict[str, pa.Array] = {
+        "run_id": pa.array([str(ids["run_id"])] * n, pa.string()),
+        **{k: pa.array(np.full(n, ids[k], dtype=np.int64)) for k in ID_COLUMNS[1:]},
+        **{k: pa.array(np.full(n, v, dtype=np.float64)) for k, v in factors.items()},
+    }
+    for col in table.columns:
+        if col in cols:
+            continue
+        s = table[col]
+        if col == "year":
+            cols[col] = pa.array(s.to_numpy(dtype=np.int64))
+        elif pd.api.types.is_bool_dtype(s):
+            cols[col] = pa.array(s.to_numpy(dtype=bool))
+        elif pd.api.types.is_numeric_dtype(s):
+            cols[col] = pa.array(s.to_numpy(dtype=np.float64))
+        else:
+            cols[col] = pa.array([None if pd.isna(v) else str(v) for v in s], pa.string())
+    return pa.table(cols)
 
 
 def new_manifest(exp: Experiment, design: pd.DataFrame, fp: str, backend: str,
