@@ -134,3 +134,30 @@ def test_sigkill_then_resume_gives_the_same_table(tmp_path):
     pd.testing.assert_frame_equal(got, want)
     pd.testing.assert_frame_equal(pd.read_csv(out / "outcomes.csv"),
                                   pd.read_csv(reference / "outcomes.csv"))
+
+
+@pytest.mark.parametrize("backend", [Backend("serial"), Backend("pool", workers=2)])
+def test_tasks_are_pulled_lazily_so_memory_stays_flat(backend):
+    from experiments_fakes import linear_run
+
+    from model.experiments.execute import RunTask, execute
+
+    pulled = 0
+
+    def tasks():
+        nonlocal pulled
+        for i in range(40):
+            pulled += 1
+            yield RunTask(f"r{i}", i, 0, i, (("a", 1.0), ("b", 0.0), ("c", 0.0)), None,
+                          (2030, 2030), 10, linear_run)
+
+    in_flight = []
+    results = []
+
+    def on_result(res):
+        results.append(res)
+        in_flight.append(pulled - len(results))
+
+    execute(tasks(), backend, on_result)
+    assert len(results) == 40 and all(r.error is None for r in results)
+    assert max(in_flight) <= 2 * backend.workers  # never more than the window in flight

@@ -211,6 +211,10 @@ def run_experiment(exp: Experiment, out: str | Path, backend: Backend | None = N
     fp = fingerprint(exp, design_table)
     done = store.check(fp, resume=resume)  # may refuse; nothing written yet
     manifest = new_manifest(exp, design_table, fp, backend.describe(), len(runs))
+    previous = store.read_manifest() if resume else None
+    if previous is not None:  # keep when the experiment started; note when it was resumed
+        manifest["resumed"] = manifest["created"]
+        manifest["created"] = previous.get("created", manifest["created"])
     store.start(manifest, design_table, runs)
 
     todo = runs[~runs["run_id"].isin(done)]
