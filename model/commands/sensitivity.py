@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from model.cli import check_out_dir
 from model.commands.sweep import add_executor_options, backend_from
@@ -27,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
         raise ScenarioError(args.experiment, "design.method",
                             f"{exp.design.method} is not a sensitivity design; use sobol or "
                             "morris (or run it with egovsim sweep)")
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out or Path("results") / exp.name)
     summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
                              progress=not args.quiet)
     print(summary.line(), file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from model.cli import check_out_dir, positive_int
 from model.experiments.execute import Backend, run_experiment
@@ -13,7 +14,8 @@ from model.runner import default_workers
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
     """``--workers N | --dask-local N | --scheduler ADDRESS`` and ``--resume``."""
-    p.add_argument("--out", required=True, help="results folder")
+    p.add_argument("--out", default=None,
+                   help="results folder (default results/NAME, NAME from the experiment file)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, default=None,
                        help="local worker processes (default: all cores; 1 = serial)")
@@ -45,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate the file and the folder first, then run; print a one-line summary."""
     exp = load_experiment(args.experiment)
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out or Path("results") / exp.name)
     summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
                              progress=not args.quiet)
     print(summary.line(), file=sys.stderr)
