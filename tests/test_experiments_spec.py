@@ -83,6 +83,12 @@ def test_full_factorial_range_needs_levels(tmp_path):
         load_experiment(path)
 
 
+def test_levels_only_for_full_factorial(tmp_path):
+    text = GOOD.replace('method = "full_factorial"', 'method = "latin_hypercube"\nsamples = 8')
+    with pytest.raises(ScenarioError, match=r"factor\[1\]\.levels: levels is used by"):
+        load_experiment(write(tmp_path, text))
+
+
 def test_sobol_needs_power_of_two(tmp_path):
     text = GOOD.replace('method = "full_factorial"', 'method = "sobol"\nsamples = 10')
     with pytest.raises(ScenarioError, match="not a power of 2"):

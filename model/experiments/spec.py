@@ -297,6 +297,9 @@ def _load_factor(raw: Any, i: int, path: str, method: str) -> Factor:
     else:
         factor = Factor(name, distribution=_load_distribution(t["distribution"], path, where),
                         levels=levels)
+    if method != "full_factorial" and levels is not None:
+        raise ScenarioError(path, f"{where}.levels", f"levels is used by full_factorial only, "
+                                                     f"not by {method}; remove it")
     if method == "full_factorial" and factor.kind != "values" and levels is None:
         raise ScenarioError(path, f"{where}.levels",
                             "a full factorial over a range or distribution needs levels (>= 2)")
