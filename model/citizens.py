@@ -54,7 +54,8 @@ class Citizens:
         # Access rank: within urban and rural alike, uniform on [0, 1); a citizen is online
         # when the coverage of their area exceeds their rank.
         self.access_rank = rng.random(n_sim, dtype=np.float32)
-        self.quintile = np.minimum((self.access_rank * 5).astype(np.int8), 4)
+        # Quintile 0 (reported as q1) is the least connected: the highest ranks.
+        self.quintile = 4 - np.minimum((self.access_rank * 5).astype(np.int8), 4)
         self.group = (self.quintile + 5 * self.urban).astype(np.int8)
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).
@@ -157,7 +158,8 @@ class Citizens:
         self.satisfaction[idx] = sat
         self.trust[idx] = trust + np.float32(bh.trust_memory) * (trust_target - trust)
         used = idx[online]
-        self.literacy[used] += np.float32(bh.literacy_gain_per_online_use) * (1 - self.literacy[used])
+        gain = np.float32(bh.literacy_gain_per_online_use)
+        self.literacy[used] += gain * (1 - self.literacy[used])
 
         group = self.group[idx]
         for row, values in enumerate((None, online, inter, wait, success, maladmin, complain,

@@ -20,6 +20,8 @@ EXIT_BAD_INPUT = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
+    "sweep": ("model.commands.sweep", "run a designed experiment into a resumable Parquet dataset"),
+    "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
     "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
     "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
 }
@@ -45,9 +47,12 @@ def population_arg(text: str) -> int | None:
     if text == "full":
         return None
     try:
-        value = int(float(text)) if text.replace("e", "").replace(".", "").isdigit() else int(text)
+        number = float(text)  # accepts 100000 and 1e5
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'") from None
+    if not number.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'")
+    value = int(number)
     if value < 1:
         raise argparse.ArgumentTypeError("population must be at least 1")
     return value
