@@ -280,3 +280,17 @@ def test_whatif_rerun_answers_within_two_seconds(jember):
         assert cmp.changed and cmp.annual["replication"].nunique() == 5
     print(f"what-if re-run at the app's defaults: {min(times):.2f} s (best of 2)")
     assert min(times) < 2.0
+
+
+# --- the command ----------------------------------------------------------------------------------
+def test_app_command_binds_localhost_and_checks_the_port(capsys):
+    from model.commands.app import solara_argv
+    args = cli.build_parser().parse_args(["app"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+    argv = solara_argv(args.host, args.port)
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and "--no-check-version" in argv
+    for bad in ("0", "70000", "http"):
+        with pytest.raises(SystemExit) as exc:
+            cli.build_parser().parse_args(["app", "--port", bad])
+        assert exc.value.code == 2
+    assert "is not a port number" in capsys.readouterr().err
