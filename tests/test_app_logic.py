@@ -294,3 +294,13 @@ def test_app_command_binds_localhost_and_checks_the_port(capsys):
             cli.build_parser().parse_args(["app", "--port", bad])
         assert exc.value.code == 2
     assert "is not a port number" in capsys.readouterr().err
+
+
+def test_report_names_the_cli_command_that_repeats_the_runs(jember):
+    wi = logic.in_force(jember.scenario, 2025).with_value("hire_quality", 0.7)
+    argv = logic.cli_argv(jember, wi, logic.Settings())
+    args = cli.build_parser().parse_args(argv)
+    assert args.scenarios == ["scenarios/jember.toml", "scenarios/whatif/jember_whatif_2025.toml"]
+    assert (args.replications, args.seed, args.years, args.population) == (
+        logic.DEFAULT_REPLICATIONS, logic.DEFAULT_SEED, logic.DEFAULT_YEARS,
+        logic.DEFAULT_POPULATION)

@@ -138,6 +138,7 @@ def test_save_and_report_are_downloads_of_what_was_set(rendered):
     report = _link_data(link).decode("utf-8")
     assert report.startswith("<!DOCTYPE html>") and '<html lang="id">' in report
     assert tr("id", "report.changes_h") in report
+    assert "egovsim run scenarios/jember.toml scenarios/whatif/jember_whatif_2025.toml" in report
 
 
 def test_switching_language_changes_every_label(rendered):

@@ -451,12 +451,23 @@ def aspects_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.D
     return pd.DataFrame(rows)
 
 
-def results_metadata(cmp: Comparison, scenarios: list[Scenario]) -> dict[str, Any]:
+def cli_argv(source: Source, whatif: WhatIf, settings: Settings) -> list[str]:
+    """The ``egovsim run`` arguments that repeat the app's runs once the what-if is saved."""
+    base = f"scenarios/{source.label}" if source.base_ref is not None else source.label
+    return ["run", base, f"scenarios/whatif/{whatif_name(source, whatif)}.toml",
+            "--replications", str(settings.replications), "--seed", str(settings.seed),
+            "--years", f"{settings.years[0]}:{settings.years[1]}",
+            "--population", "full" if settings.population is None else str(settings.population)]
+
+
+def results_metadata(cmp: Comparison, scenarios: list[Scenario],
+                     argv: list[str] | None = None) -> dict[str, Any]:
     """A metadata dict shaped like ``egovsim run``'s, so the report reads the app's runs too."""
     from model.io import code_version
     from model.runner import replication_seeds
     s = cmp.settings
-    return {"command": "app", "master_seed": s.seed, "replications": s.replications,
+    return {"command": "app", "argv": argv or [], "master_seed": s.seed,
+            "replications": s.replications,
             "replication_seeds": replication_seeds(s.seed, s.replications),
             "years": list(s.years),
             "population": "full" if s.population is None else s.population,

@@ -265,7 +265,9 @@ def DownloadLink(data: bytes, filename: str, mime: str, label: str, css_class: s
 def report_task(shown: Shown, lang_: str) -> tuple[Shown, str, bytes]:
     """Write the report of the runs shown (a few seconds: it draws six figures)."""
     scenarios = [shown.source.scenario, logic.whatif_scenario(shown.source, shown.whatif)]
-    page = build_report(shown.cmp.annual, logic.results_metadata(shown.cmp, scenarios), lang_)
+    argv = logic.cli_argv(shown.source, shown.whatif, shown.cmp.settings)
+    page = build_report(shown.cmp.annual, logic.results_metadata(shown.cmp, scenarios, argv),
+                        lang_)
     return shown, lang_, page.encode("utf-8")
 
 
