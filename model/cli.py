@@ -20,6 +20,7 @@ EXIT_BAD_INPUT = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
+    "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
