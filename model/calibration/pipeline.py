@@ -81,7 +81,8 @@ def point_check(config: CalibrationConfig, point: dict[str, float], targets: lis
     reps = report.draw_stats(annual)
     facts = pattern_facts(mean_stats)
     shares = report.pattern_shares(reps)
-    shares["holds_on_means"] = [facts.get(k, all(facts.values())) for k in shares["fact"]]
+    every = None if None in facts.values() else all(facts.values())
+    shares["holds_on_means"] = [facts.get(k, every) for k in shares["fact"]]
     return fit, shares
 
 

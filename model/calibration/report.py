@@ -48,8 +48,10 @@ WEAK = 0.5
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """Quantiles of ``x`` under weights ``w`` (midpoint rule on the sorted weights)."""
-    order = np.argsort(x)
-    x, w = np.asarray(x, float)[order], np.asarray(w, float)[order]
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    keep = w > 0
+    order = np.argsort(x[keep])
+    x, w = x[keep][order], w[keep][order]
     cum = (np.cumsum(w) - 0.5 * w) / w.sum()
     return np.interp(q, cum, x)
 
@@ -161,12 +163,20 @@ def fit_table(targets: list[Target], draws: list[dict[str, float]]) -> pd.DataFr
 
 
 def pattern_shares(draws: list[dict[str, float]]) -> pd.DataFrame:
-    """Share of draws reproducing each pattern fact (and all three together)."""
+    """Share of draws reproducing each pattern fact (and all three together); NaN for a fact
+    whose years were not simulated.
+    """
     facts = [pattern_facts(s) for s in draws]
-    rows = [{"fact": k, "description": d, "share": float(np.mean([f[k] for f in facts]))}
+
+    def share(values: list[bool | None]) -> float:
+        known = [v for v in values if v is not None]
+        return float(np.mean(known)) if known and len(known) == len(values) else float("nan")
+
+    rows = [{"fact": k, "description": d, "share": share([f[k] for f in facts])}
             for k, d in PATTERNS.items()]
+    all_three = [None if None in f.values() else all(f.values()) for f in facts]
     rows.append({"fact": "all_three", "description": "all three facts in the same draw",
-                 "share": float(np.mean([all(f.values()) for f in facts]))})
+                 "share": share(all_three)})
     return pd.DataFrame(rows)
 
 

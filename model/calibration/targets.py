@@ -22,6 +22,7 @@ terms (the uncertain pair counts as two terms).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,8 +98,8 @@ def build_targets(regions: Mapping[str, str], years: tuple[int, int],
         if name is None:
             continue
         cand = (r.year, r.year - 1) if r.year_uncertain else (r.year,)
-        if not any(years[0] <= y <= years[1] for y in cand):
-            continue
+        if not all(years[0] <= y <= years[1] for y in cand):
+            continue  # an uncertain point needs both readings simulated
         d = decimals_of(text.get((r.region, int(r.year), r.indicator), str(r.value)))
         out.append(Target(name, r.index, int(r.year), float(r.value),
                           sigma_for(r.confidence, d), r.confidence, d, bool(r.year_uncertain)))
@@ -182,15 +183,37 @@ class Distance:
         return {t.label: t.value for t in self.targets}
 
 
-def pattern_facts(stats: Mapping[str, float]) -> dict[str, bool]:
-    """The study's three pattern facts on simulated statistics (jember/kediri, 2020-2023)."""
+def pattern_facts(stats: Mapping[str, float]) -> dict[str, bool | None]:
+    """The study's three pattern facts on simulated statistics (jember/kediri, 2020-2023);
+    a fact whose years were not simulated is None.
+    """
     s = stats
-    spbe_j = [s["jember.spbe.2021"], s["jember.spbe.2022"], s["jember.spbe.2023"]]
-    ikm_k = [s[f"kediri.ikm.{y}"] for y in range(2020, 2024)]
-    return {
-        "kediri_spbe_above_jember": s["kediri.spbe.2022"] - s["jember.spbe.2022"] >= 1.0,
-        "jember_ipp_rises_spbe_low": (s["jember.ipp.2023"] - s["jember.ipp.2021"] >= 0.8
-                                      and max(spbe_j) < 2.6),
-        "kediri_ikm_flat_spbe_rises": (max(ikm_k) - min(ikm_k) <= 0.1
-                                       and s["kediri.spbe.2023"] - s["kediri.spbe.2021"] >= 0.3),
-    }
+    out: dict[str, bool | None] = dict.fromkeys(PATTERNS)
+    try:
+        out["kediri_spbe_above_jember"] = s["kediri.spbe.2022"] - s["jember.spbe.2022"] >= 1.0
+    except KeyError:
+        pass
+    try:
+        spbe_j = [s[f"jember.spbe.{y}"] for y in (2021, 2022, 2023)]
+        out["jember_ipp_rises_spbe_low"] = (s["jember.ipp.2023"] - s["jember.ipp.2021"] >= 0.8
+                                            and max(spbe_j) < 2.6)
+    except KeyError:
+        pass
+    try:
+        ikm_k = [s[f"kediri.ikm.{y}"] for y in range(2020, 2024)]
+        out["kediri_ikm_flat_spbe_rises"] = (
+            max(ikm_k) - min(ikm_k) <= 0.1
+            and s["kediri.spbe.2023"] - s["kediri.spbe.2021"] >= 0.3)
+    except KeyError:
+        pass
+    return out
+
+
+def synthetic_targets(targets: list[Target], stats: Mapping[str, float]) -> list[Target]:
+    """The same targets (tolerances, readings) with values taken from simulated ``stats``:
+    data simulated from known parameters, for parameter recovery. Uncertain points take the
+    value of the year as labelled.
+    """
+    dist = Distance(targets)
+    return [dataclasses.replace(t, value=simulated(stats, t, regions=dist.regions))
+            for t in targets]

@@ -9,7 +9,6 @@ import shlex
 import sys
 import time
 
-from model.calibration import calibrate, load_config
 from model.cli import add_workers_option, check_out_dir
 from model.runner import default_workers
 
@@ -30,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Validate, estimate, write."""
+    from model.calibration.config import load_config
+    from model.calibration.pipeline import calibrate  # imports pyabc: only when calibrating
+
     config = load_config(args.config, quick=args.quick)
     out = check_out_dir(args.out)
     workers = args.workers or default_workers()
