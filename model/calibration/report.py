@@ -237,6 +237,14 @@ def _toml_value(v: Any) -> str:
     return repr(v)
 
 
+def rounded_split(split: Mapping[str, float], decimals: int = 4) -> dict[str, float]:
+    """Shares rounded to ``decimals``, the rounding residue given to the largest (sum 1)."""
+    out = {k: round(float(v), decimals) for k, v in split.items()}
+    top = max(out, key=out.get)
+    out[top] = round(out[top] + 1.0 - sum(out.values()), decimals)
+    return out
+
+
 def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], header: str) -> str:
     """``calibrated.toml``: ``[behaviour]`` (what ``model/calibrated.toml`` holds) and, per
     region, the scenario values to write into its file.
@@ -249,6 +257,6 @@ def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], heade
         lines += ["", f"[region.{region}]"]
         for key, v in region_overrides(config, region, point).items():
             if isinstance(v, dict):
-                v = {k: round(x, 4) for k, x in v.items()}
+                v = rounded_split(v)
             lines.append(f'"{key}" = {_toml_value(v)}')
     return "\n".join(lines) + "\n"
