@@ -15,6 +15,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from model.calibration.report import rounded_split
 from model.io import write_text
 from model.scenario import load_scenario
 
@@ -65,16 +66,22 @@ def apply_region(path: Path, values: dict) -> None:
     for key, value in values.items():
         parts = key.split(".")
         if key == "shares":
-            for c, v in value.items():
+            for c, v in rounded_split(value).items():
                 set_field(lines, "shares", c, fmt(v))
             set_source(lines, "shares.apps")
         elif parts[0] == "policy":
-            set_field(lines, "policy", "shares", inline(value), nth=int(parts[1]))
+            set_field(lines, "policy", "shares", inline(rounded_split(value)),
+                      nth=int(parts[1]))
         else:
             set_field(lines, parts[0], parts[1], fmt(float(value)))
             set_source(lines, key)
-    write_text(path, "\n".join(lines) + "\n")
-    load_scenario(path)  # still a valid scenario
+    tmp = path.with_name(f".{path.name}.check.toml")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        load_scenario(tmp)  # validate before replacing the file
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
