@@ -305,3 +305,21 @@ def test_de_point_mode_real_model(tiny, tmp_path):
     spec = {p.name: p for p in cfg.parameters}
     assert all(spec[k].lo <= v <= spec[k].hi for k, v in point.items())
     assert math.isfinite(best)
+
+
+def test_dask_scheduler_runs_the_simulations(tiny, tmp_path):
+    from dask.distributed import LocalCluster
+
+    from model.calibration.pipeline import targets_for
+    cfg = load_config(tiny)
+    cfg = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
+                                                    "population_size": 4,
+                                                    "max_generations": 1}),
+                    cfg.regions, cfg.parameters)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        h = abc_driver.run_abc(cfg, targets_for(cfg), tmp_path / "dask", workers=1,
+                               scheduler=cluster.scheduler_address, progress=False)
+    assert h.max_t == 0
+    post = abc_driver.posterior(h)
+    assert len(post) == 4 and post[cfg.names].notna().all().all()
