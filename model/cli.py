@@ -20,6 +20,10 @@ EXIT_BAD_INPUT = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
+    "sweep": ("model.commands.sweep", "run a designed experiment into a resumable Parquet dataset"),
+    "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
+    "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
+    "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
     "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""

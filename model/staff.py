@@ -33,7 +33,6 @@ class StaffPool:
         self.integrity = self._skill(spec.integrity, n_sim)
         self.pending_digital = np.zeros(n_sim, dtype=np.float32)
         self.pending_service = np.zeros(n_sim, dtype=np.float32)
-        self.served = np.zeros(n_sim, dtype=np.float32)
         self.retirement_age = spec.retirement_age_years
         self._index_units()
 
@@ -140,7 +139,6 @@ class StaffPool:
             "integrity": self._skill(float(self.integrity.mean()) if self.n else 0.6, n_new),
             "pending_digital": np.zeros(n_new, dtype=np.float32),
             "pending_service": np.zeros(n_new, dtype=np.float32),
-            "served": np.zeros(n_new, dtype=np.float32),
         }
         for name, col in cols.items():
             setattr(self, name, np.concatenate([getattr(self, name), col]))
@@ -149,6 +147,6 @@ class StaffPool:
 
     def _select(self, index: np.ndarray) -> None:
         for name in ("unit", "age", "tenure_months", "digital", "service", "integrity",
-                     "pending_digital", "pending_service", "served"):
+                     "pending_digital", "pending_service"):
             setattr(self, name, getattr(self, name)[index])
         self._index_units()
