@@ -99,6 +99,10 @@ def test_repository_calibration_file_is_valid():
     assert {p.region for p in cfg.parameters} >= {None, "jember", "kediri"}
     assert all(p.reason for p in cfg.parameters)
     assert quick.settings.population_size < cfg.settings.population_size
+    r = subprocess.run([sys.executable, "-m", "model.cli", "validate",
+                        str(ROOT / "experiments" / "calibration.toml")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stderr
 
 
 @pytest.mark.parametrize("edit, field", [
