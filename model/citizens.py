@@ -1,15 +1,16 @@
 """Residents, held column-wise: one row per simulated citizen, each standing for ``weight``.
 
-State per citizen (18 bytes): urban (bool), access rank (float32, a fixed latent place in the
+State per citizen (22 bytes): urban (bool), access rank (float32, a fixed latent place in the
 queue for internet coverage: low rank = connected first), access quintile (int8), digital
-literacy, remembered satisfaction and trust (float32).
+literacy, remembered satisfaction, trust and expected experience (float32; NaN until the first
+request).
 
 :meth:`Citizens.seek_service` is one month of requests. Its order: needs arise; each needing
 citizen picks a unit; channel choice (online, counter, intermediary) by a multinomial logit over
 what the citizen can reach; counters' utilisation and waiting follow from the demand just
 chosen; each counter or online request meets an individual civil servant; success, waiting and
-maladministration are drawn; dissatisfied users may complain and may be answered; satisfaction,
-trust and literacy update.
+maladministration are drawn; dissatisfied users may complain and may be answered; satisfaction
+(judged partly against expectations), trust, expectations and literacy update.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Citizens:
         self.literacy = rng.beta(mean * conc, (1 - mean) * conc).astype(np.float32)
         self.satisfaction = np.full(n_sim, 0.7, dtype=np.float32)
         self.trust = np.full(n_sim, 0.6, dtype=np.float32)
+        self.expectation = np.full(n_sim, np.nan, dtype=np.float32)
         self.p_need = np.float32(1.0 - np.exp(-bh.need_rate_per_year / 12.0))
         self.year_totals = np.zeros((len(ACCUMULATORS), N_GROUPS))
 
@@ -76,7 +78,8 @@ class Citizens:
     def nbytes(self) -> int:
         """Bytes of per-citizen state."""
         return sum(a.nbytes for a in (self.urban, self.access_rank, self.quintile, self.group,
-                                      self.literacy, self.satisfaction, self.trust))
+                                      self.literacy, self.satisfaction, self.trust,
+                                      self.expectation))
 
     def start_year(self, bh: Behaviour) -> None:
         """Everyone's literacy drifts up a little each year (schooling, peers, media)."""
@@ -153,8 +156,15 @@ class Citizens:
         # A complaint that vanishes costs trust beyond the bad experience itself.
         trust_target = np.where(complain & ~answered, 0.5 * score, score)
 
+        # Expectation-disconfirmation: part of satisfaction is the experience measured against
+        # what this citizen expected (their first request meets its own expectation).
+        expected = self.expectation[idx]
+        expected = np.where(np.isnan(expected), score, expected)
+        judged = np.clip(bh.expectation_met_satisfaction + score - expected, 0.0, 1.0)
+        felt = (1.0 - bh.expectation_weight) * score + bh.expectation_weight * judged
+        self.expectation[idx] = expected + bh.expectation_adaptation * (score - expected)
         sat = self.satisfaction[idx]
-        sat += np.float32(bh.satisfaction_memory) * (score - sat)
+        sat += np.float32(bh.satisfaction_memory) * (felt - sat)
         self.satisfaction[idx] = sat
         self.trust[idx] = trust + np.float32(bh.trust_memory) * (trust_target - trust)
         used = idx[online]

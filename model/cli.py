@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
     "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
     "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
+    "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
