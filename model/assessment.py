@@ -5,6 +5,7 @@
   5/2018, scored on a more lenient scale (``spbe_pre2021_factor``).
 - IPP (PermenPAN-RB 17/2017): six aspects weighted 24 / 25 / 18 / 11 / 10 / 12 %, read off
   service as delivered: staff, counters, complaints, innovation.
+  From 2023 the IPP is assumed scored under 29/2022 (``ipp_factor_from_2023``).
 - IKM (PermenPAN-RB 14/2017): the mean remembered satisfaction of the year's service users,
   on the 1-4 scale.
 Assessors add noise to SPBE and IPP (``*_assessor_sd``); the indices are clipped to their scales.
@@ -27,6 +28,8 @@ SPBE_ROUNDS = (2018, 2019, 2021, 2022, 2023, 2024)
 """Years with a national SPBE evaluation; after 2024 yearly rounds are assumed."""
 
 SPBE_METHOD_CHANGE_YEAR = 2021
+IPP_METHOD_CHANGE_YEAR = 2023
+"""First evaluation assumed to use PermenPAN-RB 29/2022 (revising 17/2017)."""
 
 SPBE_PREDIKAT = ((4.2, "Memuaskan"), (3.5, "Sangat Baik"), (2.6, "Baik"), (1.8, "Cukup"),
                  (-np.inf, "Kurang"))
@@ -83,12 +86,20 @@ class YearState:
 
 
 def spbe_domains(s: YearState) -> dict[str, float]:
-    """Domain maturities (0-1) of the government's own digital systems."""
+    """Domain maturities (0-1) of the government's own digital systems.
+
+    SPBE scores e-government itself: its policy domain counts rules *about* electronic systems
+    (architecture, data, application development), so regulation counts only as far as there
+    are systems to govern; governance is integration, infrastructure and those rules;
+    management is the digital workforce and its development; services are the electronic
+    services and their integration.
+    """
     st = s.stocks
+    kebijakan = st["regulation"] * (0.4 + 0.6 * st["apps"])
     return {
-        "kebijakan": st["regulation"],
-        "tata_kelola": (st["regulation"] + s.integration + st["connectivity"]) / 3.0,
-        "manajemen": (st["regulation"] + s.staff_digital + st["competency"]) / 3.0,
+        "kebijakan": kebijakan,
+        "tata_kelola": (s.integration + st["connectivity"] + kebijakan) / 3.0,
+        "manajemen": (s.staff_digital + st["competency"] + s.integration) / 3.0,
         "layanan": st["apps"] * (0.5 + 0.5 * s.integration),
     }
 
@@ -100,7 +111,8 @@ def ipp_aspects(s: YearState, mpp_facility_effect: float) -> dict[str, float]:
     answered_share = s.answered / s.complaints if s.complaints > 0 else iface
     return {
         "policy": st["regulation"],
-        "professionalism": 0.5 * s.staff_service + 0.25 * s.counter_success + 0.25 * s.counter_clean,
+        "professionalism": (0.5 * s.staff_service + 0.25 * s.counter_success
+                            + 0.25 * s.counter_clean),
         "facilities": 1.0 - (1.0 - iface) * (1.0 - mpp_facility_effect * s.mpp_open),
         "information": 1.0 - (1.0 - iface) * (1.0 - st["apps"]),
         "complaints": 0.5 * iface + 0.5 * answered_share,
@@ -121,8 +133,10 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
         spbe_true = 1.0 + (spbe_true - 1.0) * bh.spbe_pre2021_factor
     spbe = float(np.clip(spbe_true + rng.normal(0.0, bh.spbe_assessor_sd), 1.0, 5.0))
     aspects = ipp_aspects(s, bh.mpp_facility_effect)
-    ipp = float(np.clip(weighted_index(aspects, IPP_WEIGHTS)
-                        + rng.normal(0.0, bh.ipp_assessor_sd), 1.0, 5.0))
+    ipp_true = weighted_index(aspects, IPP_WEIGHTS)
+    if s.year >= IPP_METHOD_CHANGE_YEAR:
+        ipp_true = 1.0 + (ipp_true - 1.0) * bh.ipp_factor_from_2023
+    ipp = float(np.clip(ipp_true + rng.normal(0.0, bh.ipp_assessor_sd), 1.0, 5.0))
     f = bh.ikm_expectation
     ikm = float(np.clip(1.0 + 3.0 * (f + (1.0 - f) * s.mean_satisfaction), 1.0, 4.0))
     out: dict[str, float | str | bool] = {

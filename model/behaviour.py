@@ -40,7 +40,7 @@ class Behaviour:
         0.8, "1/year", 0.05, 5.0,
         "Largest yearly gain of a component stock (share of the gap to 1) at saturating spending")
     spend_half_saturation_idr_per_resident: float = param(
-        8_000.0, "IDR/resident/year", 500.0, 200_000.0,
+        15_000.0, "IDR/resident/year", 500.0, 200_000.0,
         "Spending per resident per year on one component that gives half the largest gain "
         "(diminishing returns)")
     connectivity_half_saturation_idr_per_km2: float = param(
@@ -82,7 +82,7 @@ class Behaviour:
         0.4, "share", 0.0, 3.0,
         "Extra staff time per request per unit of fragmentation (double data entry)")
     citizen_confusion_per_fragmentation: float = param(
-        1.0, "utility", 0.0, 5.0,
+        2.0, "utility", 0.0, 5.0,
         "Online-channel utility lost per unit of fragmentation (several accounts, apps)")
     online_failure_per_fragmentation: float = param(
         0.15, "probability", 0.0, 0.8, "Online failure probability added per unit of fragmentation")
@@ -136,7 +136,7 @@ class Behaviour:
     mpp_travel_relief: float = param(
         0.4, "share", 0.0, 1.0, "Share of the travel penalty removed by a one-stop MPP")
     intermediary_utility_base: float = param(
-        -2.5, "utility", -10.0, 5.0, "Base utility of using an intermediary (calo)")
+        -5.0, "utility", -10.0, 5.0, "Base utility of using an intermediary (calo)")
     intermediary_utility_per_distrust: float = param(
         2.0, "utility", 0.0, 10.0, "Intermediary utility per unit of distrust (1 - trust)")
 
@@ -194,7 +194,7 @@ class Behaviour:
     trust_memory: float = param(
         0.2, "share", 0.0, 1.0, "Weight of the newest experience in trust")
     ikm_expectation: float = param(
-        0.2, "score", 0.0, 1.0,
+        0.1, "score", 0.0, 1.0,
         "Floor of IKM answers: satisfaction s maps to IKM 1 + 3*(f + (1-f)*s)")
 
     # --- assessment -----------------------------------------------------------------------
@@ -205,6 +205,10 @@ class Behaviour:
         "Ratio of PermenPAN-RB 5/2018 to 59/2020 scores for the same maturity (method change)")
     ipp_assessor_sd: float = param(
         0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an IPP evaluation")
+    ipp_factor_from_2023: float = param(
+        1.0, "ratio", 0.7, 1.4,
+        "Ratio of IPP scores under PermenPAN-RB 29/2022 (assumed first used for the 2023 "
+        "evaluation) to 17/2017 scores for the same service (method change)")
     innovation_decay_per_year: float = param(
         0.35, "1/year", 0.0, 1.0, "How fast an innovation stops counting as new")
 

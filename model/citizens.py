@@ -157,7 +157,8 @@ class Citizens:
         self.satisfaction[idx] = sat
         self.trust[idx] = trust + np.float32(bh.trust_memory) * (trust_target - trust)
         used = idx[online]
-        self.literacy[used] += np.float32(bh.literacy_gain_per_online_use) * (1 - self.literacy[used])
+        gain = np.float32(bh.literacy_gain_per_online_use)
+        self.literacy[used] += gain * (1 - self.literacy[used])
 
         group = self.group[idx]
         for row, values in enumerate((None, online, inter, wait, success, maladmin, complain,

@@ -43,9 +43,12 @@ def population_arg(text: str) -> int | None:
     if text == "full":
         return None
     try:
-        value = int(float(text)) if text.replace("e", "").replace(".", "").isdigit() else int(text)
+        number = float(text)  # accepts 100000 and 1e5
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'") from None
+    if not number.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'")
+    value = int(number)
     if value < 1:
         raise argparse.ArgumentTypeError("population must be at least 1")
     return value

@@ -6,7 +6,6 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from model.behaviour import per_month
 from model.scenario import COMPONENTS, Event, lever_in_year, shares_in_year
@@ -71,7 +70,8 @@ class Government(mesa.Agent):
                 self.flow_idr[c] *= kept
         self._last_budget = self.budget_idr
         per_resident = self.budget_idr / sc.population.residents
-        adequacy = per_resident / (per_resident + 5 * sc.behaviour.spend_half_saturation_idr_per_resident)
+        half = 5 * sc.behaviour.spend_half_saturation_idr_per_resident  # five components
+        adequacy = per_resident / (per_resident + half)
         stability = math.exp(-abs(shock))
         target = adequacy * stability
         self.capital = target if first else 0.5 * self.capital + 0.5 * target
@@ -143,8 +143,3 @@ class Government(mesa.Agent):
         """The six component stocks (0-1)."""
         return {"apps": self.apps_stock, **self.stocks, "capital": self.capital}
 
-
-def stock_array(gov: Government) -> np.ndarray:
-    """The stocks in ``STOCKS`` order (for vectorised use)."""
-    v = gov.stock_values()
-    return np.array([v[c] for c in ("apps", *STOCK_COMPONENTS, "capital")])

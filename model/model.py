@@ -82,6 +82,10 @@ class EGovModel(mesa.Model):
                                                             "maladmin_rate"), 0.0)
         self._year_counter = np.zeros(3)  # counter requests, successes, clean
         self._utilisation_sum = 0.0
+        # Events dated before the first simulated month have already happened.
+        for event in scenario.events:
+            if (event.year, event.month) < (start_year, 1):
+                self._apply_event(event)
         self.datacollector = mesa.DataCollector(
             model_reporters={o.name: _reporter(o.name) for o in MONTHLY_OUTPUTS})
 

@@ -33,7 +33,8 @@ class Population:
 
     residents: int = param(dataclasses.MISSING, "persons", 1, 5e7, "Residents")
     area_km2: float = param(dataclasses.MISSING, "km2", 0.1, 1e5, "Land area")
-    urban_share: float = param(dataclasses.MISSING, "share", 0.0, 1.0, "Share living in urban areas")
+    urban_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Share living in urban areas")
     internet_access_urban: float = param(
         dataclasses.MISSING, "share", 0.0, 1.0, "Urban residents with usable internet, first year")
     internet_access_rural: float = param(
@@ -146,7 +147,7 @@ class Event:
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
-    """A change of levers in force from ``start_year`` to ``end_year`` (inclusive; open if absent)."""
+    """A change of levers in force from ``start_year`` to ``end_year`` (inclusive; open if none)."""
 
     name: str = param(dataclasses.MISSING, "", None, None, "Short name")
     start_year: int = param(dataclasses.MISSING, "year", 1990, 2100, "First year in force")

@@ -33,7 +33,6 @@ class StaffPool:
         self.integrity = self._skill(spec.integrity, n_sim)
         self.pending_digital = np.zeros(n_sim, dtype=np.float32)
         self.pending_service = np.zeros(n_sim, dtype=np.float32)
-        self.served = np.zeros(n_sim, dtype=np.float32)
         self.retirement_age = spec.retirement_age_years
         self._index_units()
 
@@ -84,8 +83,9 @@ class StaffPool:
         trained = self.rng.random(n) < per_month(min(bh.training_share_per_year * competency,
                                                      0.99))
         g = bh.training_gain
-        self.pending_digital[trained] += g * (1 - self.digital[trained] - self.pending_digital[trained])
-        self.pending_service[trained] += g * (1 - self.service[trained] - self.pending_service[trained])
+        for skill, pending in ((self.digital, self.pending_digital),
+                               (self.service, self.pending_service)):
+            pending[trained] += g * (1 - skill[trained] - pending[trained])
         rate = 1.0 / bh.training_payoff_months
         for skill, pending in ((self.digital, self.pending_digital),
                                (self.service, self.pending_service)):
@@ -95,8 +95,8 @@ class StaffPool:
         lbd = per_month(bh.learning_by_doing_per_year) * np.minimum(expected_load, 1.5)
         self.service += (lbd * (1 - self.service)).astype(np.float32)
         self.digital *= np.float32(1 - per_month(bh.digital_skill_obsolescence_per_year))
-        self.integrity += np.float32(per_month(bh.integrity_from_regulation_per_year * regulation)) \
-            * (1 - self.integrity)
+        rule = np.float32(per_month(bh.integrity_from_regulation_per_year * regulation))
+        self.integrity += rule * (1 - self.integrity)
         self.tenure_months += 1
         np.clip(self.service, 0, 1, out=self.service)
         np.clip(self.digital, 0, 1, out=self.digital)
@@ -139,7 +139,6 @@ class StaffPool:
             "integrity": self._skill(float(self.integrity.mean()) if self.n else 0.6, n_new),
             "pending_digital": np.zeros(n_new, dtype=np.float32),
             "pending_service": np.zeros(n_new, dtype=np.float32),
-            "served": np.zeros(n_new, dtype=np.float32),
         }
         for name, col in cols.items():
             setattr(self, name, np.concatenate([getattr(self, name), col]))
@@ -148,6 +147,6 @@ class StaffPool:
 
     def _select(self, index: np.ndarray) -> None:
         for name in ("unit", "age", "tenure_months", "digital", "service", "integrity",
-                     "pending_digital", "pending_service", "served"):
+                     "pending_digital", "pending_service"):
             setattr(self, name, getattr(self, name)[index])
         self._index_units()
