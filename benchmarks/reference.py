@@ -347,6 +347,10 @@ class ReferenceModel(mesa.Model):
         self.annual_records: list[dict[str, Any]] = []
         self._year_counter = np.zeros(3)  # counter requests, successes, clean
         self._utilisation_sum = 0.0
+        # Events dated before the first simulated month have already happened.
+        for event in scenario.events:
+            if (event.year, event.month) < (start_year, 1):
+                self._apply_event(event)
 
     # --- helpers the agents use ---------------------------------------------------------
     def _index_staff(self) -> None:
