@@ -43,6 +43,16 @@ class MonthContext:
     answer_rate: float  # chance a complaint is answered
 
 
+def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(edges, x)`` for x <= edges[-1], counting the edges below each x: for a
+    handful of edges several times faster than a binary search per element.
+    """
+    out = np.zeros(len(x), dtype=np.intp)
+    for edge in edges[:-1]:
+        out += x > edge
+    return out
+
+
 class Citizens:
     """The resident population of a region."""
 
@@ -91,7 +101,7 @@ class Citizens:
         rng = self.rng
         idx = np.flatnonzero(rng.random(self.n, dtype=np.float32) < self.p_need)
         k = len(idx)
-        unit = np.searchsorted(demand_cum, rng.random(k) * demand_cum[-1]).astype(np.intp)
+        unit = _bin_of(rng.random(k) * demand_cum[-1], demand_cum)
         urban = self.urban[idx]
         lit = self.literacy[idx]
         trust = self.trust[idx]
