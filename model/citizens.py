@@ -170,7 +170,7 @@ class Citizens:
         gain = np.float32(bh.literacy_gain_per_online_use)
         self.literacy[used] += gain * (1 - self.literacy[used])
 
-        group = self.group[idx]
+        group = self.group[idx].astype(np.intp)  # converted once for the nine tallies
         for row, values in enumerate((None, online, inter, wait, success, maladmin, complain,
                                       answered, sat)):
             self.year_totals[row] += np.bincount(group, weights=values, minlength=N_GROUPS)
