@@ -139,3 +139,28 @@ def test_comparison_detects_a_mechanism_change(array_runs):
     other = _array_runs(changed, replication_seeds(33, c["seeds"]), c["years"], c["population"])
     flagged = {line.split()[0] for line in mismatches(array_runs["jember"], other)}
     assert {"online_share", "staff_service_skill"} <= flagged
+
+
+# --- the array model's fast paths keep their meaning -----------------------------------------
+def test_unit_choice_equals_searchsorted():
+    from model.citizens import _bin_of
+    edges = np.cumsum([0.4, 0.15, 0.35, 0.1])
+    x = np.concatenate([np.random.default_rng(1).random(10_000) * edges[-1],
+                        edges, [0.0, edges[-1]]])  # ties sit in the lower bin, as in numpy
+    np.testing.assert_array_equal(_bin_of(x, edges), np.searchsorted(edges, x))
+    np.testing.assert_array_equal(_bin_of(np.array([0.0, 0.4, 0.41, 1.0]), edges), [0, 0, 1, 3])
+
+
+def test_requests_to_a_unit_without_staff_meet_anyone():
+    from model.model import EGovModel
+    m = EGovModel(ROOT / "scenarios" / "kediri.toml", population=500, end_year=2018, rng=4)
+    st = m.staff
+    draw = np.linspace(0.0, 0.999, 400)
+    unit = np.repeat(np.arange(4), 100)
+    j, _, _ = m._staff_of(unit, draw)
+    np.testing.assert_array_equal(st.unit[j], unit)  # each request stays in its unit
+    st._select(np.flatnonzero(st.unit != 1))  # unit 1 loses all its staff
+    j, _, _ = m._staff_of(unit, draw)
+    assert (st.unit[j[unit != 1]] == unit[unit != 1]).all()
+    lone = unit == 1  # uniform over everyone: index floor(draw * n)
+    np.testing.assert_array_equal(j[lone], (draw[lone] * st.n).astype(np.intp))
