@@ -325,12 +325,15 @@ def main(argv: list[str] | None = None) -> int:
         "citizen_steps_per_s_1e4": tp[10_000]["citizen_steps_per_s"],
         "citizen_steps_per_s_1e5": tp[100_000]["citizen_steps_per_s"],
         "citizen_steps_per_s_1e6": tp[1_000_000]["citizen_steps_per_s"],
+        **{f"citizen_steps_per_cpu_s_{e}": tp[n]["population"] * MONTHS / tp[n]["cpu_seconds"]
+           for e, n in (("1e4", 10_000), ("1e5", 100_000), ("1e6", 1_000_000))},
         "reference_citizen_steps_per_s_1e5": ref["citizen_steps_per_s"],
         "ratio_vs_agent_reference_1e5": ratio,
         "ratio_vs_agent_reference_1e5_cpu": ratio_cpu,
         "bytes_per_citizen": bytes_per_citizen,
         "full_region_seconds": {r: v["seconds"] for r, v in regions.items()},
         "full_region_peak_mib": {r: v["peak_mib"] for r, v in regions.items()},
+        "full_region_cpu_seconds": {r: v["cpu_seconds"] for r, v in regions.items()},
         "sweep_speedup_2_workers": sw["speedup"],
         "whatif_latency_s": wi["seconds_2_workers"],
         "whatif_latency_serial_s": wi["seconds_serial"],
@@ -347,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
                                          if ref["extrapolated"] else ", full horizon"),
             "full_region": "egovsim run <region> --population full --replications 1 as a child "
                            "process: wall seconds and its peak resident set (os.wait4)",
+            "cpu": "*_cpu_* keys divide by CPU seconds instead of wall seconds: on a shared "
+                   "machine (see machine.load_average_*) they estimate an idle machine's rate",
             "quick": quick,
         },
         "machine": {**info, "load_average_at_end": os.getloadavg()},
