@@ -164,3 +164,28 @@ def test_requests_to_a_unit_without_staff_meet_anyone():
     assert (st.unit[j[unit != 1]] == unit[unit != 1]).all()
     lone = unit == 1  # uniform over everyone: index floor(draw * n)
     np.testing.assert_array_equal(j[lone], (draw[lone] * st.n).astype(np.intp))
+
+
+def test_needs_are_independent_bernoulli_draws():
+    """Each citizen needs a service with probability p_need, independently of the others."""
+    from model.citizens import Citizens
+    scenario = load_scenario(ROOT / "scenarios" / "kediri.toml")
+    citizens = Citizens(scenario.population, scenario.behaviour, 200, np.random.default_rng(8))
+    citizens.p_need = np.float32(0.3)
+    months = 20_000
+    hits = np.zeros((months, 200), dtype=bool)
+    for t in range(months):
+        idx = citizens._needing()
+        assert (np.diff(idx) > 0).all() and idx[0] >= 0 and idx[-1] < 200
+        hits[t, idx] = True
+    share = hits.mean(axis=0)
+    se = np.sqrt(0.3 * 0.7 / months)
+    assert np.abs(share - 0.3).max() < 4.5 * se  # every position, the first and last included
+    assert abs(share.mean() - 0.3) < 4 * se / np.sqrt(200)
+    # Neighbours are independent: P(both) = p^2. The 199 overlapping pairs of a month have
+    # Var(sum) = 199 (p^2 - p^4) + 2 * 198 (p^3 - p^4).
+    both = (hits[:, :-1] & hits[:, 1:]).mean()
+    var_month = (199 * (0.3**2 - 0.3**4) + 2 * 198 * (0.3**3 - 0.3**4)) / 199**2
+    assert abs(both - 0.09) < 4 * np.sqrt(var_month / months)
+    citizens.p_need = np.float32(1.0)
+    np.testing.assert_array_equal(citizens._needing(), np.arange(200))
