@@ -279,10 +279,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{info['load_average_at_start'][0]:.1f}", flush=True)
     model.run(jember, 0, years=(2018, 2018), population=1_000)  # warm imports and caches
     tp = {n: throughput(jember, n, r) for n, r in
-          ((10_000, 5), (100_000, 3), (1_000_000, 1 if quick else 2))}
+          ((10_000, 5), (100_000, 7), (1_000_000, 1 if quick else 2))}
     ref = reference_throughput(jember, 100_000, 1 if quick else args.reference_years)
     # The array model again right after the reference, so both see the same machine load.
-    again = throughput(jember, 100_000, 3)
+    again = throughput(jember, 100_000, 5)
     if again["seconds"] < tp[100_000]["seconds"]:
         tp[100_000] = again
     ratio = ref["seconds"] / tp[100_000]["seconds"]
