@@ -64,7 +64,8 @@ class Citizens:
         # Access rank: within urban and rural alike, uniform on [0, 1); a citizen is online
         # when the coverage of their area exceeds their rank.
         self.access_rank = rng.random(n_sim, dtype=np.float32)
-        self.quintile = np.minimum((self.access_rank * 5).astype(np.int8), 4)
+        # Quintile 0 (reported as q1) is the least connected: the highest ranks.
+        self.quintile = 4 - np.minimum((self.access_rank * 5).astype(np.int8), 4)
         self.group = (self.quintile + 5 * self.urban).astype(np.int8)
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).

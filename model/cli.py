@@ -20,6 +20,8 @@ EXIT_BAD_INPUT = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
+    "sweep": ("model.commands.sweep", "run a designed experiment into a resumable Parquet dataset"),
+    "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 

@@ -6,9 +6,10 @@ import argparse
 import sys
 
 from model.errors import ScenarioError
+from model.experiments.spec import load_experiment
 from model.scenario import load_scenario, read_toml
 
-VALIDATORS = {"scenario": load_scenario}
+VALIDATORS = {"scenario": load_scenario, "experiment": load_experiment}
 """Top-level key that identifies a file kind -> its loader; experiments add theirs."""
 
 

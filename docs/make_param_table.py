@@ -1,0 +1,263 @@
+"""Generate the parameter tables of docs/ODD.md from the parameter declarations.
+
+Every row comes from code or data: :func:`model.params.describe` on :class:`Behaviour` and on the
+scenario dataclasses (unit, range, meaning, declared source), the values in use
+(:func:`model.behaviour.default_behaviour`, i.e. the declared defaults overlaid with
+``model/calibrated.toml``), each region's values and the ``[sources]`` labels of
+``scenarios/jember.toml`` and ``scenarios/kediri.toml``, and the fixed constants of
+:mod:`model.units` and :mod:`model.assessment`. The tables replace the text between the two
+marker lines in docs/ODD.md, so the document cannot drift from the code.
+
+    .venv/bin/python docs/make_param_table.py          # rewrite the tables in docs/ODD.md
+    .venv/bin/python docs/make_param_table.py --check  # exit 1 if docs/ODD.md is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+ODD = REPO / "docs" / "ODD.md"
+BEGIN = "<!-- BEGIN GENERATED PARAMETER TABLES: docs/make_param_table.py -->"
+END = "<!-- END GENERATED PARAMETER TABLES -->"
+REGIONS = ("scenarios/jember.toml", "scenarios/kediri.toml")
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
+            return f"{x:.4g}"
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _range(lo: Any, hi: Any) -> str:
+    if lo is None and hi is None:
+        return "—"
+    return f"[{_num(lo) if lo is not None else '−∞'}, {_num(hi) if hi is not None else '∞'}]"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _label(source: str | None) -> str:
+    """The kind of a scenario source text: data, data (derived) or assumption."""
+    if not source:
+        return "not stated"
+    for kind in ("data (derived)", "data", "assumption"):
+        if source.startswith(kind + ":"):
+            return kind
+    return "not stated"
+
+
+def behaviour_table() -> list[str]:
+    """Shared mechanism parameters: value in use, declared prior centre, unit, range, source."""
+    from model.behaviour import Behaviour, default_behaviour
+    from model.params import describe
+
+    in_use = default_behaviour()
+    rows = []
+    for r in describe(Behaviour):
+        value = getattr(in_use, r["name"])
+        rows.append([f"`{r['name']}`", _num(value), _num(r["default"]), r["unit"],
+                     _range(r["lo"], r["hi"]), r["doc"], r["source"]])
+    return ["#### Behaviour: shared mechanism parameters (`model/behaviour.py`)", "",
+            "*in use* is the declared default overlaid with `model/calibrated.toml`; *prior* "
+            "is the declared default; the range is the admissible (prior) range enforced on "
+            "load.", "",
+            *_table(["parameter", "in use", "prior", "unit", "range", "meaning", "source"],
+                    rows)]
+
+
+def scenario_table_classes() -> dict[str, type]:
+    """The region tables of a scenario (``[population]``, ``[budget]``, ...) and their classes,
+    read off the :class:`~model.scenario.Scenario` fields whose type is a parameter dataclass.
+    """
+    import dataclasses
+    import typing
+
+    from model.behaviour import Behaviour
+    from model.scenario import Scenario
+
+    hints = typing.get_type_hints(Scenario)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Scenario)
+            if dataclasses.is_dataclass(hints[f.name]) and hints[f.name] is not Behaviour}
+
+
+def scenario_tables() -> list[str]:
+    """Region tables: unit, range, meaning, and each region's value with its source label."""
+    from model.params import describe
+    from model.scenario import load_scenario
+
+    scenarios = [load_scenario(REPO / p) for p in REGIONS]
+    names = [sc.name for sc in scenarios]
+    out = ["#### Region scenarios (`scenarios/*.toml`)", "",
+           "Values of " + " and ".join(f"`{p}`" for p in REGIONS) + "; the label says whether "
+           "the scenario's `[sources]` table gives the value as data or as an assumption (the "
+           "full texts follow the tables).", ""]
+    for table, cls in scenario_table_classes().items():
+        rows = []
+        for r in describe(cls):
+            key = f"{table}.{r['name']}"
+            cells = []
+            for sc in scenarios:
+                cells += [_num(getattr(getattr(sc, table), r["name"])),
+                          _label(sc.sources.get(key))]
+            rows.append([f"`{key}`", r["unit"], _range(r["lo"], r["hi"]), r["doc"], *cells])
+        header = [h for n in names for h in (n, "label")]
+        out += [f"##### `[{table}]` — {cls.__doc__.strip().splitlines()[0]}", "",
+                *_table(["field", "unit", "range", "meaning", *header], rows)]
+    out += ["*not stated*: the scenario file gives no `[sources]` entry for the field; such "
+            "values are assumptions.", ""]
+    out += _dated(scenarios)
+    out += ["##### Source texts", ""]
+    for sc in scenarios:
+        out.append(f"- **{sc.name}**")
+        out += [f"  - `{k}`: {_cell(v)}" for k, v in sorted(sc.sources.items())]
+    out.append("")
+    return out
+
+
+def _dated(scenarios: list) -> list[str]:
+    """Each region's policies and events, as resolved from its file."""
+    out = ["##### Policies and dated events in the region files", ""]
+    for sc in scenarios:
+        out.append(f"- **{sc.name}**")
+        for p in sc.policies:
+            window = f"{p.start_year}-{p.end_year}" if p.end_year else f"from {p.start_year}"
+            levers = []
+            if p.shares is not None:
+                levers.append("shares " + ", ".join(f"{k} {v:g}"
+                                                    for k, v in p.shares.as_dict().items()))
+            if p.shift is not None:
+                levers.append(f"shift {p.shift.fraction:g} of {p.shift.source} to "
+                              f"{p.shift.target}")
+            for name in ("budget_multiplier", "hires_per_year_share", "hire_quality",
+                         "integration_share"):
+                if getattr(p, name) is not None:
+                    levers.append(f"{name} {getattr(p, name):g}")
+            out.append(f"  - policy *{p.name}*, {window}: {'; '.join(levers)}. {_cell(p.note)}")
+        for e in sc.events:
+            detail = {"recruitment": f"{e.hires} hires", "superapp":
+                      f"integration_gain {e.integration_gain:g}", "mpp_open":
+                      f"{e.services} services"}[e.kind]
+            out.append(f"  - event `{e.kind}` {e.year}-{e.month:02d}: {detail}, innovation "
+                       f"{e.innovation:g}. {_cell(e.note)} ({e.source or 'no source'})")
+    return [*out, ""]
+
+
+def policy_tables() -> list[str]:
+    """Fields of policies, shifts and events (defaults apply when a field is absent)."""
+    from model.params import describe
+    from model.scenario import Event, Policy, Shift
+
+    out = ["#### Policies and events", ""]
+    for title, cls in (("`[[policy]]`", Policy), ("`shift` inside a policy", Shift),
+                       ("`[[event]]`", Event)):
+        rows = []
+        for r in describe(cls):
+            default = "required" if r["default"].__class__.__name__ == "_MISSING_TYPE" \
+                else _num(r["default"])
+            rows.append([f"`{r['name']}`", default, r["unit"], _range(r["lo"], r["hi"]),
+                         r["doc"]])
+        out += [f"##### {title}", "", *_table(["field", "default", "unit", "range", "meaning"],
+                                              rows)]
+    out += ["A policy may also carry `shares = {...}` (a full split replacing the base shares "
+            "while in force; validated to sum to 1). In a `shift` the file keys are `from` and "
+            "`to`.", ""]
+    return out
+
+
+def constant_tables() -> list[str]:
+    """Fixed constants in code: service units, index weights and bands."""
+    from model.assessment import (
+        IKM_CATEGORIES,
+        IPP_GRADES,
+        IPP_METHOD_CHANGE_YEAR,
+        IPP_WEIGHTS,
+        SPBE_METHOD_CHANGE_YEAR,
+        SPBE_PREDIKAT,
+        SPBE_ROUNDS,
+        SPBE_WEIGHTS,
+    )
+    from model.units import UNITS
+
+    units = [[f"`{u.key}`", u.name, _num(u.demand_share), _num(u.staff_share),
+              _num(u.base_days), _num(u.online_affinity), _num(u.ipp_unit)] for u in UNITS]
+
+    def bands(b: tuple) -> str:
+        return "; ".join(f"{label} ≥ {lower:g}" if lower > -1e300 else f"{label} below"
+                         for lower, label in b)
+
+    return [
+        "#### Constants in code", "",
+        "Service units (`model/units.py`; assumption: no per-unit data was found for either "
+        "region):", "",
+        *_table(["key", "unit", "demand share", "staff share", "base days", "online affinity",
+                 "IPP unit"], units),
+        "Assessment (`model/assessment.py`; DOMAIN.md):", "",
+        *_table(["constant", "value"], [
+            ["SPBE domain weights (59/2020)", ", ".join(f"{k} {v:g}" for k, v in
+                                                         SPBE_WEIGHTS.items())],
+            ["IPP aspect weights (17/2017)", ", ".join(f"{k} {v:g}" for k, v in
+                                                        IPP_WEIGHTS.items())],
+            ["SPBE predikat (score rounded to 2 decimals)", bands(SPBE_PREDIKAT)],
+            ["IPP grade (score rounded to 2 decimals)", bands(IPP_GRADES)],
+            ["IKM category", bands(IKM_CATEGORIES)],
+            ["SPBE national rounds", ", ".join(map(str, SPBE_ROUNDS)) + "; yearly after"],
+            ["SPBE method change (5/2018 → 59/2020)", f"from {SPBE_METHOD_CHANGE_YEAR}"],
+            ["IPP method change (17/2017 → 29/2022, assumed)", f"from {IPP_METHOD_CHANGE_YEAR}"],
+        ]),
+    ]
+
+
+def generate() -> str:
+    """The generated block, markers included."""
+    lines = [BEGIN, "", *behaviour_table(), *scenario_tables(), *policy_tables(),
+             *constant_tables(), END]
+    return "\n".join(lines)
+
+
+def splice(document: str, block: str) -> str:
+    """``document`` with the text between the markers replaced by ``block``."""
+    start, end = document.find(BEGIN), document.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{ODD}: the marker lines {BEGIN!r} and {END!r} are missing")
+    return document[:start] + block + document[end + len(END):]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite docs/ODD.md's tables, or with ``--check`` report whether they are stale."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if stale")
+    args = parser.parse_args(argv)
+    current = ODD.read_text(encoding="utf-8")
+    updated = splice(current, generate())
+    if updated == current:
+        print(f"{ODD.relative_to(REPO)}: parameter tables up to date")
+        return 0
+    if args.check:
+        print(f"{ODD.relative_to(REPO)}: parameter tables are stale; run "
+              ".venv/bin/python docs/make_param_table.py")
+        return 1
+    ODD.write_text(updated, encoding="utf-8")
+    print(f"{ODD.relative_to(REPO)}: parameter tables rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

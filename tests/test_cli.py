@@ -1,0 +1,168 @@
+"""The ``egovsim`` command end to end: bad input, determinism, outputs.
+
+Each case runs the installed console script in a subprocess; the cases are launched together on
+a small thread pool (each subprocess is mostly interpreter start-up) to keep the suite quick.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import KEDIRI, run_cli
+
+SMALL = ("--years", "2018:2019", "--population", "300", "--replications", "1", "--quiet")
+
+# name -> (regex applied to kediri.toml, its replacement, text expected in the error line).
+# The first "apps = " line is [shares] apps ([apps] has no such key).
+MALFORMED = {
+    "syntax": (r"^\[budget\]$", "[budget", "TOML syntax error"),
+    "empty": (r"(?s).*", "", "file is empty"),
+    "unknown_key": (r"^\[staff\]$", "[staff]\nheadcount_total = 10", "staff.headcount_total"),
+    "share_1_7": (r"^apps = [0-9.]+$", "apps = 1.7", "shares.apps"),
+    "negative": (r"^apbd_idr = .*$", "apbd_idr = -1.5e12", "budget.apbd_idr"),
+    "string_for_number": (r"^egov_share = .*$", 'egov_share = "1.5%"', "budget.egov_share"),
+    "shares_not_one": (r"^apps = ([0-9.]+)$",
+                       lambda m: f"apps = {float(m.group(1)) + 0.05:.4f}", "shares"),
+    "whatif_missing_base": (r"(?s).*", 'base = "../no_such_region.toml"\n[scenario]\nname = "w"\n',
+                            "base"),
+}
+
+
+def _malformed(tmp: Path, name: str) -> Path:
+    pattern, repl, _ = MALFORMED[name]
+    text = KEDIRI.read_text()
+    new = re.sub(pattern, repl, text, count=1, flags=re.M)
+    assert new != text or name == "empty"
+    sub = tmp / "scenarios" / name
+    sub.mkdir(parents=True)
+    path = sub / "kediri.toml"
+    path.write_text(new)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every malformed file (and a missing one) through ``egovsim run`` and ``validate``."""
+    tmp = tmp_path_factory.mktemp("bad")
+    files = {name: _malformed(tmp, name) for name in MALFORMED}
+    files["missing_file"] = tmp / "scenarios" / "absent.toml"
+    jobs = {}
+    for name, path in files.items():
+        out = tmp / "out" / name
+        jobs[("run", name)] = (["run", path, "--out", out, *SMALL], out)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {key: pool.submit(run_cli, *args) for key, (args, _) in jobs.items()}
+        validate_all = pool.submit(run_cli, "validate", *files.values())
+        results = {key: (f.result(), jobs[key][1]) for key, f in futures.items()}
+        results["validate_all"] = (validate_all.result(), None)
+    return files, results
+
+
+CASES = [*MALFORMED, "missing_file"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_to_run_exits_2_with_one_short_error(bad_runs, name):
+    files, results = bad_runs
+    proc, out = results[("run", name)]
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert 1 <= len(lines) <= 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert str(files[name]) in proc.stderr
+    expected = MALFORMED[name][2] if name in MALFORMED else "not found"
+    assert expected in proc.stderr
+    assert not (out / "annual.csv").exists()
+    assert not out.exists() or not any(out.iterdir()), "nothing half-written"
+
+
+def test_validate_reports_each_bad_file_on_its_own_line(bad_runs):
+    files, results = bad_runs
+    proc, _ = results["validate_all"]
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == len(files)
+    for name, path in files.items():
+        assert sum(str(path) in ln for ln in lines) == 1, name
+    assert proc.stdout.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def seeded_runs(tmp_path_factory):
+    """Two runs with --seed 7 and one with --seed 8 of both regions, small and short."""
+    tmp = tmp_path_factory.mktemp("seeds")
+    args = ("scenarios/jember.toml", "scenarios/kediri.toml", "--years", "2018:2020",
+            "--population", "500", "--replications", "2", "--workers", "1", "--quiet")
+    runs = {"a7": 7, "b7": 7, "c8": 8}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {k: pool.submit(run_cli, "run", *args, "--seed", str(s), "--out", tmp / k)
+                   for k, s in runs.items()}
+        procs = {k: f.result() for k, f in futures.items()}
+    for k, p in procs.items():
+        assert p.returncode == 0, (k, p.stderr)
+    return tmp, procs
+
+
+def test_same_seed_gives_byte_identical_annual_csv(seeded_runs):
+    tmp, _ = seeded_runs
+    a = (tmp / "a7" / "annual.csv").read_bytes()
+    assert a == (tmp / "b7" / "annual.csv").read_bytes()
+    assert a != (tmp / "c8" / "annual.csv").read_bytes()
+
+
+def test_run_writes_every_output(seeded_runs):
+    import json
+    tmp, procs = seeded_runs
+    out = tmp / "a7"
+    for name in ("annual.csv", "annual.parquet", "metadata.json", "summary.md", "spbe.png",
+                 "ipp.png", "ikm.png"):
+        assert (out / name).stat().st_size > 0, name
+    df = pd.read_csv(out / "annual.csv")
+    assert set(df["region"]) == {"Kabupaten Jember", "Kota Kediri"}
+    assert len(df) == 2 * 2 * 3
+    assert df["spbe"].between(1, 5).all() and df["ipp"].between(1, 5).all()
+    assert df["ikm"].between(1, 4).all()
+    pq = pd.read_parquet(out / "annual.parquet")
+    assert list(pq.columns) == list(df.columns) and len(pq) == len(df)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["master_seed"] == 7 and len(meta["replication_seeds"]) == 2
+    assert sorted(df["seed"].unique()) == sorted(meta["replication_seeds"])
+    assert [s["name"] for s in meta["scenarios"]] == ["jember", "kediri"]
+    assert meta["code"]["egovsim"]
+    assert not list(out.glob(".*.tmp")), "no temporary files left behind"
+
+
+def test_bad_options_exit_2():
+    proc = run_cli("run", KEDIRI, "--years", "2030:2018", "--out", "/nonexistent/never")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--years" in proc.stderr
+
+
+def test_option_parsers_known_answers():
+    import argparse
+
+    from model.cli import population_arg, positive_int, years_arg
+    assert years_arg("2018:2030") == (2018, 2030) and years_arg("2020") == (2020, 2020)
+    assert population_arg("full") is None
+    assert population_arg("1e5") == 100_000 and population_arg("2000") == 2000
+    assert positive_int("3") == 3
+    for parser, text in ((years_arg, "2030:2018"), (years_arg, "x"), (years_arg, "1800:1900"),
+                         (population_arg, "0"), (population_arg, "2.5"),
+                         (population_arg, "many"), (positive_int, "0")):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parser(text)
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    from model.cli import check_out_dir
+    from model.errors import ScenarioError
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ScenarioError, match="not a folder"):
+        check_out_dir(f)
+    assert check_out_dir(tmp_path / "new") == tmp_path / "new"
