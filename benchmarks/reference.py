@@ -142,7 +142,8 @@ class Citizen(mesa.Agent):
         self.urban = r.random() < pop.urban_share
         # A fixed latent place in the queue for internet coverage: low rank = connected first.
         self.access_rank = r.random()
-        self.quintile = min(int(self.access_rank * 5), 4)
+        # Quintile 0 (reported as q1) is the least connected: the highest ranks.
+        self.quintile = 4 - min(int(self.access_rank * 5), 4)
         self.group = self.quintile + 5 * int(self.urban)
         mean = pop.literacy_urban if self.urban else pop.literacy_rural
         mean = _clip(mean + 0.2 * (0.5 - self.access_rank), 0.02, 0.98)
