@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("model.commands.validate", "check scenario or experiment files without running"),
     "sweep": ("model.commands.sweep", "run a designed experiment into a resumable Parquet dataset"),
     "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
+    "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
+    "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 

@@ -1,0 +1,342 @@
+"""The Solara page: choose a region, move the levers, run, compare with the baseline.
+
+Start it with ``egovsim app``. Every text comes from :mod:`model.app.text`; every control from
+:func:`model.app.logic.controls`; every number from :mod:`model.app.logic`. State lives in
+Solara reactive variables, which Solara keeps per browser session.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass
+
+import solara
+import solara.lab
+
+from model.app import logic
+from model.app.logic import Comparison, Settings, Source, WhatIf
+from model.app.plots import (
+    aspects_figure,
+    difference_figure,
+    divide_figure,
+    index_figure,
+    png_bytes,
+)
+from model.app.text import LANGS, num, pct, tr
+from model.errors import ScenarioError
+from model.observed import observed_indices
+from model.report import build_report
+
+DEFAULT_SOURCE = "jember.toml"
+
+lang = solara.reactive("id")
+source_name = solara.reactive(DEFAULT_SOURCE)
+uploaded = solara.reactive(None)  # Source | None
+whatif = solara.reactive(None)  # WhatIf | None
+replications = solara.reactive(logic.DEFAULT_REPLICATIONS)
+message = solara.reactive("")
+ran_with = solara.reactive(None)
+view = solara.reactive("indices")  # the (source label, WhatIf, Settings) of the shown result
+
+_SOURCES: dict[str, Source] = {}
+
+
+def current_source() -> Source:
+    """The baseline: the uploaded file if any, else the chosen file in ``scenarios/``."""
+    if uploaded.value is not None:
+        return uploaded.value
+    name = source_name.value
+    if name not in _SOURCES:
+        _SOURCES[name] = logic.source_from_file(name)
+    return _SOURCES[name]
+
+
+def current_settings() -> Settings:
+    """Replications from the page; seed, years and population are the app's defaults."""
+    return Settings(replications=int(replications.value))
+
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """A finished run and what it was run with."""
+
+    cmp: Comparison
+    source: Source
+    whatif: WhatIf
+
+
+@solara.lab.task(prefer_threaded=True)
+def run_task(source: Source, wi: WhatIf, settings: Settings) -> Shown:
+    """Run baseline and what-if; progress in percent for the bar."""
+    def progress(fraction: float) -> None:
+        run_task.progress = 100.0 * fraction
+
+    cmp = logic.run_whatif(source.scenario, logic.whatif_scenario(source, wi), settings,
+                           progress)
+    return Shown(cmp, source, wi)
+
+
+def start_run() -> None:
+    """Run the current what-if (the click of the Run button)."""
+    try:
+        source = current_source()
+    except ScenarioError as err:
+        message.value = str(err)
+        return
+    message.value = ""
+    wi = whatif.value or logic.in_force(source.scenario, logic.DEFAULT_START_YEAR)
+    whatif.value = wi
+    settings = current_settings()
+    ran_with.value = (source.label, wi, settings)
+    run_task(source, wi, settings)
+
+
+def choose_source(name: str) -> None:
+    """Switch the baseline to a file in ``scenarios/`` and re-run."""
+    uploaded.value = None
+    source_name.value = name
+    try:
+        source = current_source()
+    except ScenarioError as err:
+        message.value = str(err)
+        return
+    start = whatif.value.start_year if whatif.value else logic.DEFAULT_START_YEAR
+    whatif.value = logic.in_force(source.scenario, start)
+    start_run()
+
+
+def on_upload(info: dict) -> None:
+    """Parse an uploaded scenario file as data (never written to disk) and re-run."""
+    try:
+        source = logic.source_from_upload(info["data"], info["name"])
+    except ScenarioError as err:
+        message.value = str(err)
+        return
+    uploaded.value = source
+    start = whatif.value.start_year if whatif.value else logic.DEFAULT_START_YEAR
+    whatif.value = logic.in_force(source.scenario, start)
+    start_run()
+
+
+def move(key: str, value: float) -> None:
+    """Move one lever; shares stay consistent (see :meth:`WhatIf.with_value`)."""
+    whatif.value = whatif.value.with_value(key, value)
+
+
+NOTICE_COLORS = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f1fb", "#1f4e79")}
+
+
+@solara.component
+def Notice(text: str, kind: str = "info") -> None:
+    """A message box (plain HTML: it does not depend on the Vuetify version installed)."""
+    background, color = NOTICE_COLORS[kind]
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=[f"egov-{kind}"],
+                style={"background": background, "color": color, "padding": "8px 12px",
+                       "border-left": f"4px solid {color}", "margin": "6px 0",
+                       "border-radius": "3px"})
+
+
+@solara.component
+def LeverSlider(control: logic.Control, wi: WhatIf, lang_: str) -> None:
+    """One generated slider with its label, unit and help text."""
+    value = wi.value(control.key)
+    shown = str(int(value)) if control.integer else (
+        pct(value, lang_) if control.unit == "share" else num(value, lang_, 3 if control.step
+                                                               < 0.01 else 2))
+    label = f"{tr(lang_, f'control.{control.key}.label')}: {shown}"
+    help_text = tr(lang_, f"control.{control.key}.help") + f" [{control.unit}]"
+    with solara.Column(gap="0px", classes=["egov-lever"], style={"margin-bottom": "8px"}):
+        solara.Text(label, style={"font-weight": "500", "font-size": "0.92em"})
+        if control.integer:
+            solara.SliderInt("", value=int(value), min=int(control.lo), max=int(control.hi),
+                             step=1, on_value=lambda v: move(control.key, v))
+        else:
+            solara.SliderFloat("", value=float(value), min=control.lo, max=control.hi,
+                               step=control.step, on_value=lambda v: move(control.key, v),
+                               thumb_label=False)
+        solara.Text(help_text, style={"font-size": "0.78em", "color": "#555",
+                                      "margin-top": "-4px"})
+
+
+@solara.component
+def Controls(source: Source, wi: WhatIf, lang_: str) -> None:
+    """The sidebar: region, upload, the levers, replications, run, save and report."""
+    options = logic.list_scenarios()
+    solara.Select(tr(lang_, "ui.region"), values=options,
+                  value=source_name.value if uploaded.value is None else None,
+                  on_value=choose_source)
+    solara.FileDrop(label=tr(lang_, "ui.upload"), on_file=on_upload, lazy=False)
+    if uploaded.value is not None:
+        solara.Text(tr(lang_, "ui.uploaded", name=uploaded.value.label),
+                    style={"font-size": "0.85em"})
+    solara.Markdown(f"**{tr(lang_, 'ui.levers')}**")
+    solara.Text(tr(lang_, "ui.levers_help"), style={"font-size": "0.8em", "color": "#555"})
+    for control in logic.controls(logic.DEFAULT_YEARS):
+        LeverSlider(control, wi, lang_)
+    solara.SliderInt(tr(lang_, "ui.replications") + f": {replications.value}",
+                     value=replications, min=2, max=30)
+    with solara.Row():
+        solara.Button(tr(lang_, "ui.run"), color="primary", on_click=start_run,
+                      disabled=run_task.pending, classes=["egov-run"])
+        solara.Button(tr(lang_, "ui.reset"), on_click=lambda: whatif.set(
+            logic.in_force(source.scenario, wi.start_year)), text=True)
+
+
+@solara.component
+def Headline(cmp: Comparison, lang_: str) -> None:
+    """The numbers: last year's indices, baseline beside what-if, and the difference."""
+    table = logic.headline(cmp)
+    year = int(table["year"].iloc[0])
+    rows = [f"| {tr(lang_, 'ui.index')} | {tr(lang_, 'ui.baseline')} {year} | "
+            f"{tr(lang_, 'ui.whatif')} {year} | {tr(lang_, 'ui.difference')} |",
+            "| --- | --- | --- | --- |"]
+    for _, r in table.iterrows():
+        rows.append(
+            f"| {tr(lang_, f'index_short.{r['index']}')} "
+            f"| {num(r['baseline'], lang_)} ({r['baseline_label']}) "
+            f"| {num(r['whatif'], lang_)} ({r['whatif_label']}) "
+            f"| {num(r['diff'], lang_, sign=True)} "
+            f"[{num(r['diff_lo'], lang_, sign=True)}; {num(r['diff_hi'], lang_, sign=True)}] |")
+    with solara.Div(classes=["egov-headline"]):
+        solara.Markdown("\n".join(rows))
+        note = "ui.no_change" if not cmp.changed else "ui.headline_note"
+        solara.Text(tr(lang_, note, n=cmp.settings.replications,
+                       pop=num(cmp.settings.population or 0, lang_, 0),
+                       seconds=num(cmp.seconds, lang_, 2)),
+                    style={"font-size": "0.85em", "color": "#444"})
+
+
+@solara.component
+def Results(cmp: Comparison, source: Source, lang_: str) -> None:
+    """Views of figures: indices and difference, who gains, IPP aspects, assumptions."""
+    names = [(cmp.baseline, tr(lang_, "ui.baseline")), (cmp.whatif, tr(lang_, "ui.whatif"))]
+    last = int(cmp.annual["year"].max())
+
+    def figures() -> list[bytes]:
+        """PNGs of the view shown, drawn in a thread so the numbers above appear first."""
+        if view.value == "indices":
+            observed = observed_indices()
+            figs = [difference_figure(cmp.annual, cmp.baseline, cmp.whatif, lang_),
+                    *(index_figure(cmp.annual, observed, i, names, lang_)
+                      for i in ("spbe", "ipp", "ikm"))]
+        elif view.value == "divide":
+            figs = [divide_figure(cmp.annual, names, last, lang_)]
+        elif view.value == "aspects":
+            figs = [aspects_figure(cmp.annual, names, last, lang_)]
+        else:
+            figs = []
+        return [png_bytes(f) for f in figs]
+
+    drawing = solara.lab.use_task(figures, dependencies=[cmp, lang_, view.value])
+    views = ("indices", "divide", "aspects", "about")
+    with solara.Row(classes=["egov-views"]):
+        solara.ToggleButtonsSingle(value=view, children=[
+            solara.Button(tr(lang_, f"ui.tab_{v}"), value=v, text=True) for v in views])
+    solara.ProgressLinear(drawing.pending)
+    if view.value in ("divide", "aspects"):
+        solara.Markdown(tr(lang_, f"ui.{view.value}_help"))
+    if view.value != "about":
+        with solara.Column(classes=["egov-figures"]):
+            for png in drawing.latest or []:
+                solara.Image(png)
+    else:
+        solara.Markdown(tr(lang_, "ui.about", region=source.scenario.region,
+                           description=source.scenario.description,
+                           n=cmp.settings.replications))
+
+
+LINK_STYLE = {"display": "inline-block", "padding": "6px 14px", "border": "1px solid #1f4e79",
+              "border-radius": "4px", "color": "#1f4e79", "text-decoration": "none",
+              "font-size": "0.9em", "margin": "4px 8px 4px 0"}
+
+
+@solara.component
+def DownloadLink(data: bytes, filename: str, mime: str, label: str, css_class: str) -> None:
+    """A download as a plain link with the file inside (``data:`` URI): nothing is written on
+    the server, and it works with any Vuetify version.
+    """
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    solara.HTML(tag="a", unsafe_innerHTML=html.escape(label), classes=[css_class],
+                attributes={"href": href, "download": filename}, style=LINK_STYLE)
+
+
+@solara.lab.task(prefer_threaded=True)
+def report_task(shown: Shown, lang_: str) -> tuple[Shown, str, bytes]:
+    """Write the report of the runs shown (a few seconds: it draws six figures)."""
+    scenarios = [shown.source.scenario, logic.whatif_scenario(shown.source, shown.whatif)]
+    argv = logic.cli_argv(shown.source, shown.whatif, shown.cmp.settings)
+    page = build_report(shown.cmp.annual, logic.results_metadata(shown.cmp, scenarios, argv),
+                        lang_)
+    return shown, lang_, page.encode("utf-8")
+
+
+@solara.component
+def Downloads(shown: Shown, source: Source, wi: WhatIf, lang_: str) -> None:
+    """Save the current what-if ``wi`` as a scenario file; write and download the report of
+    the runs shown.
+    """
+    name = logic.whatif_name(source, wi)
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        DownloadLink(logic.whatif_toml(source, wi).encode("utf-8"), f"{name}.toml",
+                     "application/toml", tr(lang_, "ui.save"), "egov-save")
+        ready = report_task.latest
+        if ready is not None and ready[0] is shown and ready[1] == lang_:
+            filename = f"{logic.whatif_name(shown.source, shown.whatif)}_{lang_}.html"
+            DownloadLink(ready[2], filename, "text/html", tr(lang_, "ui.report_ready",
+                                                            name=filename), "egov-report")
+        else:
+            solara.Button(tr(lang_, "ui.report"), on_click=lambda: report_task(shown, lang_),
+                          disabled=report_task.pending, outlined=True,
+                          classes=["egov-make-report"])
+        if report_task.pending:
+            solara.Text(tr(lang_, "ui.report_wait"), style={"font-size": "0.85em"})
+
+
+@solara.component
+def ResultsPane(source: Source, wi: WhatIf, lang_: str) -> None:
+    """The right-hand side: intro, messages, progress, numbers, downloads and figures."""
+    solara.Markdown(tr(lang_, "app.intro", region=source.scenario.region))
+    # messages sit in a container that is always there: the figures below keep their place
+    # in the tree, so they are not rebuilt when a message comes or goes
+    with solara.Column(gap="0px"):
+        if message.value:
+            Notice(message.value, "error")
+        if run_task.error:
+            Notice(str(run_task.exception), "error")
+        if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
+            Notice(tr(lang_, "ui.stale"), "info")
+    solara.ProgressLinear(run_task.progress or True if run_task.pending else False)
+    shown = run_task.latest
+    if shown is None:
+        solara.Text(tr(lang_, "ui.running"))
+        return
+    Headline(shown.cmp, lang_)
+    Downloads(shown, source, wi, lang_)
+    Results(shown.cmp, shown.source, lang_)
+
+
+@solara.component
+def Page() -> None:
+    """The whole app."""
+    lang_ = lang.value
+    solara.Title(tr(lang_, "app.title"))
+    solara.use_effect(lambda: start_run() if ran_with.value is None else None, [])
+    try:
+        source = current_source()
+    except ScenarioError as err:
+        Notice(str(err), "error")
+        return
+    wi = whatif.value or logic.in_force(source.scenario, logic.DEFAULT_START_YEAR)
+    with solara.Row(style={"align-items": "center", "justify-content": "space-between",
+                           "padding": "4px 16px", "background": "#1f4e79", "color": "white"}):
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(tr(lang_, "app.title")),
+                    style={"font-size": "1.3em", "font-weight": "500"})
+        solara.ToggleButtonsSingle(value=lang, classes=["egov-lang"], children=[
+            solara.Button(tr(code, "app.language_name"), value=code, text=True)
+            for code in LANGS])
+    with solara.Columns([4, 8], style={"padding": "0 8px"}):
+        with solara.Column(classes=["egov-controls"]):
+            Controls(source, wi, lang_)
+        with solara.Column(classes=["egov-results"]):
+            ResultsPane(source, wi, lang_)

@@ -1,0 +1,58 @@
+"""Labels and help texts in Bahasa Indonesia and English, read from ``model/i18n/<lang>.toml``.
+
+Each file is a TOML document of tables of strings; a key is ``table.name`` (``"ui.run"``).
+Texts may hold ``{placeholders}`` filled by :func:`tr`. Both files must have the same keys
+(a test checks it), so switching the language never falls back silently.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGS = ("id", "en")
+"""Supported languages; Bahasa Indonesia first (the default of the app)."""
+
+
+@cache
+def texts(lang: str) -> dict[str, str]:
+    """All texts of ``lang`` as a flat ``{"table.key": text}`` mapping."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
+    raw = resources.files("model").joinpath("i18n", f"{lang}.toml").read_text(encoding="utf-8")
+    return dict(_flatten(tomllib.loads(raw)))
+
+
+def _flatten(table: dict[str, Any], prefix: str = ""):
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, name + ".")
+        else:
+            yield name, str(value)
+
+
+def tr(lang: str, key: str, **values: Any) -> str:
+    """The text ``key`` in ``lang`` with ``{placeholders}`` filled; a missing key is a KeyError."""
+    text = texts(lang)[key]
+    return text.format(**values) if values else text
+
+
+def num(x: float, lang: str, digits: int = 2, sign: bool = False) -> str:
+    """A number as written in ``lang``: ``3,45`` in Indonesian, ``3.45`` in English."""
+    if x is None or math.isnan(x):
+        return "–"
+    if round(x, digits) == 0:
+        x = 0.0  # no "-0.00"
+    s = f"{x:+,.{digits}f}" if sign else f"{x:,.{digits}f}"
+    if lang == "id":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s.replace("-", "−")
+
+
+def pct(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
+    """A share (0-1) as a percentage in ``lang`` (``45%``); with ``sign``, percentage points."""
+    return num(100.0 * x, lang, digits, sign) + ("" if sign else "%")

@@ -1,0 +1,306 @@
+"""The app's logic without a browser: texts, controls, the what-if policy, files, runs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import cli
+from model.app import logic
+from model.app.text import LANGS, num, pct, texts, tr
+from model.errors import ScenarioError
+from model.params import describe
+from model.scenario import COMPONENTS, Policy, Shares, load_scenario, shares_in_year
+
+JEMBER = "jember.toml"
+
+
+@pytest.fixture(scope="module")
+def jember() -> logic.Source:
+    return logic.source_from_file(JEMBER)
+
+
+# --- texts ---------------------------------------------------------------------------------------
+def test_both_languages_have_the_same_keys_and_placeholders():
+    en, id_ = texts("en"), texts("id")
+    assert set(en) == set(id_)
+    field = re.compile(r"\{(\w*)\}")
+    for key in en:
+        assert set(field.findall(en[key])) == set(field.findall(id_[key])), key
+    differing = [k for k in en if en[k] != id_[k]]
+    assert len(differing) > 0.8 * len(en)  # really translated, not copied
+
+
+def test_every_control_has_a_label_and_help_in_both_languages():
+    for lang in LANGS:
+        for control in logic.controls():
+            assert tr(lang, f"control.{control.key}.label")
+            assert tr(lang, f"control.{control.key}.help")
+
+
+def test_numbers_are_written_the_local_way():
+    assert num(1234.5, "en", 2) == "1,234.50"
+    assert num(1234.5, "id", 2) == "1.234,50"
+    assert num(-0.126, "id", 2, sign=True) == "−0,13"
+    assert num(0.1, "en", 1, sign=True) == "+0.1"
+    assert pct(0.456, "id") == "46%"
+    assert num(float("nan"), "en") == "–"
+
+
+def test_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="unknown language"):
+        texts("fr")
+
+
+# --- where scenarios come from -------------------------------------------------------------------
+def test_only_files_in_scenarios_can_be_chosen():
+    names = logic.list_scenarios()
+    assert {"jember.toml", "kediri.toml"} <= set(names)
+    assert all(not n.startswith(("/", "..")) for n in names)
+    for bad in ("../pyproject.toml", "/etc/passwd", "whatif/../../pyproject.toml", "nope.toml"):
+        with pytest.raises(ScenarioError, match="not a scenario file in scenarios/"):
+            logic.source_from_file(bad)
+
+
+def test_a_region_file_is_saved_as_base_relative_to_whatif(jember):
+    assert jember.base_ref == "../jember.toml"
+    a, b = jember.scenario.to_table(), load_scenario(logic.SCENARIOS_DIR / JEMBER).to_table()
+    a.pop("path"), b.pop("path")
+    assert a == b
+
+
+def test_upload_is_parsed_as_data_and_its_base_must_stay_in_scenarios():
+    text = (logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml").read_bytes()
+    src = logic.source_from_upload(text, "mine.toml")
+    ref = load_scenario(logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml")
+    assert src.scenario.policies == ref.policies and src.scenario.shares == ref.shares
+    assert src.base_ref is None
+    for base in ("../../pyproject.toml", "/etc/hostname", "../../../etc/passwd", "missing.toml"):
+        bad = f'base = "{base}"\n[scenario]\nname = "x"\n'.encode()
+        with pytest.raises(ScenarioError, match=r"mine\.toml: base: .*inside scenarios/"):
+            logic.source_from_upload(bad, "mine.toml")
+    with pytest.raises(ScenarioError, match="TOML syntax error"):
+        logic.source_from_upload(b"[scenario\n", "broken.toml")
+    with pytest.raises(ScenarioError, match="larger than"):
+        logic.source_from_upload(b"#" * (logic.MAX_UPLOAD_BYTES + 1), "big.toml")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        logic.source_from_upload(b"\xff\xfe\x00", "bin.toml")
+
+
+def test_an_uploaded_region_file_without_base_is_validated():
+    text = (logic.SCENARIOS_DIR / "kediri.toml").read_text().replace(
+        "egov_share = ", "egov_share = 7 #")
+    with pytest.raises(ScenarioError, match=r"k\.toml: budget\.egov_share: 7(\.0)? is outside"):
+        logic.source_from_upload(text.encode(), "k.toml")
+
+
+# --- controls and the what-if policy -------------------------------------------------------------
+def test_controls_come_from_the_declarations():
+    ctl = {c.key: c for c in logic.controls((2018, 2030))}
+    assert list(ctl) == ["start_year", "budget_multiplier",
+                         *(f"shares.{c}" for c in COMPONENTS),
+                         "hires_per_year_share", "hire_quality"]
+    policy = {r["name"]: r for r in describe(Policy)}
+    shares = {r["name"]: r for r in describe(Shares)}
+    for key in ("budget_multiplier", "hires_per_year_share", "hire_quality"):
+        assert (ctl[key].lo, ctl[key].hi, ctl[key].unit) == (
+            policy[key]["lo"], policy[key]["hi"], policy[key]["unit"])
+    for c in COMPONENTS:
+        assert (ctl[f"shares.{c}"].lo, ctl[f"shares.{c}"].hi) == (shares[c]["lo"], shares[c]["hi"])
+        assert ctl[f"shares.{c}"].step == 0.01
+    assert (ctl["start_year"].lo, ctl["start_year"].hi) == (2019, 2030)
+    assert ctl["start_year"].integer
+
+
+def test_starting_values_are_the_levers_in_force(jember):
+    sc = jember.scenario
+    for year in (2019, 2025):
+        wi = logic.in_force(sc, year)
+        assert wi.shares == shares_in_year(sc, year)
+        assert wi.budget_multiplier == 1.0
+        assert wi.hires_per_year_share == sc.staff.hires_per_year_share
+        assert wi.hire_quality == sc.staff.hire_quality
+    # Jember's 2021 policy changes the split: before and after differ
+    assert logic.in_force(sc, 2019).shares == sc.shares.as_dict()
+    assert logic.in_force(sc, 2025).shares != sc.shares.as_dict()
+
+
+def test_moving_one_share_rescales_the_others_proportionally(jember):
+    wi = logic.in_force(jember.scenario, 2019)
+    moved = wi.with_value("shares.apps", 0.5)
+    assert moved.shares["apps"] == 0.5
+    factor = (1.0 - 0.5) / (1.0 - wi.shares["apps"])  # the other four shrink alike
+    for c in ("competency", "connectivity", "regulation", "interface"):
+        assert moved.shares[c] == pytest.approx(wi.shares[c] * factor, abs=1e-12)
+    assert sum(moved.shares.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_an_untouched_whatif_adds_no_policy(jember):
+    wi = logic.in_force(jember.scenario, 2025)
+    assert logic.policy_table(jember.scenario, wi) is None
+    sc = logic.whatif_scenario(jember, wi)
+    assert sc.policies == jember.scenario.policies
+    assert sc.name == "jember_whatif_2025"
+
+
+def test_the_policy_sets_only_the_moved_levers(jember):
+    wi = logic.in_force(jember.scenario, 2026).with_value("budget_multiplier", 1.5)
+    table = logic.policy_table(jember.scenario, wi)
+    assert {k for k in table if k not in ("name", "note")} == {"start_year", "budget_multiplier"}
+    assert table["start_year"] == 2026 and table["budget_multiplier"] == 1.5
+    wi2 = wi.with_value("shares.competency", 0.55)
+    table2 = logic.policy_table(jember.scenario, wi2)
+    assert sum(table2["shares"].values()) == pytest.approx(1.0, abs=1e-9)
+    assert table2["shares"]["competency"] == 0.55
+    sc = logic.whatif_scenario(jember, wi2)
+    assert sc.policies[-1].start_year == 2026
+    assert shares_in_year(sc, 2026)["competency"] == pytest.approx(0.55)
+    assert shares_in_year(sc, 2025) == shares_in_year(jember.scenario, 2025)
+
+
+def test_saved_file_runs_with_the_cli_and_equals_what_the_app_ran(jember, tmp_path, capsys):
+    wi = (logic.in_force(jember.scenario, 2024).with_value("shares.regulation", 0.2)
+          .with_value("hires_per_year_share", 0.03).with_value("hire_quality", 0.7))
+    text = logic.whatif_toml(jember, wi)
+    assert text.splitlines()[0].startswith("#") and 'base = "../jember.toml"' in text
+    (tmp_path / "whatif").mkdir()
+    shutil.copy(logic.SCENARIOS_DIR / JEMBER, tmp_path / JEMBER)
+    saved = tmp_path / "whatif" / "saved.toml"
+    saved.write_text(text)
+    assert cli.main(["validate", str(saved)]) == 0
+    loaded = load_scenario(saved).to_table()
+    ran = logic.whatif_scenario(jember, wi).to_table()
+    loaded.pop("path"), ran.pop("path")
+    assert loaded == ran
+    assert logic.source_from_upload(text.encode(), "saved.toml").scenario.policies == \
+        logic.whatif_scenario(jember, wi).policies
+
+
+def test_a_whatif_of_an_upload_is_saved_whole(jember):
+    text = (logic.SCENARIOS_DIR / "kediri.toml").read_bytes()
+    src = logic.source_from_upload(text, "kediri_copy.toml")
+    wi = logic.in_force(src.scenario, 2025).with_value("hire_quality", 0.9)
+    saved = logic.whatif_toml(src, wi)
+    assert "base =" not in saved
+    again = logic.source_from_upload(saved.encode(), "again.toml").scenario
+    assert again.policies == logic.whatif_scenario(src, wi).policies
+    assert again.sources == src.scenario.sources and again.events == src.scenario.events
+
+
+def test_toml_writer_round_trips():
+    data = {"base": "../a.toml", "scenario": {"name": 'quo"te', "description": "line\nnext é"},
+            "sources": {"budget.egov_share": "data: x", "odd key": "y"},
+            "behaviour": {"x": 1.5, "n": 3, "flag": True, "lst": [1, 2.5]},
+            "policy": [{"name": "p", "start_year": 2025, "shares": {"apps": 0.5, "b": 0.5}},
+                       {"name": "q", "start_year": 2026, "end_year": None}]}
+    out = tomllib.loads(logic.to_toml(data, "header line"))
+    data["policy"][1].pop("end_year")
+    assert out == data
+
+
+# --- numbers ------------------------------------------------------------------------------------
+def _fake(values: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for sc, vals in values.items():
+        for r, v in enumerate(vals):
+            rows.append({"scenario": sc, "region": "R", "replication": r, "year": 2030, "ipp": v})
+    return pd.DataFrame(rows)
+
+
+def test_paired_difference_pairs_by_replication():
+    df = _fake({"base": [1.0, 2.0, 3.0, 4.0, 5.0], "w": [1.5, 2.5, 3.5, 4.5, 5.5]})
+    d = logic.paired_difference(df, "base", "w", "ipp").iloc[0]
+    # every pair differs by exactly 0.5, although the replications spread over 4 points
+    assert d["mean"] == pytest.approx(0.5) and d["lo"] == pytest.approx(0.5)
+    assert d["hi"] == pytest.approx(0.5)
+
+
+def test_official_labels():
+    assert logic.label_of("spbe", 1.99) == "Cukup"
+    assert logic.label_of("spbe", 3.5) == "Sangat Baik"
+    assert logic.label_of("ipp", 4.51) == "A"
+    assert logic.label_of("ipp", 3.2) == "B-"
+
+
+SMALL = logic.Settings(replications=2, seed=7, years=(2018, 2021), population=400)
+
+
+def test_unchanged_whatif_equals_baseline_without_rerunning(jember):
+    wi = logic.in_force(jember.scenario, 2020)
+    cmp = logic.run_whatif(jember.scenario, logic.whatif_scenario(jember, wi), SMALL)
+    assert not cmp.changed
+    assert set(cmp.annual["scenario"]) == {"jember", "jember_whatif_2020"}
+    assert len(cmp.annual) == 2 * 2 * 4
+    d = logic.paired_difference(cmp.annual, cmp.baseline, cmp.whatif, "spbe")
+    assert np.all(d[["mean", "lo", "hi"]].to_numpy() == 0.0)
+
+
+def test_a_changed_whatif_runs_with_the_baselines_seeds(jember):
+    wi = logic.in_force(jember.scenario, 2020).with_value("budget_multiplier", 0.0)
+    progress = []
+    cmp = logic.run_whatif(jember.scenario, logic.whatif_scenario(jember, wi), SMALL,
+                           progress.append)
+    assert cmp.changed
+    assert progress[-1] == 1.0 and progress == sorted(progress) and len(progress) == 4
+    a = cmp.annual
+    seeds = a.groupby("scenario")["seed"].apply(lambda s: tuple(sorted(set(s))))
+    assert seeds["jember"] == seeds["jember_whatif_2020"]
+    # before the start year the two are the same runs (common random numbers)
+    early = a[a["year"] < 2020].pivot_table(index=["year", "replication"], columns="scenario",
+                                             values="spbe")
+    assert np.allclose(early["jember"], early["jember_whatif_2020"])
+    budget = a[a["year"] == 2021].groupby("scenario")["budget_egov_idr"].mean()
+    assert budget["jember_whatif_2020"] == 0.0 < budget["jember"]
+    h = logic.headline(cmp)
+    assert list(h["index"]) == ["spbe", "ipp", "ikm"] and (h["year"] == 2021).all()
+    assert h["diff"].to_numpy() == pytest.approx((h["whatif"] - h["baseline"]).to_numpy())
+    div = logic.divide_table(a, [cmp.baseline, cmp.whatif], 2021)
+    assert len(div) == 2 * 3 * 7
+    asp = logic.aspects_table(a, [cmp.baseline, cmp.whatif], 2021)
+    assert len(asp) == 12 and asp["value"].between(0, 1).all()
+
+
+def test_whatif_rerun_answers_within_two_seconds(jember):
+    """The app's default: 5,000 citizens, 2018-2030, 5 replications; the baseline is cached."""
+    settings = logic.Settings()
+    base = jember.scenario
+    logic.run_whatif(base, logic.whatif_scenario(jember, logic.in_force(base, 2025)), settings)
+    times = []
+    for share in (0.45, 0.55):  # best of two: a timing, not a load test of the machine
+        wi = logic.in_force(base, 2025).with_value("shares.competency", share)
+        started = time.perf_counter()
+        cmp = logic.run_whatif(base, logic.whatif_scenario(jember, wi), settings)
+        times.append(time.perf_counter() - started)
+        assert cmp.changed and cmp.annual["replication"].nunique() == 5
+    print(f"what-if re-run at the app's defaults: {min(times):.2f} s (best of 2)")
+    assert min(times) < 2.0
+
+
+# --- the command ----------------------------------------------------------------------------------
+def test_app_command_binds_localhost_and_checks_the_port(capsys):
+    from model.commands.app import solara_argv
+    args = cli.build_parser().parse_args(["app"])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
+    argv = solara_argv(args.host, args.port)
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and "--no-check-version" in argv
+    for bad in ("0", "70000", "http"):
+        with pytest.raises(SystemExit) as exc:
+            cli.build_parser().parse_args(["app", "--port", bad])
+        assert exc.value.code == 2
+    assert "is not a port number" in capsys.readouterr().err
+
+
+def test_report_names_the_cli_command_that_repeats_the_runs(jember):
+    wi = logic.in_force(jember.scenario, 2025).with_value("hire_quality", 0.7)
+    argv = logic.cli_argv(jember, wi, logic.Settings())
+    args = cli.build_parser().parse_args(argv)
+    assert args.scenarios == ["scenarios/jember.toml", "scenarios/whatif/jember_whatif_2025.toml"]
+    assert (args.replications, args.seed, args.years, args.population) == (
+        logic.DEFAULT_REPLICATIONS, logic.DEFAULT_SEED, logic.DEFAULT_YEARS,
+        logic.DEFAULT_POPULATION)

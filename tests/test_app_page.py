@@ -1,0 +1,164 @@
+"""The Solara page rendered with Solara's own test renderer (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import time
+import tomllib
+
+import ipyvuetify as v
+import ipywidgets
+import pytest
+import solara
+
+from model.app import logic, page
+from model.app.text import LANGS, tr
+
+FAST = logic.Settings(replications=2, years=(2018, 2030), population=500)
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """The page (rendered once for this module: a render costs seconds), with fresh state and
+    small runs, after its first run has finished. Tests start by setting the language."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(page, "current_settings", lambda: FAST)
+    for var, value in ((page.lang, "id"), (page.source_name, page.DEFAULT_SOURCE),
+                       (page.uploaded, None), (page.whatif, None), (page.message, ""),
+                       (page.ran_with, None), (page.view, "indices")):
+        var.set(value)
+    before = page.run_task.latest
+    box, rc = solara.render(page.Page(), handle_error=False)
+    _until(lambda: page.run_task.latest is not before)
+    _wait()
+    _until(lambda: _with_class(rc, "egov-headline"))
+    yield rc
+    rc.close()
+    mp.undo()
+
+
+def _wait(timeout: float = 60.0) -> None:
+    started = time.time()
+    time.sleep(0.05)
+    while page.run_task.pending or page.run_task.latest is None:
+        assert time.time() - started < timeout, "the run did not finish"
+        time.sleep(0.05)
+
+
+def _until(condition, timeout: float = 30.0):
+    """Poll ``condition`` until it is truthy (the page re-renders after a run finishes)."""
+    started = time.time()
+    while not (result := condition()):
+        assert time.time() - started < timeout, "condition not met in time"
+        time.sleep(0.05)
+    return result
+
+
+def _walk(widget):
+    yield widget
+    for child in getattr(widget, "children", None) or []:
+        if isinstance(child, ipywidgets.Widget):
+            yield from _walk(child)
+
+
+def _with_class(rc, name: str) -> list:
+    """Widgets whose CSS classes include ``name`` (reacton's finder matches whole values)."""
+    roots = rc.find().widgets
+    def classes(w) -> list[str]:
+        attrs = getattr(w, "attributes", None) or {}  # solara.HTML keeps them there
+        return ((getattr(w, "class_", None) or "") + " " + attrs.get("class", "")).split()
+
+    return [w for r in roots for w in _walk(r) if name in classes(w)]
+
+
+def _lever(rc, key: str):
+    """The slider of lever ``key``: found by its label text in the page's language."""
+    label = tr(page.lang.value, f"control.{key}.label")
+    for col in _with_class(rc, "egov-lever"):
+        if any(label in str(getattr(c, "children", "")) for c in col.children):
+            return next(c for c in col.children if isinstance(c, v.Slider))
+    raise AssertionError(f"no slider for {key}")
+
+
+def test_page_shows_generated_sliders_and_the_first_run(rendered):
+    rc = rendered
+    assert len(_with_class(rc, "egov-lever")) == len(logic.controls())
+    assert len(rc.find(v.Slider).widgets) >= 6
+    assert _lever(rc, "shares.apps").v_model == pytest.approx(
+        logic.in_force(page.current_source().scenario, logic.DEFAULT_START_YEAR).shares["apps"])
+    cmp = page.run_task.latest.cmp
+    assert not cmp.changed
+    assert len(_with_class(rc, "egov-headline")) == 1
+    # figures are drawn in a thread after the numbers: the difference and the three indices
+    images = _until(lambda: rc.find(ipywidgets.Image).widgets)
+    assert len(images) == 4
+    assert all(bytes(im.value[:8]) == b"\x89PNG\r\n\x1a\n" for im in images)
+    for name, n_images in (("divide", 1), ("aspects", 1), ("about", 0), ("indices", 4)):
+        page.view.set(name)
+        _until(lambda n=n_images: len(rc.find(ipywidgets.Image).widgets) == n)
+
+
+def test_moving_a_share_keeps_the_split_consistent_and_run_changes_the_numbers(rendered):
+    rc = rendered
+    page.lang.set("id")
+    before = page.run_task.latest.cmp
+    _lever(rc, "shares.competency").v_model = 0.6
+    wi = page.whatif.value
+    assert wi.shares["competency"] == 0.6
+    assert sum(wi.shares.values()) == pytest.approx(1.0)
+    _until(lambda: _lever(rc, "shares.apps").v_model == pytest.approx(wi.shares["apps"]))
+    _until(lambda: _with_class(rc, "egov-info"))  # "press Run": the shown results are stale
+    _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.run")]).widgets)[0].click()
+    _wait()
+    _until(lambda: page.run_task.latest.cmp is not before)
+    after = page.run_task.latest.cmp
+    assert after.changed and page.run_task.latest.whatif == wi
+    assert page.ran_with.value[1] == wi
+    diff = logic.headline(after)["diff"].abs().sum()
+    assert diff > 0  # the what-if moved at least one index somewhere
+
+
+def _link_data(widget) -> bytes:
+    head, _, data = widget.attributes["href"].partition(",")
+    assert head.endswith(";base64")
+    return base64.b64decode(data)
+
+
+def test_save_and_report_are_downloads_of_what_was_set(rendered):
+    rc = rendered
+    page.lang.set("id")
+    _lever(rc, "hire_quality").v_model = 0.8
+    saved = _until(lambda: [w for w in _with_class(rc, "egov-save")
+                            if b"hire_quality = 0.8" in _link_data(w)])[0]
+    assert saved.attributes["download"] == "jember_whatif_2025.toml"
+    policy = tomllib.loads(_link_data(saved).decode())["policy"][0]
+    assert policy["hire_quality"] == 0.8 and policy["start_year"] == 2025
+    _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.report")]).widgets)[0].click()
+    link = _until(lambda: _with_class(rc, "egov-report"), timeout=60)[0]
+    report = _link_data(link).decode("utf-8")
+    assert report.startswith("<!DOCTYPE html>") and '<html lang="id">' in report
+    assert tr("id", "report.changes_h") in report
+    assert "egovsim run scenarios/jember.toml scenarios/whatif/jember_whatif_2025.toml" in report
+
+
+def test_switching_language_changes_every_label(rendered):
+    rc = rendered
+    page.lang.set("id")
+    _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.run")]).widgets)
+    toggle = rc.find(v.BtnToggle, class_="egov-lang").widget
+    toggle.v_model = list(LANGS).index("en")  # what a click on "English" does
+    assert page.lang.value == "en"
+    _until(lambda: rc.find(v.Btn, children=[tr("en", "ui.run")]).widgets)
+    rc.find(v.Btn, children=[tr("id", "ui.run")]).assert_empty()
+    _until(lambda: _lever(rc, "hire_quality"))  # found by its English label
+
+
+def test_a_bad_upload_shows_one_line_and_keeps_the_baseline(rendered):
+    rc = rendered
+    page.lang.set("id")
+    page.on_upload({"name": "evil.toml", "data": b'base = "../../pyproject.toml"\n'})
+    assert page.uploaded.value is None
+    assert "evil.toml: base:" in page.message.value
+    boxes = _until(lambda: _with_class(rc, "egov-error"))
+    assert "evil.toml: base:" in boxes[0].unsafe_innerHTML
+    page.message.set("")
