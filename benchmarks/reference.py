@@ -151,6 +151,7 @@ class Citizen(mesa.Agent):
         self.literacy = r.betavariate(mean * k, (1.0 - mean) * k)
         self.satisfaction = 0.7
         self.trust = 0.6
+        self.expectation: float | None = None  # none until the first request
         self.request: dict[str, Any] | None = None
 
     def new_year(self) -> None:
@@ -236,7 +237,12 @@ class Citizen(mesa.Agent):
         score = min(1.0, score + bh.answered_complaint_bonus * answered)
         # A complaint that vanishes costs trust beyond the bad experience itself.
         trust_target = 0.5 * score if complain and not answered else score
-        self.satisfaction += bh.satisfaction_memory * (score - self.satisfaction)
+        # Expectation-disconfirmation: judged partly against what this citizen expected.
+        expected = score if self.expectation is None else self.expectation
+        judged = _clip(bh.expectation_met_satisfaction + score - expected, 0.0, 1.0)
+        felt = (1.0 - bh.expectation_weight) * score + bh.expectation_weight * judged
+        self.expectation = expected + bh.expectation_adaptation * (score - expected)
+        self.satisfaction += bh.satisfaction_memory * (felt - self.satisfaction)
         self.trust += bh.trust_memory * (trust_target - self.trust)
         if online:
             self.literacy += bh.literacy_gain_per_online_use * (1.0 - self.literacy)

@@ -1,9 +1,9 @@
 """Residents, held column-wise: one row per simulated citizen, each standing for ``weight``.
 
-State per citizen (22 bytes): urban (bool), access rank (float32, a fixed latent place in the
-queue for internet coverage: low rank = connected first), access quintile (int8), digital
-literacy, remembered satisfaction, trust and expected experience (float32; NaN until the first
-request).
+State per citizen (23 bytes): urban (bool), access rank (float32, a fixed latent place in the
+queue for internet coverage: low rank = connected first), access quintile and group (int8),
+digital literacy, remembered satisfaction, trust and expected experience (float32; NaN until
+the first request).
 
 :meth:`Citizens.seek_service` is one month of requests. Its order: needs arise; each needing
 citizen picks a unit; channel choice (online, counter, intermediary) by a multinomial logit over
