@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.12 python3 $$HOME/.pyenv/versions/3.12*/bin/p
   command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
   && { command -v $$p; break; }; done)
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench calibrate lint clean
 
 install: $(STAMP)
 
@@ -31,8 +31,11 @@ test: install
 bench: install
 	$(PY) benchmarks/bench.py --out results/bench
 
+calibrate: install
+	$(VENV)/bin/egovsim calibrate experiments/calibration.toml --out results/calibration --workers 2
+
 lint: install
-	$(VENV)/bin/ruff check model tests benchmarks
+	$(VENV)/bin/ruff check model tests benchmarks scripts docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -193,6 +193,15 @@ class Behaviour:
         0.5, "share", 0.0, 1.0, "Weight of the newest experience in remembered satisfaction")
     trust_memory: float = param(
         0.2, "share", 0.0, 1.0, "Weight of the newest experience in trust")
+    expectation_weight: float = param(
+        0.0, "share", 0.0, 1.0,
+        "Weight of disconfirmation in satisfaction: 0 judges a request on its own merits, 1 "
+        "only against what the citizen has come to expect (expectation-disconfirmation)")
+    expectation_met_satisfaction: float = param(
+        0.8, "score", 0.0, 1.0, "Satisfaction of a request that exactly meets expectations")
+    expectation_adaptation: float = param(
+        0.3, "share", 0.0, 1.0,
+        "Weight of the newest experience in what a citizen expects next time")
     ikm_expectation: float = param(
         0.1, "score", 0.0, 1.0,
         "Floor of IKM answers: satisfaction s maps to IKM 1 + 3*(f + (1-f)*s)")

@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("model.commands.sensitivity", "Sobol or Morris sensitivity of outcomes"),
     "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
     "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
+    "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
@@ -88,8 +89,12 @@ def add_workers_option(p: argparse.ArgumentParser) -> None:
                    help="local worker processes (default: all cores)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; only ``command``'s module is imported (all of them if None).
+
+    Importing a subcommand's module can be slow (the app, calibration and sensitivity bring
+    their libraries), so ``egovsim run`` does not pay for ``egovsim app``.
+    """
     parser = argparse.ArgumentParser(
         prog="egovsim", description="Agent-based simulator of bureaucratic digitalization and "
         "public-service quality in Indonesian local government.")
@@ -98,14 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(p)
+        if command is None or name == command:
+            importlib.import_module(module).add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is one), if any."""
+    for word in argv:
+        if word in SUBCOMMANDS:
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``egovsim`` console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv) or "")
     args = parser.parse_args(argv)
     try:
         return int(importlib.import_module(args._module).main(args) or 0)

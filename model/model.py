@@ -191,8 +191,9 @@ class EGovModel(mesa.Model):
         """The civil servant each request meets: uniform within its unit."""
         st = self.staff
         count = st.unit_count[unit]
-        j = np.where(count > 0, st.unit_start[unit] + (draw * count).astype(np.intp),
-                     (draw * st.n).astype(np.intp))
+        j = st.unit_start[unit] + (draw * count).astype(np.intp)
+        if not st.unit_count.all():  # a unit without staff: anyone may serve its requests
+            j = np.where(count > 0, j, (draw * st.n).astype(np.intp))
         j = np.minimum(j, st.n - 1)
         return j, st.service[j], st.integrity[j]
 

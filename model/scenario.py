@@ -404,14 +404,22 @@ def set_share(shares: dict[str, float], component: str, value: float) -> dict[st
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` with dotted-key overrides (``"shares.apps": 0.3``) validated.
 
-    Shares keep summing to 1: setting one share rescales the others (see :func:`set_share`).
+    Shares keep summing to 1: setting one share rescales the others (see :func:`set_share`);
+    keys apply in order, so a later share key rescales an earlier one (to fix several shares
+    exactly, give ``"shares"`` a whole table, which sets all five at once). A policy's fields are addressed by its
+    position: ``"policy.0.shares.apps"`` (rescaling that policy's other shares),
+    ``"policy.0.shares"`` (a whole table) or ``"policy.0.hire_quality"``.
     Used by sweeps, calibration and the app, so all change scenarios the same way.
     """
     table = scenario.to_table()
     for key, value in overrides.items():
         head, _, name = key.partition(".")
         if head == "shares":
-            table["shares"] = set_share(table["shares"], name, value)
+            table["shares"] = (set_share(table["shares"], name, value) if name
+                               else _share_table(value, scenario.path, key))
+            continue
+        if head == "policy":
+            _override_policy(table["policies"], name, value, scenario.path, key)
             continue
         if head not in (*_TABLES, "behaviour") or not name:
             raise ScenarioError(scenario.path, key, "not an overridable field (use table.field)")
@@ -419,6 +427,35 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
             raise ScenarioError(scenario.path, key, "unknown field")
         table[head][name] = value
     return _rebuild(scenario, table)
+
+
+def _share_table(value: Any, path: str | None, key: str) -> dict[str, float]:
+    if not isinstance(value, dict) or set(value) != set(COMPONENTS):
+        raise ScenarioError(path, key, "expected a table with the shares of "
+                            + ", ".join(COMPONENTS))
+    return dict(value)
+
+
+def _override_policy(policies: list[dict[str, Any]], name: str, value: Any,
+                     path: str | None, key: str) -> None:
+    """Apply ``policy.<index>.<field>`` (``name`` is ``<index>.<field>``) in place."""
+    index, _, field = name.partition(".")
+    if not index.isdigit() or int(index) >= len(policies) or not field:
+        raise ScenarioError(path, key, f"no such policy field (the scenario has {len(policies)} "
+                                       "policies; use policy.<index>.<field>)")
+    policy = policies[int(index)]
+    if field == "shares" or field.startswith("shares."):
+        component = field.partition(".")[2]
+        if not component:
+            policy["shares"] = _share_table(value, path, key)
+        elif policy.get("shares") is None:
+            raise ScenarioError(path, key, "this policy sets no shares to change")
+        else:
+            policy["shares"] = set_share(policy["shares"], component, value)
+    elif field in policy and field not in ("shift", "name"):
+        policy[field] = value
+    else:
+        raise ScenarioError(path, key, "unknown or not overridable policy field")
 
 
 def _rebuild(scenario: Scenario, table: dict[str, Any]) -> Scenario:

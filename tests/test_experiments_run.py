@@ -60,10 +60,16 @@ def test_serial_pool_and_dask_give_identical_numbers(tmp_path):
         summary = run_experiment(exp, out, backend, progress=False)
         assert summary.finished == 6 and summary.failed == 0
         tables[backend.kind] = table(out)
+    from distributed import LocalCluster  # an existing cluster, reached by its address
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        backend = Backend("scheduler", address=cluster.scheduler_address)
+        run_experiment(exp, tmp_path / "scheduler", backend, progress=False)
+    tables["scheduler"] = table(tmp_path / "scheduler")
     serial = tables["serial"]
     assert len(serial) == 6 * 4 and not serial.duplicated(["run_id", "year"]).any()
     assert serial["ipp"].nunique() > 1  # the runs differ, so equality below means something
-    for kind in ("pool", "dask-local"):
+    for kind in ("pool", "dask-local", "scheduler"):
         pd.testing.assert_frame_equal(serial, tables[kind])
     manifest = json.loads((tmp_path / "serial" / "manifest.json").read_text())
     assert manifest["status"]["runs_done"] == 6

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from model.calibration.config import load_config
 from model.errors import ScenarioError
 from model.experiments.spec import load_experiment
 from model.scenario import load_scenario, read_toml
 
-VALIDATORS = {"scenario": load_scenario, "experiment": load_experiment}
+VALIDATORS = {"scenario": load_scenario, "experiment": load_experiment,
+              "calibration": load_config}
 """Top-level key that identifies a file kind -> its loader; experiments add theirs."""
 
 
@@ -23,6 +25,8 @@ def load_any(path: str):
     data = read_toml(path)
     if "experiment" in data and "experiment" in VALIDATORS:
         return VALIDATORS["experiment"](path)
+    if "regions" in data and "parameter" in data:  # a calibration file
+        return VALIDATORS["calibration"](path)
     return load_scenario(path)
 
 

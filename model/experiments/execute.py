@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from model.errors import ScenarioError
 from model.experiments.design import build_design, runs_table
 from model.experiments.spec import Experiment, apply_factors
 from model.experiments.store import ResultStore, fingerprint, new_manifest
@@ -101,6 +102,20 @@ class Backend:
         if self.kind == "serial":
             return "serial"
         return f"{self.kind} ({self.workers} workers)"
+
+
+def check_backend(backend: Backend) -> None:
+    """Fail early, before anything is written, if a Dask scheduler cannot be reached."""
+    if backend.kind != "scheduler":
+        return
+    from distributed import Client
+
+    try:
+        Client(backend.address, timeout="20s").close()
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ScenarioError(None, "--scheduler",
+                            f"cannot reach a Dask scheduler at {backend.address}: {err}"
+                            ) from None
 
 
 def execute(tasks: Iterable[RunTask], backend: Backend,
@@ -210,6 +225,7 @@ def run_experiment(exp: Experiment, out: str | Path, backend: Backend | None = N
     runs = runs_table(exp, len(design))
     fp = fingerprint(exp, design_table)
     done = store.check(fp, resume=resume)  # may refuse; nothing written yet
+    check_backend(backend)
     manifest = new_manifest(exp, design_table, fp, backend.describe(), len(runs))
     previous = store.read_manifest() if resume else None
     if previous is not None:  # keep when the experiment started; note when it was resumed

@@ -108,16 +108,18 @@ def analyse(exp: Experiment, design: DesignPoints, outcomes: pd.DataFrame,
     seed = design_seed(exp.master_seed)
     tables = {"noise": noise_table(outcomes, names)}
     write_table(tables["noise"], csv=out / "noise.csv")
+    noise = dict(zip(tables["noise"]["outcome"], tables["noise"]["seed_share_of_means"],
+                     strict=True))
     if d.method == "sobol":
         tables["sobol"] = sobol_table(design, means, second_order=d.second_order,
                                       bootstrap=d.bootstrap, confidence=d.confidence, seed=seed)
         write_table(tables["sobol"], csv=out / "sobol.csv")
-        sobol_figure(tables["sobol"], out / "sobol.png")
+        sobol_figure(tables["sobol"], out / "sobol.png", noise)
     elif d.method == "morris":
         tables["morris"] = morris_table(design, means, levels=d.levels, bootstrap=d.bootstrap,
                                         confidence=d.confidence, seed=seed)
         write_table(tables["morris"], csv=out / "morris.csv")
-        morris_figure(tables["morris"], out / "morris.png")
+        morris_figure(tables["morris"], out / "morris.png", noise)
     else:
         raise ScenarioError(exp.path, "design.method", f"{d.method} is not a sensitivity "
                                                        "design; use sobol or morris")
@@ -129,8 +131,18 @@ def _save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def sobol_figure(table: pd.DataFrame, path: str | Path) -> None:
-    """Bars of S1 and ST with their confidence intervals, one panel per outcome."""
+def _title(name: str, noise: dict[str, float] | None) -> str:
+    share = (noise or {}).get(name)
+    if share is None or not np.isfinite(share):
+        return name
+    return f"{name}\n(seed noise in means: {share:.2f})"
+
+
+def sobol_figure(table: pd.DataFrame, path: str | Path,
+                 noise: dict[str, float] | None = None) -> None:
+    """Bars of S1 and ST with their confidence intervals, one panel per outcome; ``noise``
+    (outcome -> seed_share_of_means) goes in the panel titles.
+    """
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig, axes = plt.subplots(1, len(outcomes), figsize=(4.5 * len(outcomes), 3.8),
                              squeeze=False, sharey=True)
@@ -140,15 +152,16 @@ def sobol_figure(table: pd.DataFrame, path: str | Path) -> None:
         ax.bar(x - 0.2, t["S1"], 0.4, yerr=t["S1_conf"], capsize=3, label="first order S1")
         ax.bar(x + 0.2, t["ST"], 0.4, yerr=t["ST_conf"], capsize=3, label="total ST")
         ax.set_xticks(x, t["parameter"], rotation=45, ha="right")
-        ax.set_title(name)
+        ax.set_title(_title(name, noise), fontsize=10)
         ax.axhline(0, color="black", lw=0.5)
     axes[0][0].set_ylabel("Sobol index")
     axes[0][0].legend(fontsize=8)
     _save(fig, Path(path))
 
 
-def morris_figure(table: pd.DataFrame, path: str | Path) -> None:
-    """mu* against sigma, one panel per outcome, factors labelled."""
+def morris_figure(table: pd.DataFrame, path: str | Path,
+                  noise: dict[str, float] | None = None) -> None:
+    """mu* against sigma, one panel per outcome, factors labelled (``noise`` as for Sobol)."""
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig, axes = plt.subplots(1, len(outcomes), figsize=(4.5 * len(outcomes), 3.8),
                              squeeze=False)
@@ -159,6 +172,6 @@ def morris_figure(table: pd.DataFrame, path: str | Path) -> None:
             ax.annotate(row["parameter"], (row["mu_star"], row["sigma"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_xlabel("mu* (effect over the full range)")
-        ax.set_title(name)
+        ax.set_title(_title(name, noise), fontsize=10)
     axes[0][0].set_ylabel("sigma (non-linearity, interactions)")
     _save(fig, Path(path))

@@ -130,11 +130,20 @@ class ResultStore:
         return pd.DataFrame(rows, columns=[*ID_COLUMNS, "error"])
 
     # --- reading ------------------------------------------------------------------------
+    def parts(self) -> list[Path]:
+        """The finished runs' part files, in run order."""
+        return sorted(self.annual.glob(f"{_PART_PREFIX}*.parquet"))
+
     def load_annual(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """Every finished run (ordered by run and year)."""
-        if not self.done_ids():
+        """Every finished run (ordered by run and year), read part by part.
+
+        Reading file by file keeps memory to the data itself; a dataset scan of thousands of
+        parts (``pandas.read_parquet(DIR / "annual")``) also holds every file's metadata.
+        """
+        tables = [pq.ParquetFile(p).read(columns=columns) for p in self.parts()]
+        if not tables:
             return pd.DataFrame(columns=columns)
-        df = pd.read_parquet(self.annual, columns=columns)
+        df = pa.concat_tables(tables).combine_chunks().to_pandas()
         return df.sort_values(["run_id", "year"], kind="stable").reset_index(drop=True)
 
     def write_outcomes(self, exp: Experiment) -> pd.DataFrame:

@@ -1,0 +1,76 @@
+"""Priors as pyabc distributions: independent uniform or log-uniform marginals, truncated to
+component splits that leave room for the components not estimated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyabc
+
+from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig, ParameterSpec
+
+
+def rv(spec: ParameterSpec) -> pyabc.RV:
+    """The marginal prior of one parameter."""
+    if spec.prior == "loguniform":
+        return pyabc.RV("loguniform", spec.lo, spec.hi)
+    return pyabc.RV("uniform", spec.lo, spec.hi - spec.lo)
+
+
+def _split_groups(names: list[str]) -> list[list[str]]:
+    """Parameter names grouped by the split they belong to (by name: ``<region>.shares.<c>`` or
+    ``<region>.policy.<i>.shares.<c>``).
+    """
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        parts = n.split(".")
+        if len(parts) >= 3 and parts[-2] == "shares":
+            groups.setdefault(".".join(parts[:-1]), []).append(n)
+    return list(groups.values())
+
+
+class SplitPrior(pyabc.Distribution):
+    """Independent marginals, with zero density where an estimated split sums above
+    ``1 - MIN_FREE_SHARE`` (the prior is the product of marginals truncated to that region).
+    """
+
+    def _ok(self, x) -> bool:
+        return all(sum(float(x[n]) for n in g) <= 1.0 - MIN_FREE_SHARE + 1e-12
+                   for g in _split_groups(list(self.keys())))
+
+    def rvs(self, *args, **kwargs) -> pyabc.Parameter:
+        """A draw from the truncated prior (rejection)."""
+        for _ in range(10_000):
+            x = super().rvs(*args, **kwargs)
+            if self._ok(x):
+                return x
+        raise RuntimeError("the share priors leave almost no feasible split")
+
+    def pdf(self, x) -> float:
+        """Density (unnormalised by the truncation constant, which cancels in ABC-SMC)."""
+        return super().pdf(x) if self._ok(x) else 0.0
+
+
+def make_prior(config: CalibrationConfig) -> SplitPrior:
+    """The joint prior of a calibration file.
+
+    Parameter names with dots are fine for pyabc; split grouping reads the ``name`` so a
+    regional share must keep its default name (``region.key``).
+    """
+    return SplitPrior(**{p.name: rv(p) for p in config.parameters})
+
+
+def prior_sample(config: CalibrationConfig, n: int, seed: int) -> pd.DataFrame:
+    """``n`` draws from the truncated prior (for prior widths in the parameter table)."""
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for p in config.parameters:
+        u = rng.random(4 * n)
+        cols[p.name] = (p.lo * (p.hi / p.lo) ** u if p.prior == "loguniform"
+                        else p.lo + (p.hi - p.lo) * u)
+    df = pd.DataFrame(cols)
+    ok = np.ones(len(df), dtype=bool)
+    for g in _split_groups(list(df.columns)):
+        ok &= df[g].sum(axis=1).to_numpy() <= 1.0 - MIN_FREE_SHARE + 1e-12
+    return df[ok].head(n).reset_index(drop=True)

@@ -1,0 +1,329 @@
+"""The calibration file, parameter application, priors, the ABC driver (resume) and the CLI.
+
+The ABC driver's logic is tested on a cheap analytic stand-in for the simulator (known
+answer); one end-to-end CLI run and one DE run use the real simulator on a tiny setting.
+"""
+
+import math
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import model
+from model.calibration import abc as abc_driver
+from model.calibration import load_config
+from model.calibration.config import MIN_FREE_SHARE
+from model.calibration.priors import make_prior, prior_sample
+from model.calibration.report import weighted_quantile
+from model.calibration.simulate import (
+    InfeasibleShares,
+    compose_shares,
+    feasible,
+    scenarios_for,
+    seed_for,
+)
+from model.calibration.targets import Target
+from model.errors import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+SCEN = ROOT / "scenarios"
+
+TINY = f"""
+[settings]
+seed = 7
+population = 300
+years = [2020, 2023]
+population_size = 8
+max_generations = 2
+max_walltime_minutes = 2.0
+predictive_draws = 4
+predictive_years = [2020, 2024]
+de_maxiter = 1
+de_popsize = 2
+point_replications = 2
+point_population = 300
+
+[regions]
+jember = "{SCEN / 'jember.toml'}"
+kediri = "{SCEN / 'kediri.toml'}"
+
+[[parameter]]
+key = "behaviour.ikm_expectation"
+prior = "uniform"
+lo = 0.0
+hi = 0.4
+reason = "IKM floor"
+
+[[parameter]]
+key = "behaviour.ipp_factor_from_2023"
+prior = "uniform"
+lo = 0.9
+hi = 1.3
+reason = "IPP method factor"
+
+[[parameter]]
+region = "jember"
+key = "policy.0.shares.interface"
+prior = "uniform"
+lo = 0.1
+hi = 0.5
+reason = "split"
+
+[[parameter]]
+region = "kediri"
+key = "initial.regulation"
+prior = "uniform"
+lo = 0.2
+hi = 0.8
+reason = "stock"
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "cal.toml"
+    path.write_text(TINY)
+    return path
+
+
+# --- the file ---------------------------------------------------------------------------
+def test_repository_calibration_file_is_valid():
+    cfg = load_config(ROOT / "experiments" / "calibration.toml")
+    quick = load_config(ROOT / "experiments" / "calibration.toml", quick=True)
+    assert 8 <= sum(p.region is None for p in cfg.parameters) <= 15
+    assert {p.region for p in cfg.parameters} >= {None, "jember", "kediri"}
+    assert all(p.reason for p in cfg.parameters)
+    assert quick.settings.population_size < cfg.settings.population_size
+    r = subprocess.run([sys.executable, "-m", "model.cli", "validate",
+                        str(ROOT / "experiments" / "calibration.toml")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.startswith("ok:"), r.stderr
+
+
+@pytest.mark.parametrize("edit, field", [
+    (("prior = \"uniform\"\nlo = 0.0\nhi = 0.4", "prior = \"normal\"\nlo = 0.0\nhi = 0.4"),
+     "parameter[0].prior"),
+    (("lo = 0.0\nhi = 0.4", "lo = 0.5\nhi = 0.4"), "parameter[0].hi"),
+    (("behaviour.ikm_expectation", "behaviour.no_such_thing"), "parameter[0].key"),
+    (("lo = 0.0\nhi = 0.4", "lo = 0.0\nhi = 3.0"), "parameter[0].lo"),  # leaves declared range
+    (("region = \"kediri\"", "region = \"surabaya\""), "parameter[3].region"),
+    (("key = \"initial.regulation\"", "key = \"initial.nothing\""), "parameter[3].key"),
+    (("population = 300", "population = \"many\""), "settings.population"),
+    (("reason = \"stock\"", "reason = \"\""), "parameter[3]"),
+])
+def test_bad_calibration_files_name_the_field(tiny, edit, field):
+    text = tiny.read_text()
+    assert edit[0] in text
+    tiny.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(ScenarioError) as err:
+        load_config(tiny)
+    assert f": {field}" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_bad_file_one_line_exit_2_nothing_written(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[settings]\nseed = 1\n[regions]\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(bad), "--out",
+                        str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "regions" in r.stderr
+    assert not out.exists()
+
+
+# --- parameters -> scenarios ------------------------------------------------------------------
+def test_compose_shares_keeps_proportions_and_sums_to_one():
+    current = {"apps": 0.1, "competency": 0.2, "connectivity": 0.3, "regulation": 0.2,
+               "interface": 0.2}
+    out = compose_shares(current, {"apps": 0.5, "interface": 0.1})
+    assert sum(out.values()) == pytest.approx(1.0)
+    assert out["apps"] == 0.5 and out["interface"] == 0.1
+    # the other three keep their 2:3:2 ratio over the remaining 0.4
+    assert out["competency"] == pytest.approx(0.4 * 2 / 7)
+    assert out["connectivity"] == pytest.approx(0.4 * 3 / 7)
+    with pytest.raises(InfeasibleShares):
+        compose_shares(current, {"apps": 0.6, "interface": 0.4})
+
+
+def test_parameters_reach_the_scenarios(tiny):
+    cfg = load_config(tiny)
+    theta = {"ikm_expectation": 0.33, "ipp_factor_from_2023": 1.2,
+             "jember.policy.0.shares.interface": 0.45, "kediri.initial.regulation": 0.71}
+    sc = scenarios_for(cfg, theta)
+    assert sc["jember"].behaviour.ikm_expectation == 0.33
+    assert sc["kediri"].behaviour.ipp_factor_from_2023 == 1.2
+    assert sc["jember"].policies[0].shares.interface == 0.45
+    assert sum(sc["jember"].policies[0].shares.as_dict().values()) == pytest.approx(1.0)
+    assert sc["jember"].shares == cfg.regions["jember"].shares  # base split untouched
+    assert sc["kediri"].initial.regulation == 0.71
+    assert sc["jember"].initial.regulation == cfg.regions["jember"].initial.regulation
+    # unestimated behaviour sits at the declared defaults
+    declared = model.behaviour.Behaviour()
+    assert sc["kediri"].behaviour.stock_gain_per_year == declared.stock_gain_per_year
+    assert seed_for(1, theta) == seed_for(1, dict(reversed(theta.items())))
+    assert seed_for(1, theta) != seed_for(2, theta)
+
+
+def test_prior_truncates_infeasible_splits(tmp_path):
+    text = TINY.replace('[[parameter]]\nregion = "kediri"', '''[[parameter]]
+region = "jember"
+key = "policy.0.shares.competency"
+prior = "uniform"
+lo = 0.1
+hi = 0.5
+reason = "split"
+
+[[parameter]]
+region = "kediri"''')
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    cfg = load_config(path)
+    prior = make_prior(cfg)
+    theta = {p.name: (p.lo + p.hi) / 2 for p in cfg.parameters}
+    theta["jember.policy.0.shares.interface"] = 0.5
+    theta["jember.policy.0.shares.competency"] = 0.5  # sum 1.0 > 1 - MIN_FREE_SHARE
+    assert not feasible(cfg, theta) and prior.pdf(theta) == 0.0
+    theta["jember.policy.0.shares.competency"] = 0.2
+    assert feasible(cfg, theta) and prior.pdf(theta) > 0.0
+    draws = prior_sample(cfg, 500, seed=1)
+    s = draws["jember.policy.0.shares.interface"] + draws["jember.policy.0.shares.competency"]
+    assert len(draws) == 500 and (s <= 1 - MIN_FREE_SHARE + 1e-12).all()
+    assert (s > 0.8).any()  # truncation, not a shrunken box
+
+
+def test_weighted_quantile_known_answer():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert weighted_quantile(x, np.ones(4), [0.5])[0] == pytest.approx(2.5)
+    assert weighted_quantile(x, np.array([0, 0, 1.0, 0]), [0.1, 0.9]) == pytest.approx([3, 3])
+
+
+# --- the ABC driver on a known-answer stand-in ------------------------------------------------
+class FakeSimulator:
+    """IKM = 3 + ikm_expectation, IPP = 3 * ipp_factor: a simulator with a known posterior."""
+
+    def __init__(self, config):
+        self.rng = np.random.default_rng(0)
+
+    def __call__(self, theta):
+        s = {}
+        for y in range(2018, 2024):
+            s[f"kediri.ikm.{y}"] = 3.0 + theta["ikm_expectation"] + self.rng.normal(0, 0.005)
+            s[f"jember.ipp.{y}"] = 3.0 * theta["ipp_factor_from_2023"]
+        return s
+
+
+def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(abc_driver, "Simulator", FakeSimulator)
+    cfg = load_config(tiny)
+    cfg = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
+                                                    "population_size": 40}),
+                    cfg.regions, cfg.parameters)
+    truth = {"ikm_expectation": 0.25, "ipp_factor_from_2023": 1.1}
+    targets = [Target("kediri", "ikm", 2021, 3.25, 0.02, "high", 2),
+               Target("jember", "ipp", 2022, 3.3, 0.02, "high", 2)]
+    out = tmp_path / "abc"
+    h = abc_driver.run_abc(cfg, targets, out, workers=1, progress=False)
+    assert h.max_t == 1
+    first = abc_driver.posterior(h)
+    # resume: two more generations, the first two kept as they were
+    cfg3 = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
+                                                     "max_generations": 4}),
+                     cfg.regions, cfg.parameters)
+    h = abc_driver.run_abc(cfg3, targets, out, workers=1, progress=False)
+    assert h.max_t == 3
+    again, _ = h.get_distribution(m=0, t=1)
+    assert np.allclose(np.sort(again["ikm_expectation"]), np.sort(first["ikm_expectation"]))
+    gens = abc_driver.generations(h)
+    assert list(gens["t"]) == [0, 1, 2, 3] and gens["epsilon"].is_monotonic_decreasing
+    post = abc_driver.posterior(h)
+    for name, value in truth.items():
+        lo, hi = weighted_quantile(post[name].to_numpy(), post["weight"].to_numpy(),
+                                   [0.05, 0.95])
+        assert lo <= value <= hi, (name, lo, hi)
+    # the unconstrained parameters stay about as wide as their priors
+    w = post["weight"].to_numpy()
+    lo, hi = weighted_quantile(post["kediri.initial.regulation"].to_numpy(), w, [0.05, 0.95])
+    assert hi - lo > 0.5 * (0.8 - 0.2) * 0.9
+    assert math.isclose(post["weight"].sum(), 1.0)
+
+
+# --- end to end, real simulator ----------------------------------------------------------------
+def test_cli_end_to_end_real_model(tiny, tmp_path):
+    out = tmp_path / "cal"
+    r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(tiny), "--out",
+                        str(out), "--workers", "2", "--quiet"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    for name in ("posterior.parquet", "parameters.csv", "correlations.csv", "fit.csv",
+                 "patterns.csv", "point_fit.csv", "calibrated.toml", "summary.md",
+                 "generations.csv", "abc.db", "calibration.json"):
+        assert (out / name).is_file(), name
+    figs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert figs == [f"{r}_{i}.png" for r in ("jember", "kediri") for i in ("ikm", "ipp", "spbe")]
+    params = pd.read_csv(out / "parameters.csv")
+    assert list(params["parameter"]) == ["ikm_expectation", "ipp_factor_from_2023",
+                                         "jember.policy.0.shares.interface",
+                                         "kediri.initial.regulation"]
+    assert ((params["q05"] <= params["median"]) & (params["median"] <= params["q95"])).all()
+    assert ((params["prior_lo"] <= params["q05"]) & (params["q95"] <= params["prior_hi"])).all()
+    fit = pd.read_csv(out / "fit.csv")
+    assert ((fit["q05"] <= fit["median"]) & (fit["median"] <= fit["q95"])).all()
+    assert set(fit["region"]) == {"jember", "kediri", "national"}
+    patterns = pd.read_csv(out / "patterns.csv")
+    assert patterns["share"].between(0, 1).all() and len(patterns) == 4
+    cal = tomllib.loads((out / "calibrated.toml").read_text())
+    assert set(cal["behaviour"]) == {"ikm_expectation", "ipp_factor_from_2023"}
+    med = dict(zip(params["parameter"], params["median"], strict=True))
+    assert cal["behaviour"]["ikm_expectation"] == pytest.approx(med["ikm_expectation"], rel=1e-5)
+    split = cal["region"]["jember"]["policy.0.shares"]
+    assert sum(split.values()) == pytest.approx(1.0, abs=1e-9)
+    # the written point is a valid override set for the scenarios, as written
+    sc = model.with_overrides(model.load_scenario(SCEN / "jember.toml"),
+                              {"policy.0.shares": split})
+    assert sc.policies[0].shares.interface == split["interface"]
+    # a second call resumes: nothing left to sample, outputs rewritten
+    r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(tiny), "--out",
+                        str(out), "--workers", "1", "--quiet"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(out / "generations.csv")) == 2
+    # another calibration file may not continue this history
+    tiny.write_text(tiny.read_text().replace("hi = 0.4", "hi = 0.35"))
+    with pytest.raises(ScenarioError, match="different calibration"):
+        from model.calibration.pipeline import check_resume
+        check_resume(load_config(tiny), out, "abc")
+
+
+def test_de_point_mode_real_model(tiny, tmp_path):
+    from model.calibration.de import run_de
+    from model.calibration.pipeline import targets_for
+    cfg = load_config(tiny)
+    point, best = run_de(cfg, targets_for(cfg), workers=1)
+    again, best2 = run_de(cfg, targets_for(cfg), workers=1)
+    assert point == again and best == best2  # reproducible from the seed
+    spec = {p.name: p for p in cfg.parameters}
+    assert all(spec[k].lo <= v <= spec[k].hi for k, v in point.items())
+    assert math.isfinite(best)
+
+
+def test_dask_scheduler_runs_the_simulations(tiny, tmp_path):
+    from dask.distributed import LocalCluster
+
+    from model.calibration.pipeline import targets_for
+    cfg = load_config(tiny)
+    cfg = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
+                                                    "population_size": 4,
+                                                    "max_generations": 1}),
+                    cfg.regions, cfg.parameters)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        h = abc_driver.run_abc(cfg, targets_for(cfg), tmp_path / "dask", workers=1,
+                               scheduler=cluster.scheduler_address, progress=False)
+    assert h.max_t == 0
+    post = abc_driver.posterior(h)
+    assert len(post) == 4 and post[cfg.names].notna().all().all()
