@@ -17,7 +17,8 @@ from model.citizens import ACCUMULATORS, Citizens, MonthContext
 N = 120_000
 DEMAND_CUM = np.array([1.0])
 WAIT, ONLINE_DAYS, INTER_DAYS = 4.0, 1.0, 2.0
-LOGIT = dict(need_rate_per_year=5.0, online_utility_base=-0.5, online_utility_per_literacy=3.0,
+LOGIT = dict(need_rate_per_year=5.0, expectation_weight=0.0,
+             online_utility_base=-0.5, online_utility_per_literacy=3.0,
              citizen_confusion_per_fragmentation=1.0, wait_utility_per_day=-0.15,
              rural_travel_utility=-1.0, intermediary_utility_base=-2.5,
              intermediary_utility_per_distrust=2.0)
@@ -240,3 +241,32 @@ def test_initial_population(kediri):
     # literacy is higher in the better-connected quintile
     assert c.literacy[c.quintile == 4].mean() > c.literacy[c.quintile == 0].mean()
     assert c.nbytes < 24 * N  # 23 bytes per citizen (see the module docstring)
+
+
+def test_satisfaction_is_judged_against_expectations(kediri):
+    """Known answer with expectation weight w: first request meets its own expectation, so
+    felt = (1 - w) score + w met; the next one is judged against the adapted expectation."""
+    w, met, adapt = 0.6, 0.8, 0.3
+    c = _citizens(kediri, 1.0, seed=14, expectation_weight=w, expectation_met_satisfaction=met,
+                  expectation_adaptation=adapt, satisfaction_memory=1.0)
+    assert np.isnan(c.expectation).all()
+    ctx, settle = _ctx(), _settle()
+    c0 = _citizens(kediri, 1.0, seed=14, satisfaction_memory=1.0)  # w = 0: felt = score
+    c.seek_service(c.bh, ctx, DEMAND_CUM, settle)
+    c0.seek_service(c0.bh, ctx, DEMAND_CUM, settle)
+    served = ~np.isnan(c.expectation)
+    score = c0.satisfaction[served]  # same seed, same draws: the raw experience scores
+    assert served.sum() > 1000
+    assert np.allclose(c.expectation[served], score, atol=1e-6)
+    assert np.allclose(c.satisfaction[served], (1 - w) * score + w * met, atol=1e-6)
+    assert np.all(c.satisfaction[~served] == np.float32(0.7))
+    # a second request, judged against the expectation formed by the first
+    e1 = c.expectation.copy()
+    c.seek_service(c.bh, ctx, DEMAND_CUM, settle)
+    c0.seek_service(c0.bh, ctx, DEMAND_CUM, settle)
+    again = served & (c.expectation != e1)
+    s2 = c0.satisfaction[again]
+    judged = np.clip(met + s2 - e1[again], 0, 1)
+    assert again.sum() > 100
+    assert np.allclose(c.satisfaction[again], (1 - w) * s2 + w * judged, atol=1e-5)
+    assert np.allclose(c.expectation[again], e1[again] + adapt * (s2 - e1[again]), atol=1e-5)
