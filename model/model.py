@@ -41,8 +41,8 @@ class EGovModel(mesa.Model):
        an individual civil servant per request, outcomes, complaints, satisfaction and trust.
     6. **Units learn**: answered complaints improve their staff; each civil servant's load is
        kept for next month's learning by doing. After service, because they use its results.
-    7. **Assessment** (December): SPBE, IPP and IKM from the states reached; the year's row.
-    8. **Data collection**: the monthly outputs of ``MONTHLY_OUTPUTS``.
+    7. **Data collection**: the monthly outputs of ``MONTHLY_OUTPUTS``.
+    8. **Assessment** (December): SPBE, IPP and IKM from the states reached; the year's row.
 
     All randomness comes from ``self.rng``, seeded by ``rng``.
     """

@@ -238,7 +238,10 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(str(path), "base", "scenarios name each other as base (a cycle)")
     if not base_path.is_file():
         raise ScenarioError(str(path), "base", f"base scenario {base} not found")
-    return _merge(_resolve(base_path, (*chain, path.resolve())), data)
+    base_data = _resolve(base_path, (*chain, path.resolve()))
+    # A fault in the base is reported against the base file, not the what-if naming it.
+    scenario_from_table(base_data, str(path.parent / base))
+    return _merge(base_data, data)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -315,6 +318,8 @@ def scenario_from_table(data: dict[str, Any], path: str | None = None) -> Scenar
     for key in ("name", "region"):
         if not isinstance(head.get(key), str) or not head[key].strip():
             raise ScenarioError(path, f"scenario.{key}", "missing or not text")
+    if not isinstance(head.get("description", ""), str):
+        raise ScenarioError(path, "scenario.description", "expected text")
     tables = {}
     for key, cls in _TABLES.items():
         if key not in data:

@@ -102,6 +102,15 @@ def test_missing_base_names_file_and_field(tmp_path):
     assert "nowhere.toml" in info.value.message
 
 
+def test_fault_in_the_base_is_reported_against_the_base(tmp_path):
+    base = _write(tmp_path, "base.toml",
+                  KEDIRI.read_text(encoding="utf-8").replace("apps = 0.", "apps = 1.7 # ", 1))
+    whatif = _write(tmp_path, "w.toml", 'base = "base.toml"\n[scenario]\nname = "w"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(whatif)
+    assert (info.value.path, info.value.field) == (str(base), "shares.apps")
+
+
 def test_base_cycle_is_an_error(tmp_path):
     a = _write(tmp_path, "a.toml", 'base = "b.toml"\n')
     _write(tmp_path, "b.toml", 'base = "a.toml"\n')
