@@ -95,7 +95,7 @@ def tiny(tmp_path):
 def test_repository_calibration_file_is_valid():
     cfg = load_config(ROOT / "experiments" / "calibration.toml")
     quick = load_config(ROOT / "experiments" / "calibration.toml", quick=True)
-    assert 8 <= sum(p.region is None for p in cfg.parameters) <= 15
+    assert 8 <= sum(p.region is None for p in cfg.parameters) <= 18
     assert {p.region for p in cfg.parameters} >= {None, "jember", "kediri"}
     assert all(p.reason for p in cfg.parameters)
     assert quick.settings.population_size < cfg.settings.population_size

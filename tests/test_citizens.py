@@ -155,11 +155,14 @@ def test_counter_maladministration_rate(kediri):
     assert abs(r["maladmin"].mean() - p) < _tolerance(np.array(p), len(r["maladmin"]))
 
 
-def test_answered_complaints_raise_satisfaction_and_trust(kediri):
-    """Same seed, answer rate 0 vs 1: exactly the answered users gain memory * bonus."""
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_answered_complaints_raise_satisfaction_and_trust(kediri, weight):
+    """Same seed, answer rate 0 vs 1: exactly the answered users gain memory * bonus, times
+    (1 - expectation_weight): on a first request the expectation is the experience itself, so
+    the disconfirmation part is the same with or without the bonus."""
     runs = {}
     for rate in (0.0, 1.0):
-        c = _citizens(kediri, 1.0, seed=8, complaint_propensity=1.0)
+        c = _citizens(kediri, 1.0, seed=8, complaint_propensity=1.0, expectation_weight=weight)
         r = c.seek_service(c.bh, _ctx(answer_rate=rate), DEMAND_CUM,
                            _settle(skill=0.1, utilisation=1.5, wait=30.0))
         runs[rate] = (c, r)
@@ -171,8 +174,8 @@ def test_answered_complaints_raise_satisfaction_and_trust(kediri):
     diff = c1.satisfaction - c0.satisfaction
     changed = np.abs(diff) > 1e-7
     assert changed.sum() == n_answered
-    assert np.allclose(diff[changed], bh.satisfaction_memory * bh.answered_complaint_bonus,
-                       atol=1e-6)
+    assert np.allclose(diff[changed], bh.satisfaction_memory * bh.answered_complaint_bonus
+                       * (1.0 - weight), atol=1e-6)
     tdiff = c1.trust - c0.trust
     assert (np.abs(tdiff) > 1e-7).sum() == n_answered and np.all(tdiff[changed] > 0)
 
