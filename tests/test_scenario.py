@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import KEDIRI, SCENARIOS
+from conftest import JEMBER, KEDIRI, SCENARIOS
 
 from model.errors import ScenarioError
 from model.scenario import (
@@ -199,7 +199,7 @@ def test_bad_policies(tmp_path, policy, field, message):
 
 
 def test_sources_must_be_labelled_and_name_a_field(tmp_path):
-    p = _write(tmp_path, "k.toml", KEDIRI.read_text() + '"budget.volatility" = "a guess"\n')
+    p = _write(tmp_path, "k.toml", KEDIRI.read_text() + '"behaviour.need_rate_per_year" = "a guess"\n')
     with pytest.raises(ScenarioError, match="start the text with"):
         load_scenario(p)
     p = _write(tmp_path, "k.toml", KEDIRI.read_text() + '"budget.nothing" = "assumption: x"\n')
@@ -334,3 +334,13 @@ def test_scenario_from_table_rejects_non_tables():
         scenario_from_table({}, "x.toml")
     with pytest.raises(ScenarioError, match=r"missing \[scenario\]"):
         scenario_from_table({"budget": {}}, "x.toml")
+
+
+@pytest.mark.parametrize("path", [JEMBER, KEDIRI], ids=["jember", "kediri"])
+def test_every_region_field_states_its_source(path):
+    """Provenance: each value of a region file is data with its source or a labelled
+    assumption, in its [sources] table."""
+    from model.scenario import _TABLES
+    scenario = load_scenario(path)
+    fields = {f"{t}.{f.name}" for t, cls in _TABLES.items() for f in dataclasses.fields(cls)}
+    assert sorted(fields - set(scenario.sources)) == []
