@@ -411,9 +411,9 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
 
     Shares keep summing to 1: setting one share rescales the others (see :func:`set_share`);
     keys apply in order, so a later share key rescales an earlier one (to fix several shares
-    exactly, give ``"shares"`` a whole table, which sets all five at once). A policy's fields are addressed by its
-    position: ``"policy.0.shares.apps"`` (rescaling that policy's other shares),
-    ``"policy.0.shares"`` (a whole table) or ``"policy.0.hire_quality"``.
+    exactly, give ``"shares"`` a whole table, which sets all five at once). A policy's fields
+    are addressed by its position: ``"policy.0.shares.apps"`` (rescaling that policy's other
+    shares), ``"policy.0.shares"`` (a whole table) or ``"policy.0.hire_quality"``.
     Used by sweeps, calibration and the app, so all change scenarios the same way.
     """
     table = scenario.to_table()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -88,3 +90,13 @@ def test_summary_puts_observed_beside_simulated(tmp_path):
     assert "21 replications" in text
     index_figure(annual, obs, "ipp", tmp_path / "ipp.png")
     assert (tmp_path / "ipp.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_atomic_write_gives_the_usual_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        target = tmp_path / "f.txt"
+        write_text(target, "x")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644  # not mkstemp's private 0600
+    finally:
+        os.umask(mask)

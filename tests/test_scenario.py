@@ -199,7 +199,8 @@ def test_bad_policies(tmp_path, policy, field, message):
 
 
 def test_sources_must_be_labelled_and_name_a_field(tmp_path):
-    p = _write(tmp_path, "k.toml", KEDIRI.read_text() + '"behaviour.need_rate_per_year" = "a guess"\n')
+    p = _write(tmp_path, "k.toml",
+               KEDIRI.read_text() + '"behaviour.need_rate_per_year" = "a guess"\n')
     with pytest.raises(ScenarioError, match="start the text with"):
         load_scenario(p)
     p = _write(tmp_path, "k.toml", KEDIRI.read_text() + '"budget.nothing" = "assumption: x"\n')
