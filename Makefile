@@ -26,6 +26,7 @@ run: install
 	  --replications 10 --seed 20240101 --years 2018:2030 --out results/baseline
 
 test: install
+	$(VENV)/bin/ruff check model tests benchmarks scripts docs
 	$(PY) -m pytest -q
 
 bench: install
