@@ -213,19 +213,20 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(str(path), None, f"TOML syntax error: {err}") from None
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """A what-if's tables over its base's: key by key; ``[[policy]]``/``[[event]]`` appended."""
     out = dict(base)
     for key, value in over.items():
         if key in ("event", "policy"):
             out[key] = [*base.get(key, []), *value]
         elif isinstance(value, dict) and isinstance(base.get(key), dict):
-            out[key] = _merge(base[key], value)
+            out[key] = merge_tables(base[key], value)
         else:
             out[key] = value
     return out
 
 
-def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read ``path`` and, if it names a ``base``, merge it over that base (recursively)."""
     data = read_toml(path)
     base = data.pop("base", None)
@@ -238,16 +239,16 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(str(path), "base", "scenarios name each other as base (a cycle)")
     if not base_path.is_file():
         raise ScenarioError(str(path), "base", f"base scenario {base} not found")
-    base_data = _resolve(base_path, (*chain, path.resolve()))
+    base_data = resolve_file(base_path, (*chain, path.resolve()))
     # A fault in the base is reported against the base file, not the what-if naming it.
     scenario_from_table(base_data, str(path.parent / base))
-    return _merge(base_data, data)
+    return merge_tables(base_data, data)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge with its base, and validate a scenario file."""
     p = Path(path)
-    return scenario_from_table(_resolve(p), str(path))
+    return scenario_from_table(resolve_file(p), str(path))
 
 
 def _validate_shares(shares: Shares, path: str | None, where: str) -> None:

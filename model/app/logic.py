@@ -42,9 +42,9 @@ from model.scenario import (
     Policy,
     Scenario,
     Shares,
-    _merge,
-    _resolve,
     lever_in_year,
+    merge_tables,
+    resolve_file,
     scenario_from_table,
     set_share,
     shares_in_year,
@@ -97,7 +97,7 @@ def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
     if name not in list_scenarios(root):
         raise ScenarioError(name, None, "not a scenario file in scenarios/")
     path = (root / name).resolve()
-    data = _resolve(path)
+    data = resolve_file(path)
     scenario = scenario_from_table(data, f"scenarios/{name}")
     ref = os.path.relpath(path, (root / WHATIF_DIR.name).resolve()).replace(os.sep, "/")
     return Source(name, data, scenario, ref)
@@ -120,7 +120,7 @@ def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR
         raise ScenarioError(label, None, f"TOML syntax error: {err}") from None
     base = data.pop("base", None)
     if base is not None:
-        data = _merge(_resolve(_base_inside(base, label, root)), data)
+        data = merge_tables(resolve_file(_base_inside(base, label, root)), data)
     return Source(label, data, scenario_from_table(data, label), None)
 
 
@@ -241,14 +241,14 @@ def whatif_data(source: Source, whatif: WhatIf) -> dict[str, Any]:
         overlay["policy"] = [policy]
     if source.base_ref is not None:
         return {"base": source.base_ref, **overlay}
-    return _merge(source.data, overlay)
+    return merge_tables(source.data, overlay)
 
 
 def whatif_scenario(source: Source, whatif: WhatIf) -> Scenario:
     """The validated what-if scenario, merged exactly as loading the saved file would."""
     data = whatif_data(source, whatif)
     if "base" in data:
-        data = _merge(source.data, {k: v for k, v in data.items() if k != "base"})
+        data = merge_tables(source.data, {k: v for k, v in data.items() if k != "base"})
     return scenario_from_table(data, f"{whatif_name(source, whatif)}.toml")
 
 
