@@ -29,8 +29,8 @@ import numpy as np
 from model.behaviour import Behaviour, per_month
 from model.citizens import ACCUMULATORS, N_GROUPS, MonthContext
 from model.government import Government
-from model.model import DEFAULT_POPULATION, DEFAULT_SCENARIO, MIN_STAFF_AGENTS, EGovModel
-from model.scenario import Event, Scenario, lever_in_year, load_scenario, with_overrides
+from model.model import DEFAULT_POPULATION, MIN_STAFF_AGENTS, EGovModel, resolve_run
+from model.scenario import Event, Scenario, lever_in_year
 from model.units import UNITS, ServiceUnit
 
 ONLINE, COUNTER, INTERMEDIARY = "online", "counter", "intermediary"
@@ -320,19 +320,12 @@ class ReferenceModel(mesa.Model):
                  end_year: int = 2030, overrides: dict[str, Any] | None = None,
                  rng: Any = None) -> None:
         super().__init__(rng=rng)
-        if scenario is None or isinstance(scenario, str | Path):
-            scenario = load_scenario(scenario or DEFAULT_SCENARIO)
-        if overrides:
-            scenario = with_overrides(scenario, overrides)
-        if end_year < start_year:
-            raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+        scenario, n_citizens = resolve_run(scenario, population, start_year, end_year,
+                                           overrides)
         self.config = scenario
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
-        n_citizens = residents if population is None else min(int(population), residents)
-        if n_citizens < 1:
-            raise ValueError("population must be at least 1")
         bh = scenario.behaviour
         self.p_need = 1.0 - math.exp(-bh.need_rate_per_year / 12.0)
 

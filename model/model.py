@@ -23,6 +23,27 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "jembe
 MIN_STAFF_AGENTS = 200
 
 
+def resolve_run(scenario: Scenario | str | Path | None, population: int | None,
+                start_year: int, end_year: int,
+                overrides: dict[str, Any] | None) -> tuple[Scenario, int]:
+    """The scenario a model runs (loaded, with overrides) and its simulated citizen count.
+
+    Shared by :class:`EGovModel` and the per-agent reference model, so both accept the same
+    arguments the same way.
+    """
+    if scenario is None or isinstance(scenario, str | Path):
+        scenario = load_scenario(scenario or DEFAULT_SCENARIO)
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    if end_year < start_year:
+        raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+    residents = scenario.population.residents
+    n_citizens = residents if population is None else min(int(population), residents)
+    if n_citizens < 1:
+        raise ValueError("population must be at least 1")
+    return scenario, n_citizens
+
+
 class EGovModel(mesa.Model):
     """A regional government, its service units, civil servants and citizens.
 
@@ -52,19 +73,12 @@ class EGovModel(mesa.Model):
                  end_year: int = 2030, overrides: dict[str, Any] | None = None,
                  rng: Any = None) -> None:
         super().__init__(rng=rng)
-        if scenario is None or isinstance(scenario, str | Path):
-            scenario = load_scenario(scenario or DEFAULT_SCENARIO)
-        if overrides:
-            scenario = with_overrides(scenario, overrides)
-        if end_year < start_year:
-            raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+        scenario, n_citizens = resolve_run(scenario, population, start_year, end_year,
+                                           overrides)
         self.config = scenario
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
-        n_citizens = residents if population is None else min(int(population), residents)
-        if n_citizens < 1:
-            raise ValueError("population must be at least 1")
         bh = scenario.behaviour
 
         self.citizens = Citizens(scenario.population, bh, n_citizens, self.rng)
