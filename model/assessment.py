@@ -2,7 +2,9 @@
 
 - SPBE (PermenPAN-RB 59/2020): four domains weighted 13 / 25 / 16.5 / 45.5 %; each domain's
   maturity is read off the government's own systems. Rounds before 2021 used PermenPAN-RB
-  5/2018, scored on a more lenient scale (``spbe_pre2021_factor``).
+  5/2018, scored on a more lenient scale (``spbe_pre2021_factor``). The first round (2018)
+  may score the same maturity lower, while governments learn to document their evidence
+  (``spbe_first_round_factor``, an assumption).
 - IPP (PermenPAN-RB 17/2017): six aspects weighted 24 / 25 / 18 / 11 / 10 / 12 %, read off
   service as delivered: staff, counters, complaints, innovation.
   From 2023 the IPP is assumed scored under 29/2022 (``ipp_factor_from_2023``).
@@ -27,6 +29,7 @@ IPP_WEIGHTS = {"policy": 0.24, "professionalism": 0.25, "facilities": 0.18,
 SPBE_ROUNDS = (2018, 2019, 2021, 2022, 2023, 2024)
 """Years with a national SPBE evaluation; after 2024 yearly rounds are assumed."""
 
+SPBE_FIRST_ROUND = SPBE_ROUNDS[0]
 SPBE_METHOD_CHANGE_YEAR = 2021
 IPP_METHOD_CHANGE_YEAR = 2023
 """First evaluation assumed to use PermenPAN-RB 29/2022 (revising 17/2017)."""
@@ -131,6 +134,8 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
     spbe_true = weighted_index(domains, SPBE_WEIGHTS)
     if s.year < SPBE_METHOD_CHANGE_YEAR:
         spbe_true = 1.0 + (spbe_true - 1.0) * bh.spbe_pre2021_factor
+    if s.year <= SPBE_FIRST_ROUND:
+        spbe_true = 1.0 + (spbe_true - 1.0) * bh.spbe_first_round_factor
     spbe = float(np.clip(spbe_true + rng.normal(0.0, bh.spbe_assessor_sd), 1.0, 5.0))
     aspects = ipp_aspects(s, bh.mpp_facility_effect)
     ipp_true = weighted_index(aspects, IPP_WEIGHTS)

@@ -212,6 +212,11 @@ class Behaviour:
     spbe_pre2021_factor: float = param(
         1.15, "ratio", 0.5, 2.0,
         "Ratio of PermenPAN-RB 5/2018 to 59/2020 scores for the same maturity (method change)")
+    spbe_first_round_factor: float = param(
+        1.0, "ratio", 0.5, 1.5,
+        "Ratio of scores in the first SPBE evaluation (2018) to those of later rounds under the "
+        "same method for the same maturity (assumption: governments learn to document their "
+        "evidence for the assessors)")
     ipp_assessor_sd: float = param(
         0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an IPP evaluation")
     ipp_factor_from_2023: float = param(

@@ -150,6 +150,19 @@ def test_spbe_method_factor_applies_before_2021(quiet_behaviour):
     assert assess(_state(2022), quiet_behaviour, rng)["spbe"] == pytest.approx(new)
 
 
+def test_first_round_factor_applies_to_2018_only(quiet_behaviour):
+    bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.2,
+                             spbe_first_round_factor=0.8)
+    rng = np.random.default_rng(0)
+    new = assess(_state(2021), bh, rng)["spbe"]
+    assert assess(_state(2019), bh, rng)["spbe"] - 1.0 == pytest.approx(1.2 * (new - 1.0))
+    assert assess(_state(2018), bh, rng)["spbe"] - 1.0 == pytest.approx(0.96 * (new - 1.0))
+    # IPP and IKM are not SPBE rounds: untouched
+    for key in ("ipp", "ikm"):
+        assert assess(_state(2018), bh, rng)[key] == pytest.approx(
+            assess(_state(2019), bh, rng)[key])
+
+
 def test_ipp_method_factor_applies_from_2023(quiet_behaviour):
     bh = dataclasses.replace(quiet_behaviour, ipp_factor_from_2023=1.2)
     rng = np.random.default_rng(0)
