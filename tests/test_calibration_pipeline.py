@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats as stats
 
 import model
 from model.calibration import abc as abc_driver
@@ -327,3 +328,29 @@ def test_dask_scheduler_runs_the_simulations(tiny, tmp_path):
     assert h.max_t == 0
     post = abc_driver.posterior(h)
     assert len(post) == 4 and post[cfg.names].notna().all().all()
+
+
+def test_effective_sample_size_counts_particles_that_carry_weight():
+    assert abc_driver.effective_sample_size(np.ones(150)) == pytest.approx(150)
+    assert abc_driver.effective_sample_size([5.0, 0, 0, 0]) == pytest.approx(1)
+    assert abc_driver.effective_sample_size([1, 1, 0, 0]) == pytest.approx(2)
+
+
+def test_spread_kernel_ignores_concentrated_weights():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(0.0, [1.0, 3.0], size=(400, 2)), columns=["a", "b"])
+    w = np.full(400, 1e-6)
+    w[0] = 1.0  # nearly all weight on one particle
+    kernel = abc_driver.SpreadKernel()
+    kernel.fit(X, w)
+    # the covariance is the population's (sd 1 and 3), not the collapsed weighted one
+    assert np.sqrt(np.diag(kernel.cov)) == pytest.approx([1.0, 3.0], rel=0.15)
+    # proposals start from particles drawn by weight: here almost always the first
+    np.random.seed(0)  # noqa: NPY002 (pyabc draws from the legacy global generator)
+    draws = kernel.rvs(2000)
+    assert draws.mean().to_numpy() == pytest.approx(X.iloc[0].to_numpy(), abs=0.3)
+    # and its density is that of the mixture it draws from
+    x = X.iloc[[5]]
+    mix = sum(wi * stats.multivariate_normal(xi, kernel.cov).pdf(x.iloc[0])
+              for wi, xi in zip(w / w.sum(), X.to_numpy(), strict=True))
+    assert float(kernel.pdf(x.iloc[0])) == pytest.approx(mix, rel=1e-6)

@@ -170,7 +170,9 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         gens = abc_driver.generations(history)
         write_table(gens, csv=out / "generations.csv")
         detail = (f"ABC-SMC (pyabc), {len(gens)} generations, final epsilon "
-                  f"{gens['epsilon'].iloc[-1]:.3f}, {int(gens['samples'].sum())} simulations; "
+                  f"{gens['epsilon'].iloc[-1]:.3f}, effective sample size "
+                  f"{gens['effective_sample_size'].iloc[-1]:.0f} of "
+                  f"{int(gens['accepted'].iloc[-1])}, {int(gens['samples'].sum())} simulations; "
                   "chosen point: posterior median")
     else:
         point, best = run_de(config, targets, workers)
