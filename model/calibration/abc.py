@@ -93,7 +93,8 @@ class _ProgressHandler(logging.Handler):
             self.bar.update(1)
 
 
-def _generations_done(db: Path) -> int:
+def generations_done(db: Path) -> int:
+    """Finished generations in the history at ``db`` (0 if there is none)."""
     if not db.is_file():
         return 0
     history = pyabc.History(f"sqlite:///{db}", _id=1)
@@ -112,7 +113,7 @@ def run_abc(config: CalibrationConfig, targets: list[Target], out: Path, *, work
                        population_size=s.population_size,
                        transitions=SpreadKernel(),
                        sampler=make_sampler(workers, scheduler))
-    done = _generations_done(db)
+    done = generations_done(db)
     if done:
         abc.load(f"sqlite:///{db}", 1)
     else:

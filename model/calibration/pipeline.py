@@ -164,6 +164,7 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
     post = None
     point: dict[str, float] = {}
     if method == "abc":
+        resumed_from = abc_driver.generations_done(out / abc_driver.DB_NAME)
         history = abc_driver.run_abc(config, targets, out, workers=workers, scheduler=scheduler,
                                      progress=progress)
         post = abc_driver.posterior(history)
@@ -174,6 +175,9 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
                   f"{gens['effective_sample_size'].iloc[-1]:.0f} of "
                   f"{int(gens['accepted'].iloc[-1])}, {int(gens['samples'].sum())} simulations; "
                   "chosen point: posterior median")
+        if resumed_from:
+            detail += (f" (the command continued a history it found with {resumed_from} "
+                       "generations: run it as often to reproduce)")
     else:
         point, best = run_de(config, targets, workers)
         detail = f"differential evolution, distance {best:.3f} at the chosen point"
