@@ -33,11 +33,26 @@ def _split_groups(names: list[str]) -> list[list[str]]:
 class SplitPrior(pyabc.Distribution):
     """Independent marginals, with zero density where an estimated split sums above
     ``1 - MIN_FREE_SHARE`` (the prior is the product of marginals truncated to that region).
+
+    Draws come from pyabc's marginals; the density and the support test are computed here in
+    closed form (uniform ``1/(hi-lo)``, log-uniform ``1/(x ln(hi/lo))``), since ABC-SMC asks
+    for them for every proposal and scipy's per-call overhead would dominate a run.
     """
+
+    def __init__(self, specs: dict[str, ParameterSpec]) -> None:
+        super().__init__(**{name: rv(spec) for name, spec in specs.items()})
+        self.specs = dict(specs)
+        self.groups = _split_groups(list(specs))
+
+    def __reduce__(self):  # pyabc.Distribution's pickling would lose ``specs``
+        return (type(self), (self.specs,))
+
+    def copy(self) -> SplitPrior:  # noqa: D102
+        return type(self)(self.specs)
 
     def _ok(self, x) -> bool:
         return all(sum(float(x[n]) for n in g) <= 1.0 - MIN_FREE_SHARE + 1e-12
-                   for g in _split_groups(list(self.keys())))
+                   for g in self.groups)
 
     def rvs(self, *args, **kwargs) -> pyabc.Parameter:
         """A draw from the truncated prior (rejection)."""
@@ -49,7 +64,26 @@ class SplitPrior(pyabc.Distribution):
 
     def pdf(self, x) -> float:
         """Density (unnormalised by the truncation constant, which cancels in ABC-SMC)."""
-        return super().pdf(x) if self._ok(x) else 0.0
+        if not self._ok(x):
+            return 0.0
+        density = 1.0
+        for name, spec in self.specs.items():
+            v = float(x[name])
+            if not spec.lo <= v <= spec.hi:
+                return 0.0
+            density /= (v * np.log(spec.hi / spec.lo) if spec.prior == "loguniform"
+                        else spec.hi - spec.lo)
+        return density
+
+    def inside(self, values: np.ndarray, names: list[str]) -> np.ndarray:
+        """Which rows of ``values`` (columns ``names``) have positive prior density."""
+        col = {n: i for i, n in enumerate(names)}
+        lo = np.array([self.specs[n].lo for n in names])
+        hi = np.array([self.specs[n].hi for n in names])
+        ok = np.all((values >= lo) & (values <= hi), axis=1)
+        for g in self.groups:
+            ok &= values[:, [col[n] for n in g]].sum(axis=1) <= 1.0 - MIN_FREE_SHARE + 1e-12
+        return ok
 
 
 def make_prior(config: CalibrationConfig) -> SplitPrior:
@@ -58,7 +92,7 @@ def make_prior(config: CalibrationConfig) -> SplitPrior:
     Parameter names with dots are fine for pyabc; split grouping reads the ``name`` so a
     regional share must keep its default name (``region.key``).
     """
-    return SplitPrior(**{p.name: rv(p) for p in config.parameters})
+    return SplitPrior({p.name: p for p in config.parameters})
 
 
 def prior_sample(config: CalibrationConfig, n: int, seed: int) -> pd.DataFrame:
