@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from model.calibration.targets import (
+    SHARED_LEVEL,
     Distance,
     Target,
     best_reading,
@@ -71,6 +72,35 @@ def test_distance_zero_on_synthetic_data_and_known_value():
     moved = dict(stats, **{"jember.ipp.2022": stats["jember.ipp.2022"] + 2 * t.sigma})
     assert Distance(synth)(moved) == pytest.approx(math.sqrt(4 / len(synth)))
     assert Distance(synth)({}) == math.inf  # missing statistics never pass
+
+
+def test_shared_level_series_known_answers():
+    """Kediri's four IKM points share a level: with covariance a*J + b*I (a the level's
+    variance, b the year-to-year one), a common shift d costs n*d^2/(b + n*a) and errors
+    summing to zero cost their sum of squares over b."""
+    targets = build_targets(REGIONS, (2018, 2023))
+    stats = _stats()
+    synth = synthetic_targets(targets, stats)
+    ikm = [t for t in synth if t.index == "ikm"]
+    assert [t.year for t in ikm] == [2020, 2021, 2022, 2023]
+    sigma, b = ikm[0].sigma, SHARED_LEVEL["ikm"] ** 2
+    a = sigma**2 - b
+    dist = Distance(synth)
+    n_terms = len(synth)
+
+    def cost(errors):
+        moved = dict(stats, **{f"kediri.ikm.{y}": stats[f"kediri.ikm.{y}"] + e
+                               for y, e in zip(range(2020, 2024), errors, strict=True)})
+        return dist(moved) ** 2 * n_terms
+
+    assert cost([0.05] * 4) == pytest.approx(4 * 0.05**2 / (b + 4 * a))
+    trend = [-0.03, -0.01, 0.01, 0.03]
+    assert cost(trend) == pytest.approx(sum(e**2 for e in trend) / b)
+    # one point alone: more than independent errors would charge (sigma^2), since the other
+    # years say the level is right
+    assert cost([0.05, 0, 0, 0]) > 0.05**2 / sigma**2
+    # the same trend costs far more than with independent errors
+    assert cost(trend) > 5 * sum(e**2 for e in trend) / sigma**2
 
 
 def test_uncertain_pair_takes_the_closer_joint_reading():
