@@ -251,6 +251,13 @@ def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
     lo, hi = weighted_quantile(post["kediri.initial.regulation"].to_numpy(), w, [0.05, 0.95])
     assert hi - lo > 0.5 * (0.8 - 0.2) * 0.9
     assert math.isclose(post["weight"].sum(), 1.0)
+    # the walltime is a hard deadline: a generation under way when it passes is discarded
+    late = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
+                                                     "max_generations": 6,
+                                                     "max_walltime_minutes": 0.0}),
+                     cfg.regions, cfg.parameters)
+    h = abc_driver.run_abc(late, targets, out, workers=1, progress=False)
+    assert h.max_t == 3 and abc_driver.generations_done(out / abc_driver.DB_NAME) == 4
 
 
 # --- end to end, real simulator ----------------------------------------------------------------

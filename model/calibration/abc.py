@@ -9,7 +9,9 @@ so a killed calibration continues where it stopped.
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import time
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 import pyabc
 import pyabc.transition.util
 import scipy.stats as st
+from pyabc.population import Particle
 from tqdm import tqdm
 
 from model.calibration.config import CalibrationConfig
@@ -104,9 +107,11 @@ def make_sampler(workers: int, scheduler: str | None) -> pyabc.sampler.Sampler:
             raise ScenarioError(scheduler, "--scheduler", f"cannot reach the Dask scheduler: "
                                 f"{err}") from None
         return pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    # check_max_eval: stop a generation at pyabc's evaluation cap (population_size /
+    # min_acceptance_rate); pyabc's local samplers ignore the cap unless asked.
     if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler()
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        return pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
 
 
 class _ProgressHandler(logging.Handler):
@@ -128,6 +133,33 @@ class _ProgressHandler(logging.Handler):
             self.bar.update(1)
 
 
+class DeadlineABCSMC(pyabc.ABCSMC):
+    """pyabc's ABC-SMC with a hard deadline on simulation.
+
+    pyabc checks its walltime only between generations, and a late generation can take longer
+    than all the earlier ones together. After :attr:`deadline` (``time.time()`` seconds) every
+    proposal is rejected without being simulated, so the generation under way reaches
+    pyabc's evaluation cap (``population_size / min_acceptance_rate``) incomplete, is
+    discarded, and the run ends with the last complete generation in the history. Only for
+    samplers that honour the cap (the local ones); pyabc's Dask sampler does not, so on a
+    cluster the walltime is checked between generations only.
+    """
+
+    deadline: float = math.inf
+
+    def _create_simulate_function(self, t: int):
+        inner = super()._create_simulate_function(t)
+        deadline = self.deadline
+
+        def simulate_one():
+            if time.time() > deadline:
+                return Particle(m=0, parameter=pyabc.Parameter(), weight=0.0, sum_stat={},
+                                distance=math.inf, accepted=False)
+            return inner()
+
+        return simulate_one
+
+
 def generations_done(db: Path) -> int:
     """Finished generations in the history at ``db`` (0 if there is none)."""
     if not db.is_file():
@@ -145,7 +177,7 @@ def run_abc(config: CalibrationConfig, targets: list[Target], out: Path, *, work
     # pyabc draws priors and perturbations from the legacy global generator.
     np.random.seed(s.seed % 2**32)  # noqa: NPY002
     prior = make_prior(config)
-    abc = pyabc.ABCSMC(Simulator(config), prior, Distance(targets),
+    abc = DeadlineABCSMC(Simulator(config), prior, Distance(targets),
                        population_size=s.population_size,
                        transitions=SpreadKernel(support=prior),
                        sampler=make_sampler(workers, scheduler))
@@ -166,6 +198,8 @@ def run_abc(config: CalibrationConfig, targets: list[Target], out: Path, *, work
             if remaining > 0:
                 warnings.filterwarnings("ignore", "covariance is not symmetric",
                                         RuntimeWarning)
+                if getattr(abc.sampler, "check_max_eval", False):
+                    abc.deadline = time.time() + 60.0 * s.max_walltime_minutes
                 abc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=remaining,
                         min_acceptance_rate=s.min_acceptance_rate,
                         max_walltime=timedelta(minutes=s.max_walltime_minutes))

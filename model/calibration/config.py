@@ -116,6 +116,10 @@ def _settings(table: Any, path: str, where: str, base: Settings) -> Settings:
                                                     "max_generations", "point_replications",
                                                     "point_population") and value < 1:
             raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range")
+        elif key == "min_acceptance_rate" and not 0 < value <= 1:
+            raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range (0, 1]: "
+                                "it caps the simulations of a generation, which the walltime "
+                                "needs to end one")
         values[key] = value
     return dataclasses.replace(base, **values)
 
