@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import sys
 import time
@@ -29,6 +30,23 @@ from model.calibration.priors import prior_sample
 from model.calibration.simulate import simulate, stats_of
 from model.calibration.targets import synthetic_targets
 from model.io import write_table, write_text
+
+
+def check_history(out: Path, fingerprint: dict) -> None:
+    """Continue a killed recovery only if it was the same one: a history in ``out`` made for
+    other data (truth, data seed) or settings is refused, never silently extended.
+    """
+    stamp = out / "recovery.json"
+    db = out / abc_driver.DB_NAME
+    text = json.dumps(fingerprint, sort_keys=True, default=str)
+    if db.is_file():
+        if not stamp.is_file() or stamp.read_text() != text:
+            print(f"egovsim: error: {db}: holds an ABC history of another recovery (truth, "
+                  "data seed or settings differ); remove it or choose another --out",
+                  file=sys.stderr)
+            raise SystemExit(2)
+        return
+    write_text(stamp, text)
 
 
 def truth_of(config, path: str | None) -> dict[str, float]:
@@ -58,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     stats = stats_of(simulate(config, truth, seed=args.data_seed))
     targets = synthetic_targets(targets_for(config), stats)
     out = Path(args.out)
+    check_history(out, {"config": str(args.config), "truth": truth, "data_seed": args.data_seed,
+                        "settings": dataclasses.asdict(config.settings)})
     started = time.perf_counter()
     history = abc_driver.run_abc(config, targets, out, workers=args.workers)
     post = abc_driver.posterior(history)
