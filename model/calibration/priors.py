@@ -51,8 +51,8 @@ class SplitPrior(pyabc.Distribution):
         return type(self)(self.specs)
 
     def _ok(self, x) -> bool:
-        return all(sum(float(x[n]) for n in g) <= 1.0 - MIN_FREE_SHARE + 1e-12
-                   for g in self.groups)
+        names = list(self.specs)
+        return bool(self.inside(np.array([[float(x[n]) for n in names]]), names)[0])
 
     def rvs(self, *args, **kwargs) -> pyabc.Parameter:
         """A draw from the truncated prior (rejection)."""
@@ -69,8 +69,6 @@ class SplitPrior(pyabc.Distribution):
         density = 1.0
         for name, spec in self.specs.items():
             v = float(x[name])
-            if not spec.lo <= v <= spec.hi:
-                return 0.0
             density /= (v * np.log(spec.hi / spec.lo) if spec.prior == "loguniform"
                         else spec.hi - spec.lo)
         return density
