@@ -183,47 +183,68 @@ def policy_tables() -> list[str]:
 
 
 def constant_tables() -> list[str]:
-    """Fixed constants in code: service units, index weights and bands."""
-    from model.assessment import (
+    """Fixed constants in code: service units, the indices' rules."""
+    from model.params import describe
+    from model.rules import (
         IKM_CATEGORIES,
+        IKM_ELEMENTS,
         IPP_GRADES,
-        IPP_METHOD_CHANGE_YEAR,
+        IPP_NEW_FORMS_YEAR,
+        IPP_UNITS,
         IPP_WEIGHTS,
-        SPBE_FIRST_ROUND,
+        PEMDI_FROM_YEAR,
+        PEMDI_PREDIKAT,
+        PEMDI_WEIGHTS,
+        SPBE_2018_DOMAINS,
+        SPBE_ASPECTS,
         SPBE_METHOD_CHANGE_YEAR,
         SPBE_PREDIKAT,
         SPBE_ROUNDS,
         SPBE_WEIGHTS,
+        SurveyRules,
     )
     from model.units import UNITS
 
     units = [[f"`{u.key}`", u.name, _num(u.demand_share), _num(u.staff_share),
-              _num(u.base_days), _num(u.online_affinity), _num(u.ipp_unit)] for u in UNITS]
+              _num(u.base_days), _num(u.standard_days), _num(u.online_affinity),
+              _num(u.ipp_unit)] for u in UNITS]
 
     def bands(b: tuple) -> str:
         return "; ".join(f"{label} ≥ {lower:g}" if lower > -1e300 else f"{label} below"
                          for lower, label in b)
 
+    def weights(w: dict) -> str:
+        return ", ".join(f"{k} {v:g}" for k, v in w.items())
+
+    survey = [[f"`{r['name']}`", _num(r["default"]), r["unit"], r["doc"], r["source"]]
+              for r in describe(SurveyRules)]
     return [
         "#### Constants in code", "",
         "Service units (`model/units.py`; assumption: no per-unit data was found for either "
         "region):", "",
-        *_table(["key", "unit", "demand share", "staff share", "base days", "online affinity",
-                 "IPP unit"], units),
-        "Assessment (`model/assessment.py`; DOMAIN.md):", "",
+        *_table(["key", "unit", "demand share", "staff share", "base days", "standard days",
+                 "online affinity", "IPP unit"], units),
+        "The indices' rules (`model/rules.py`):", "",
         *_table(["constant", "value"], [
-            ["SPBE domain weights (59/2020)", ", ".join(f"{k} {v:g}" for k, v in
-                                                         SPBE_WEIGHTS.items())],
-            ["IPP aspect weights (17/2017)", ", ".join(f"{k} {v:g}" for k, v in
-                                                        IPP_WEIGHTS.items())],
+            ["SPBE domain weights (59/2020)", weights(SPBE_WEIGHTS)],
+            ["SPBE aspects by domain (equal weights within a domain, assumed)",
+             "; ".join(f"{d}: {', '.join(a)}" for d, a in SPBE_ASPECTS.items())],
+            ["SPBE domains before 2021 (5/2018)", ", ".join(SPBE_2018_DOMAINS)],
             ["SPBE predikat (score rounded to 2 decimals)", bands(SPBE_PREDIKAT)],
-            ["IPP grade (score rounded to 2 decimals)", bands(IPP_GRADES)],
-            ["IKM category", bands(IKM_CATEGORIES)],
             ["SPBE national rounds", ", ".join(map(str, SPBE_ROUNDS)) + "; yearly after"],
-            ["SPBE first round (`spbe_first_round_factor`)", str(SPBE_FIRST_ROUND)],
             ["SPBE method change (5/2018 → 59/2020)", f"from {SPBE_METHOD_CHANGE_YEAR}"],
-            ["IPP method change (17/2017 → 29/2022, assumed)", f"from {IPP_METHOD_CHANGE_YEAR}"],
+            ["Pemdi aspect weights (8/2026)", weights(PEMDI_WEIGHTS)],
+            ["Pemdi predikat", bands(PEMDI_PREDIKAT)],
+            ["Pemdi from", str(PEMDI_FROM_YEAR)],
+            ["IPP aspect weights (29/2022)", weights(IPP_WEIGHTS)],
+            ["IPP evaluated units", ", ".join(IPP_UNITS)],
+            ["IPP new forms and user survey (29/2022)", f"from {IPP_NEW_FORMS_YEAR}"],
+            ["IPP grade (score rounded to 2 decimals)", bands(IPP_GRADES)],
+            ["IKM elements (equal weights)", ", ".join(IKM_ELEMENTS)],
+            ["IKM category", bands(IKM_CATEGORIES)],
         ]),
+        "Survey instruments (`model/rules.py`, `SurveyRules`):", "",
+        *_table(["name", "value", "unit", "meaning", "source"], survey),
     ]
 
 

@@ -1,16 +1,33 @@
-"""The official yearly indices, computed from agent states and component stocks.
+"""The official yearly indices, scored from agent states the way their assessors score them.
 
-- SPBE (PermenPAN-RB 59/2020): four domains weighted 13 / 25 / 16.5 / 45.5 %; each domain's
-  maturity is read off the government's own systems. Rounds before 2021 used PermenPAN-RB
-  5/2018, scored on a more lenient scale (``spbe_pre2021_factor``). The first round (2018)
-  may score the same maturity lower, while governments learn to document their evidence
-  (``spbe_first_round_factor``, an assumption).
-- IPP (PermenPAN-RB 17/2017): six aspects weighted 24 / 25 / 18 / 11 / 10 / 12 %, read off
-  service as delivered: staff, counters, complaints, innovation.
-  From 2023 the IPP is assumed scored under 29/2022 (``ipp_factor_from_2023``).
-- IKM (PermenPAN-RB 14/2017): the mean remembered satisfaction of the year's service users,
-  on the 1-4 scale.
-Assessors add noise to SPBE and IPP (``*_assessor_sd``); the indices are clipped to their scales.
+The rules' numbers (weights, bands, instruments, rounds, survey sizes) are in
+:mod:`model.rules`. What each part reads:
+
+- **IPP** per evaluated unit (Dispendukcapil, Dinas Sosial, RSUD); the regional IPP is the plain
+  mean of the three (an assumption). The evaluator's form scores six aspects of *that unit*:
+  policy (standards published — the regulation stock — and kept: the share of its requests
+  done successfully, within its standard time, without maladministration); professionalism
+  (the skill and integrity of the civil servants who actually served, whether there were
+  enough of them — not overloaded — and waiting within the standard time); facilities (its
+  counters and rooms, an MPP if the unit sits in one, less crowding); information system (its
+  online offer and how integrated it is); consultation and complaints (whether channels
+  exist, the share of its complaints answered, and answered on time); innovation (its
+  workforce-and-investment driven innovation stock). From 2022 (PermenPAN-RB 29/2022's
+  forms) the unit's score also takes the user survey answered by the simulated citizens who
+  used the unit that year, with sampling noise for the survey's size. A residual evaluator
+  leniency under the new forms (``ipp_leniency_from_2022``) is a hypothesis, off at 1.
+- **SPBE** (59/2020) by its four domains and eight aspects, each the mean of the states it
+  reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses,
+  neutral at 1: a residual ratio of 5/2018 to 59/2020 scores (``spbe_pre2021_factor``) and a
+  first-round (2018) factor while governments learned to document their evidence.
+- **Pemdi** (8/2026) from 2026: seven aspects, user satisfaction from the citizens who used
+  online channels (a survey with sampling noise). ``spbe`` is still scored every year (what
+  59/2020 would give the simulated state).
+- **IKM** (14/2017): the nine elements answered by the year's users, each averaged and the
+  nine averaged, with sampling noise for the survey's size.
+
+Assessors add noise to each unit's form, to SPBE and to Pemdi (``*_assessor_sd``); scores are
+clipped to their scales last.
 """
 
 from __future__ import annotations
@@ -19,55 +36,78 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SPBE_WEIGHTS = {"kebijakan": 0.13, "tata_kelola": 0.25, "manajemen": 0.165, "layanan": 0.455}
-"""Domain weights under 59/2020 (derived from published domain scores; DOMAIN.md)."""
+from model.citizens import Outcomes
+from model.rules import (
+    IKM_ELEMENTS,
+    IPP_NEW_FORMS_YEAR,
+    IPP_UNITS,
+    IPP_WEIGHTS,
+    PEMDI_FROM_YEAR,
+    PEMDI_WEIGHTS,
+    SPBE_2018_DOMAINS,
+    SPBE_ASPECTS,
+    SPBE_METHOD_CHANGE_YEAR,
+    SPBE_ROUNDS,
+    SPBE_WEIGHTS,
+    SURVEY,
+    ikm_category,
+    ipp_grade,
+    pemdi_predikat,
+    spbe_official_round,
+    spbe_predikat,
+)
 
-IPP_WEIGHTS = {"policy": 0.24, "professionalism": 0.25, "facilities": 0.18,
-               "information": 0.11, "complaints": 0.10, "innovation": 0.12}
-"""Aspect weights under 17/2017 (medium confidence; DOMAIN.md)."""
-
-SPBE_ROUNDS = (2018, 2019, 2021, 2022, 2023, 2024)
-"""Years with a national SPBE evaluation; after 2024 yearly rounds are assumed."""
-
-SPBE_FIRST_ROUND = SPBE_ROUNDS[0]
-SPBE_METHOD_CHANGE_YEAR = 2021
-IPP_METHOD_CHANGE_YEAR = 2023
-"""First evaluation assumed to use PermenPAN-RB 29/2022 (revising 17/2017)."""
-
-SPBE_PREDIKAT = ((4.2, "Memuaskan"), (3.5, "Sangat Baik"), (2.6, "Baik"), (1.8, "Cukup"),
-                 (-np.inf, "Kurang"))
-IPP_GRADES = ((4.51, "A"), (4.01, "A-"), (3.51, "B"), (3.01, "B-"), (2.51, "C"), (2.01, "C-"),
-              (1.51, "D"), (-np.inf, "E"))
-IKM_CATEGORIES = ((3.5324, "Sangat Baik"), (3.0644, "Baik"), (2.60, "Kurang Baik"),
-                  (-np.inf, "Tidak Baik"))
-"""IKM bands of PermenPAN-RB 14/2017 (converted interval values)."""
-
-
-def _band(value: float, bands: tuple) -> str:
-    for lower, label in bands:
-        if value >= lower:
-            return label
-    raise ValueError(value)
+_FIELDS = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
+           "answered", "answered_on_time", "overload", "months", "online", "online_ok")
+_F = {name: i for i, name in enumerate(_FIELDS)}
 
 
-def spbe_predikat(score: float) -> str:
-    """SPBE predikat for a score (Memuaskan >= 4.2 ... Kurang < 1.8)."""
-    return _band(round(score, 2), SPBE_PREDIKAT)
+class YearTally:
+    """What the year's assessors will read, accumulated month by month (per unit)."""
 
+    def __init__(self, n_units: int) -> None:
+        self.n_units = n_units
+        self.unit = np.zeros((n_units, len(_FIELDS)))
+        n_el = len(IKM_ELEMENTS)
+        self.element_sum = np.zeros((n_units, n_el))
+        self.element_sq = np.zeros((n_units, n_el))
+        self.answer = np.zeros((n_units, 3))  # n, sum, sum of squares of overall answers
+        self.online_answer = np.zeros(3)  # the same, for online users (Pemdi)
 
-def ipp_grade(score: float) -> str:
-    """IPP grade for a score (A 4.51-5.00 ... E 1.00-1.50)."""
-    return _band(round(score, 2), IPP_GRADES)
+    def get(self, name: str) -> np.ndarray:
+        """One field per unit."""
+        return self.unit[:, _F[name]]
 
-
-def ikm_category(score: float) -> str:
-    """IKM quality category for a 1-4 score."""
-    return _band(score, IKM_CATEGORIES)
-
-
-def spbe_official_round(year: int) -> bool:
-    """Whether an SPBE evaluation took place (2020 had none; yearly from 2024 assumed)."""
-    return year in SPBE_ROUNDS or year > SPBE_ROUNDS[-1]
+    def add_month(self, out: Outcomes, standard_days: np.ndarray, overload: np.ndarray,
+                  answer_on_time: np.ndarray) -> None:
+        """Add one month of requests; ``overload`` (0-1) and ``answer_on_time`` (bool: desks
+        answered within the standard time this month) are per unit.
+        """
+        n, u = self.n_units, out.unit
+        on_time = out.wait <= standard_days[u]
+        kept = out.success & on_time & ~out.maladmin
+        staffed = out.counter | out.online  # requests a civil servant handled
+        add = {
+            "requests": None, "staffed": staffed, "kept": kept, "on_time": on_time,
+            "skill": np.where(staffed, out.skill, 0.0),
+            "integrity": np.where(staffed, out.integrity, 0.0),
+            "complaints": out.complained, "answered": out.answered,
+            "answered_on_time": out.answered & answer_on_time[u],
+            "online": out.online, "online_ok": out.online & out.success,
+        }
+        for name, w in add.items():
+            self.unit[:, _F[name]] += np.bincount(u, weights=w, minlength=n)
+        self.unit[:, _F["overload"]] += overload
+        self.unit[:, _F["months"]] += 1.0
+        for j in range(len(IKM_ELEMENTS)):
+            e = out.elements[:, j]
+            self.element_sum[:, j] += np.bincount(u, weights=e, minlength=n)
+            self.element_sq[:, j] += np.bincount(u, weights=e * e, minlength=n)
+        a = out.answer
+        self.answer += np.stack([np.bincount(u, minlength=n), np.bincount(u, weights=a,
+                                 minlength=n), np.bincount(u, weights=a * a, minlength=n)], 1)
+        on = a[out.online]
+        self.online_answer += (len(on), on.sum(), (on * on).sum())
 
 
 @dataclass(frozen=True)
@@ -78,77 +118,165 @@ class YearState:
     stocks: dict[str, float]  # apps, competency, connectivity, regulation, interface, capital
     integration: float
     staff_digital: float
-    staff_service: float
-    counter_success: float
-    counter_clean: float  # 1 - maladministration rate at counters
-    complaints: float
-    answered: float
-    innovation: float
-    mpp_open: bool
-    mean_satisfaction: float
+    complaint_channel: float
+    facilities: np.ndarray  # per unit, 0-1
+    online_offer: np.ndarray  # per unit, 0-1
+    demand_share: np.ndarray  # per unit
+    innovation: np.ndarray  # per unit
+    ipp_units: tuple[int, ...]  # rows of the evaluated units
+    tally: YearTally
 
 
-def spbe_domains(s: YearState) -> dict[str, float]:
-    """Domain maturities (0-1) of the government's own digital systems.
+def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:
+    """num / den, with ``empty`` where den is 0."""
+    return np.where(den > 0, num / np.maximum(den, 1e-12), empty)
 
-    SPBE scores e-government itself: its policy domain counts rules *about* electronic systems
-    (architecture, data, application development), so regulation counts only as far as there
-    are systems to govern; governance is integration, infrastructure and those rules;
-    management is the digital workforce and its development; services are the electronic
-    services and their integration.
+
+def spbe_aspects(s: YearState) -> dict[str, float]:
+    """The eight aspects of 59/2020 (0-1), each the mean of the states it reads."""
+    st, t = s.stocks, s.tally
+    online_ok = _ratio(t.get("online_ok").sum(), t.get("online").sum(), 0.0)
+    return {
+        "kebijakan_internal": st["regulation"] * (1.0 + st["apps"]) / 2.0,
+        "perencanaan": (st["regulation"] + st["capital"]) / 2.0,
+        "tik": (st["connectivity"] + s.integration) / 2.0,
+        "penyelenggara": (s.staff_digital + st["competency"]) / 2.0,
+        "penerapan_manajemen": (s.integration + st["competency"]) / 2.0,
+        "audit_tik": (st["regulation"] + st["connectivity"]) / 2.0,
+        "layanan_administrasi": st["apps"] * (1.0 + s.integration) / 2.0,
+        "layanan_publik": float(np.dot(s.demand_share, s.online_offer)) * float(online_ok),
+    }
+
+
+def spbe_domains(aspects: dict[str, float]) -> dict[str, float]:
+    """Domain maturities (0-1): the mean of each domain's aspects."""
+    return {d: float(np.mean([aspects[a] for a in names])) for d, names in SPBE_ASPECTS.items()}
+
+
+def spbe_score(domains: dict[str, float], year: int, bh) -> float:
+    """The SPBE index a round would give (before noise): 59/2020 from 2021, 5/2018 before."""
+    if year >= SPBE_METHOD_CHANGE_YEAR:
+        return weighted_index(domains, SPBE_WEIGHTS)
+    weights = {d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}
+    total = sum(weights.values())
+    score = weighted_index(domains, {d: w / total for d, w in weights.items()})
+    score = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor
+    if year <= SPBE_ROUNDS[0]:
+        score = 1.0 + (score - 1.0) * bh.spbe_first_round_factor
+    return score
+
+
+def ipp_unit_aspects(s: YearState) -> dict[str, np.ndarray]:
+    """The six aspects (0-1) of every unit's evaluator form, read from that unit's year."""
+    t = s.tally
+    req, staffed = t.get("requests"), t.get("staffed")
+    overload = _ratio(t.get("overload"), t.get("months"), 0.0)
+    channel = s.complaint_channel
+    complaints, answered = t.get("complaints"), t.get("answered")
+    return {
+        "policy": (s.stocks["regulation"] + _ratio(t.get("kept"), req, 0.0)) / 2.0,
+        "professionalism": (_ratio(t.get("skill"), staffed, 0.0)
+                            + _ratio(t.get("integrity"), staffed, 0.0)
+                            + (1.0 - overload) + _ratio(t.get("on_time"), req, 0.0)) / 4.0,
+        "facilities": s.facilities * (1.0 - overload),
+        "information": 1.0 - (1.0 - s.stocks["interface"])
+        * (1.0 - s.online_offer * (1.0 + s.integration) / 2.0),
+        "complaints": (channel + _ratio(answered, complaints, channel)
+                       + _ratio(t.get("answered_on_time"), answered,
+                                np.where(complaints > 0, 0.0, channel))) / 3.0,
+        "innovation": 1.0 - np.exp(-s.innovation),
+    }
+
+
+def survey_mean(n: np.ndarray, total: np.ndarray, sq: np.ndarray, respondents: int,
+                rng: np.random.Generator) -> np.ndarray:
+    """A survey's mean answer: the users' mean plus the sampling error of ``respondents``
+    drawn from them (normal, with the users' spread; no error when all users answer).
     """
-    st = s.stocks
-    kebijakan = st["regulation"] * (0.4 + 0.6 * st["apps"])
-    return {
-        "kebijakan": kebijakan,
-        "tata_kelola": (s.integration + st["connectivity"] + kebijakan) / 3.0,
-        "manajemen": (s.staff_digital + st["competency"] + s.integration) / 3.0,
-        "layanan": st["apps"] * (0.5 + 0.5 * s.integration),
-    }
-
-
-def ipp_aspects(s: YearState, mpp_facility_effect: float) -> dict[str, float]:
-    """Aspect scores (0-1) of service as delivered at the evaluated units."""
-    st = s.stocks
-    iface = st["interface"]
-    answered_share = s.answered / s.complaints if s.complaints > 0 else iface
-    return {
-        "policy": st["regulation"],
-        "professionalism": (0.5 * s.staff_service + 0.25 * s.counter_success
-                            + 0.25 * s.counter_clean),
-        "facilities": 1.0 - (1.0 - iface) * (1.0 - mpp_facility_effect * s.mpp_open),
-        "information": 1.0 - (1.0 - iface) * (1.0 - st["apps"]),
-        "complaints": 0.5 * iface + 0.5 * answered_share,
-        "innovation": 1.0 - float(np.exp(-s.innovation)),
-    }
+    n = np.asarray(n, dtype=float)
+    mean = _ratio(total, n, np.nan)
+    var = np.maximum(_ratio(sq, n, 0.0) - mean * mean, 0.0)
+    m = np.minimum(respondents, np.maximum(n, 1.0))
+    finite = np.where(n > 1, (n - m) / np.maximum(n - 1.0, 1.0), 0.0)  # finite population
+    sd = np.sqrt(np.nan_to_num(var) * finite / m)
+    return mean + rng.normal(0.0, 1.0, np.shape(mean)) * sd
 
 
 def weighted_index(parts: dict[str, float], weights: dict[str, float]) -> float:
-    """1 + 4 * the weighted mean of 0-1 parts: the 1-5 scale of SPBE and IPP."""
+    """1 + 4 * the weighted mean of 0-1 parts: the 1-5 scale of SPBE, IPP and Pemdi."""
     return 1.0 + 4.0 * sum(weights[k] * parts[k] for k in weights)
 
 
+def pemdi_aspects(s: YearState, satisfaction: float) -> dict[str, float]:
+    """The seven aspects of 8/2026 (0-1); ``satisfaction`` is the online users' survey."""
+    st = s.stocks
+    offer = float(np.dot(s.demand_share, s.online_offer))
+    return {
+        "tata_kelola": (st["regulation"] + s.integration) / 2.0,
+        "penyelenggara": (s.staff_digital + st["competency"]) / 2.0,
+        "data": s.integration * (1.0 + st["regulation"]) / 2.0,
+        "keamanan": (st["regulation"] + st["connectivity"]) / 2.0,
+        "teknologi": (st["connectivity"] + st["apps"]) / 2.0,
+        "integrasi_layanan": offer * (1.0 + s.integration) / 2.0,
+        "kepuasan": satisfaction,
+    }
+
+
 def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str | bool]:
-    """SPBE, IPP and IKM for one year, with their parts and bands."""
-    domains = spbe_domains(s)
-    spbe_true = weighted_index(domains, SPBE_WEIGHTS)
-    if s.year < SPBE_METHOD_CHANGE_YEAR:
-        spbe_true = 1.0 + (spbe_true - 1.0) * bh.spbe_pre2021_factor
-    if s.year <= SPBE_FIRST_ROUND:
-        spbe_true = 1.0 + (spbe_true - 1.0) * bh.spbe_first_round_factor
-    spbe = float(np.clip(spbe_true + rng.normal(0.0, bh.spbe_assessor_sd), 1.0, 5.0))
-    aspects = ipp_aspects(s, bh.mpp_facility_effect)
-    ipp_true = weighted_index(aspects, IPP_WEIGHTS)
-    if s.year >= IPP_METHOD_CHANGE_YEAR:
-        ipp_true = 1.0 + (ipp_true - 1.0) * bh.ipp_factor_from_2023
-    ipp = float(np.clip(ipp_true + rng.normal(0.0, bh.ipp_assessor_sd), 1.0, 5.0))
-    f = bh.ikm_expectation
-    ikm = float(np.clip(1.0 + 3.0 * (f + (1.0 - f) * s.mean_satisfaction), 1.0, 4.0))
+    """SPBE, Pemdi, IPP (per unit, per instrument, per aspect) and IKM for one year.
+
+    Random draws, in a fixed order and number every year (so policies never shift them): the
+    SPBE assessor, the three units' evaluators, the three units' surveys, the nine IKM
+    elements, the Pemdi survey and the Pemdi assessor.
+    """
+    t = s.tally
+    z_spbe, z_form, z_pemdi = rng.normal(0.0, 1.0), rng.normal(0.0, 1.0, 3), rng.normal()
+    aspects = spbe_aspects(s)
+    domains = spbe_domains(aspects)
+    spbe = float(np.clip(spbe_score(domains, s.year, bh) + bh.spbe_assessor_sd * z_spbe,
+                         1.0, 5.0))
+
+    rows = list(s.ipp_units)
+    unit_aspects = {k: np.asarray(v)[rows] for k, v in ipp_unit_aspects(s).items()}
+    form = weighted_index(unit_aspects, IPP_WEIGHTS)
+    if s.year >= IPP_NEW_FORMS_YEAR:
+        form = 1.0 + (form - 1.0) * bh.ipp_leniency_from_2022
+    form = np.clip(form + bh.ipp_assessor_sd * z_form, 1.0, 5.0)
+    a = t.answer[rows]
+    survey_answer = survey_mean(a[:, 0], a[:, 1], a[:, 2], SURVEY.ipp_survey_respondents, rng)
+    survey = np.clip(1.0 + 4.0 * survey_answer, 1.0, 5.0)
+    if s.year >= IPP_NEW_FORMS_YEAR:
+        w = SURVEY.ipp_survey_weight
+        unit_ipp = np.where(np.isnan(survey), form, (1.0 - w) * form + w * survey)
+    else:
+        unit_ipp = form
+    ipp = float(np.mean(unit_ipp))
+
+    n_users = t.answer[:, 0].sum()
+    elements = survey_mean(np.full(len(IKM_ELEMENTS), n_users), t.element_sum.sum(0),
+                           t.element_sq.sum(0), SURVEY.ikm_respondents, rng)
+    ikm_elements = np.clip(1.0 + 3.0 * elements, 1.0, 4.0)
+    ikm = float(np.mean(ikm_elements))
+
+    o = t.online_answer
+    online_sat = float(survey_mean(o[0], o[1], o[2], SURVEY.pemdi_respondents, rng))
+    pemdi_parts = pemdi_aspects(s, 0.0 if np.isnan(online_sat) else online_sat)
+    pemdi_score = float(np.clip(weighted_index(pemdi_parts, PEMDI_WEIGHTS)
+                                + bh.spbe_assessor_sd * z_pemdi, 1.0, 5.0))
+    pemdi_year = s.year >= PEMDI_FROM_YEAR
+
     out: dict[str, float | str | bool] = {
         "spbe": spbe, "spbe_predikat": spbe_predikat(spbe),
         "spbe_official_round": spbe_official_round(s.year),
-        "ipp": ipp, "ipp_grade": ipp_grade(ipp), "ikm": ikm, "ikm_category": ikm_category(ikm),
+        "pemdi": pemdi_score if pemdi_year else np.nan,
+        "pemdi_predikat": pemdi_predikat(pemdi_score) if pemdi_year else "",
+        "ipp": ipp, "ipp_grade": ipp_grade(ipp),
+        "ipp_evaluator": float(np.mean(form)), "ipp_survey": float(np.nanmean(survey))
+        if not np.isnan(survey).all() else np.nan,
+        "ikm": ikm, "ikm_category": ikm_category(ikm),
     }
+    out.update({f"ipp_{IPP_UNITS[i]}": float(unit_ipp[i]) for i in range(len(rows))})
     out.update({f"spbe_{k}": v for k, v in domains.items()})
-    out.update({f"ipp_{k}": v for k, v in aspects.items()})
+    out.update({f"ipp_{k}": float(np.mean(v)) for k, v in unit_aspects.items()})
+    out.update({f"ikm_{k}": float(v) for k, v in zip(IKM_ELEMENTS, ikm_elements, strict=True)})
     return out

@@ -12,7 +12,6 @@ Units are in the names: ``_per_year`` rates are converted to monthly steps in ex
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -24,11 +23,6 @@ from model.params import build, param
 def per_month(rate_per_year: float) -> float:
     """A yearly fraction (0-1) as the equivalent monthly fraction: 1 - (1 - r)^(1/12)."""
     return 1.0 - (1.0 - min(rate_per_year, 0.999999)) ** (1.0 / 12.0)
-
-
-def p_per_month(events_per_year: float) -> float:
-    """Probability of at least one event in a month for a Poisson rate per year."""
-    return 1.0 - math.exp(-events_per_year / 12.0)
 
 
 @dataclass(frozen=True)
@@ -65,6 +59,11 @@ class Behaviour:
         0.05, "1/year", 0.0, 0.8, "Rules going out of date")
     depreciation_per_year_interface: float = param(
         0.10, "1/year", 0.0, 0.8, "Decay of counters, portals and complaint desks")
+
+    capital_memory: float = param(
+        0.5, "share", 0.0, 0.99,
+        "Weight of last year's capital stock in this year's: how long the memory of adequate, "
+        "steady money lasts (assumption)")
 
     # --- application portfolio ----------------------------------------------------------
     app_cost_idr: float = param(
@@ -109,6 +108,24 @@ class Behaviour:
         0.4, "share", 0.0, 1.0, "Staff time of an online request relative to a counter request")
     hire_learning_months: float = param(
         12.0, "months", 1.0, 60.0, "Months until a new hire works at full speed")
+    skill_concentration: float = param(
+        12.0, "1", 2.0, 100.0,
+        "Concentration of the Beta distribution of staff skills and integrity around their "
+        "mean (assumption: a spread of about +-0.13 around a mean of 0.5)")
+    initial_tenure_months: float = param(
+        120.0, "months", 0.0, 480.0,
+        "Tenure of the civil servants at the start (assumption: past the learning period)")
+    hire_age_min_years: float = param(23.0, "years", 18.0, 40.0, "Youngest new hire (assumption)")
+    hire_age_max_years: float = param(35.0, "years", 20.0, 50.0, "Oldest new hire (assumption)")
+    hire_digital_premium: float = param(
+        0.15, "0-1", 0.0, 0.5,
+        "Digital skill of new hires above their service skill (assumption: a younger cohort)")
+    learning_load_cap: float = param(
+        1.5, "ratio", 1.0, 5.0,
+        "Workload (relative to a full month) beyond which more work teaches no more")
+    max_unit_improvement_per_month: float = param(
+        0.5, "share of gap", 0.0, 1.0,
+        "Cap on the share of a unit's skill gap closed by answered complaints in one month")
 
     # --- citizens: needs, access, channel choice ------------------------------------------
     need_rate_per_year: float = param(
@@ -123,6 +140,9 @@ class Behaviour:
         "Internet access added (share of residents) by raising the connectivity stock from 0 to 1")
     literacy_growth_per_year: float = param(
         0.02, "1/year", 0.0, 0.2, "Share of the digital-literacy gap closed per year by everyone")
+    literacy_concentration: float = param(
+        8.0, "1", 2.0, 100.0,
+        "Concentration of the Beta distribution of residents' literacy around their mean")
     literacy_gain_per_online_use: float = param(
         0.03, "share of gap", 0.0, 0.5, "Literacy gain from one online request")
     online_utility_base: float = param(
@@ -168,9 +188,25 @@ class Behaviour:
         0.5, "share", 0.0, 1.0, "Share of the facilities gap closed by an operating MPP")
     competency_innovation_per_year: float = param(
         0.3, "innovation/year", 0.0, 2.0,
-        "Innovation added per year by a fully developed workforce (competency stock 1)")
+        "Innovation a unit adds per year when its staff are fully skilled and the competency "
+        "stock is 1 (a workforce that can redesign its services)")
+    apps_innovation_per_year: float = param(
+        0.15, "innovation/year", 0.0, 2.0,
+        "Innovation a unit adds per year at saturating application spending (new digital "
+        "services to show the evaluators)")
     max_utilisation: float = param(
         0.95, "share", 0.5, 0.999, "Cap on utilisation in the queueing wait formula")
+    comfortable_utilisation: float = param(
+        0.8, "share", 0.3, 0.99,
+        "Utilisation above which a unit is overloaded: success falls, rooms crowd, staff are "
+        "too few (assumption: queueing delays grow steeply past about 80%)")
+    expected_wait_memory: float = param(
+        0.3, "share", 0.0, 1.0,
+        "Weight of this month's wait in the wait citizens expect next month (word of mouth)")
+    literacy_access_shift: float = param(
+        0.2, "0-1", 0.0, 0.5,
+        "Mean literacy added for the best-connected resident over the median one (and taken "
+        "from the least connected): skill and access go together")
 
     # --- participation, satisfaction, trust ----------------------------------------------
     complaint_propensity: float = param(
@@ -181,6 +217,62 @@ class Behaviour:
         0.5, "share of gap", 0.0, 5.0,
         "Monthly share of a unit's skill and integrity gaps closed per answered complaint per "
         "request (participation feeding improvement)")
+    complaint_channel_floor: float = param(
+        0.3, "0-1", 0.0, 1.0,
+        "Availability of complaint channels with no local desks: the national SP4N-LAPOR "
+        "channel always exists (assumption)")
+    desk_answers_per_1000_residents_month: float = param(
+        1.5, "complaints/1000 residents/month", 0.0, 50.0,
+        "Complaints the regular desks can answer per month per 1,000 residents at interface "
+        "stock 1 (assumption: sized so that at the starting stocks a fifth to a third of "
+        "complaints are answered, as the earlier share-based rule gave)")
+    cost_per_answered_complaint_idr: float = param(
+        150_000.0, "IDR/complaint", 10_000.0, 5e6,
+        "Cost of answering one more complaint through funded desk capacity (assumption: about "
+        "half a day of a civil servant's time, Rp156 million a year / 250 days / 4, rounded)")
+    answer_base_days: float = param(
+        3.0, "days", 0.5, 30.0, "Days to answer a complaint at a desk with no backlog "
+        "(assumption)")
+    promotion_half_saturation_idr_per_resident: float = param(
+        2_000.0, "IDR/resident/year", 100.0, 100_000.0,
+        "Promotion spending per resident per year that gives half the largest awareness gain "
+        "(assumption: a leaflet and radio campaign costs a few thousand rupiah per resident)")
+    promotion_complaint_effect: float = param(
+        1.0, "ratio", 0.0, 5.0,
+        "Relative rise in the chance a dissatisfied user complains at full awareness of the "
+        "complaint channels (assumption: awareness can double complaining)")
+    literacy_course_cost_idr: float = param(
+        250_000.0, "IDR/participant", 10_000.0, 5e6,
+        "Cost of one resident's digital-literacy course (assumption: a one-day course with "
+        "trainer, venue and materials)")
+    literacy_course_gain: float = param(
+        0.3, "share of gap", 0.0, 1.0,
+        "Share of a participant's digital-literacy gap closed by one course (assumption)")
+    assisted_agent_cost_idr_per_year: float = param(
+        30e6, "IDR/agent/year", 1e6, 5e8,
+        "Cost of one assisted-digital village agent per year (assumption: an honorarium of "
+        "about Rp2.5 million a month)")
+    assisted_requests_per_agent_month: float = param(
+        60.0, "requests/agent/month", 1.0, 1000.0,
+        "Online requests one village agent can file for residents per month (assumption: three "
+        "a working day)")
+    assisted_literacy: float = param(
+        0.8, "0-1", 0.0, 1.0,
+        "Digital skill an assisted-digital agent brings to a resident's online request "
+        "(assumption: trained agents)")
+    enforcement_effect: float = param(
+        0.5, "share", 0.0, 1.0,
+        "Share of maladministration deterred at enforcement stock 1 (inspections, sanctions, "
+        "Ombudsman follow-up; assumption)")
+    selection_cost_ratio: float = param(
+        1.0, "ratio", 0.0, 10.0,
+        "Recruitment cost per hire at selection s is (1 + ratio * s / (1 - s)) times the "
+        "unselected cost: screening out a share s of applicants costs more per hire "
+        "(assumption)")
+    recruitment_cost_idr_per_hire: float = param(
+        10e6, "IDR/hire", 0.0, 1e9,
+        "Cost of recruiting one civil servant without extra selection: tests, administration "
+        "(assumption)")
     answered_complaint_bonus: float = param(
         0.15, "score", 0.0, 1.0, "Experience score added when a complaint is answered")
     satisfaction_weight_success: float = param(
@@ -189,6 +281,12 @@ class Behaviour:
         0.3, "weight", 0.0, 1.0, "Weight of speed in the experience score")
     wait_reference_days: float = param(
         10.0, "days", 0.5, 60.0, "Wait at which the speed score falls to 1/e")
+    initial_satisfaction: float = param(
+        0.7, "0-1", 0.0, 1.0, "Remembered satisfaction before a resident's first request")
+    initial_trust: float = param(0.6, "0-1", 0.0, 1.0, "Trust before a resident's first request")
+    unanswered_trust_factor: float = param(
+        0.5, "ratio", 0.0, 1.0,
+        "A complaint that vanishes moves trust towards this fraction of the experience score")
     satisfaction_memory: float = param(
         0.5, "share", 0.0, 1.0, "Weight of the newest experience in remembered satisfaction")
     trust_memory: float = param(
@@ -204,7 +302,8 @@ class Behaviour:
         "Weight of the newest experience in what a citizen expects next time")
     ikm_expectation: float = param(
         0.1, "score", 0.0, 1.0,
-        "Floor of IKM answers: satisfaction s maps to IKM 1 + 3*(f + (1-f)*s)")
+        "Floor of survey answers (IKM and the IPP and Pemdi user surveys): an experience e "
+        "(0-1) is answered as f + (1 - f) * e on the survey's scale (respondents' leniency)")
 
     # --- assessment -----------------------------------------------------------------------
     spbe_assessor_sd: float = param(
@@ -218,11 +317,12 @@ class Behaviour:
         "same method for the same maturity (assumption: governments learn to document their "
         "evidence for the assessors)")
     ipp_assessor_sd: float = param(
-        0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an IPP evaluation")
-    ipp_factor_from_2023: float = param(
+        0.10, "index points", 0.0, 1.0, "Evaluator-to-evaluator noise of one unit's IPP evaluation form")
+    ipp_leniency_from_2022: float = param(
         1.0, "ratio", 0.7, 1.4,
-        "Ratio of IPP scores under PermenPAN-RB 29/2022 (assumed first used for the 2023 "
-        "evaluation) to 17/2017 scores for the same service (method change)")
+        "Hypothesis, off at 1: ratio of evaluator-form scores under PermenPAN-RB 29/2022 (new "
+        "forms from the 2022 round) to what the same service would have scored before, beyond "
+        "what the rule's new user survey changes (a residual assessor leniency)")
     innovation_decay_per_year: float = param(
         0.35, "1/year", 0.0, 1.0, "How fast an innovation stops counting as new")
 

@@ -5,12 +5,14 @@ queue for internet coverage: low rank = connected first), access quintile and gr
 digital literacy, remembered satisfaction, trust and expected experience (float32; NaN until
 the first request).
 
-:meth:`Citizens.seek_service` is one month of requests. Its order: needs arise; each needing
-citizen picks a unit; channel choice (online, counter, intermediary) by a multinomial logit over
-what the citizen can reach; counters' utilisation and waiting follow from the demand just
-chosen; each counter or online request meets an individual civil servant; success, waiting and
-maladministration are drawn; dissatisfied users may complain and may be answered; satisfaction
-(judged partly against expectations), trust, expectations and literacy update.
+A month of requests is two calls, with the units' queues settled between them by the model:
+:meth:`Citizens.choose_channels` (needs arise; each needing citizen picks a unit; channel choice
+— online, counter, intermediary — by a multinomial logit over what the citizen can reach, an
+assisted-digital agent standing in for the skill or access a resident lacks; failed online
+attempts end at the counter) and :meth:`Citizens.complete_requests` (each request meets its
+civil servant; success, waiting and maladministration; dissatisfied users may complain and the
+desks answer as their capacity allows; satisfaction, judged partly against expectations, trust,
+expectations and literacy update; every user answers the nine IKM elements).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.behaviour import Behaviour
+from model.rules import IKM_ELEMENTS, SURVEY
 from model.scenario import Population
 
 ONLINE, COUNTER, INTERMEDIARY = 0, 1, 2
 N_GROUPS = 10  # access quintile (0-4) + 5 * urban
 ACCUMULATORS = ("visits", "online", "intermediary", "wait_days", "success", "maladmin",
                 "complaints", "answered", "satisfaction")
+_P_MIN, _P_MAX = 0.02, 0.99
+"""Bounds of a request's success probability: no channel is certain to fail or succeed."""
 
 
 @dataclass
@@ -38,10 +43,46 @@ class MonthContext:
     online_days: np.ndarray  # per unit, days
     intermediary_days: np.ndarray  # per unit, days
     travel_relief: np.ndarray  # per unit: share of rural travel penalty removed (MPP)
+    facilities: np.ndarray  # per unit: quality of counters, rooms and portals, 0-1
+    assisted: np.ndarray  # [rural, urban]: chance an assisted-digital agent is within reach
     fragmentation: float
-    regulation: float
+    regulation: float  # published service standards, 0-1
+    enforcement: float  # enforcement stock, 0-1
     complaint_channel: float  # availability of complaint channels, 0-1
-    answer_rate: float  # chance a complaint is answered
+    awareness: float  # residents' awareness of the channels (promotion), 0-1
+
+
+@dataclass
+class Requests:
+    """This month's requests after channel choice (one entry per request)."""
+
+    idx: np.ndarray  # citizen row
+    unit: np.ndarray
+    online: np.ndarray  # made online (alone or assisted)
+    assisted: np.ndarray  # made online through an assisted-digital agent
+    online_ok: np.ndarray
+    counter: np.ndarray  # at a counter (chosen, or after a failed online attempt)
+    inter: np.ndarray  # through an intermediary
+    draws: np.ndarray  # (5, k) uniforms for the completing step, drawn here (fixed count)
+
+
+@dataclass
+class Outcomes:
+    """What happened to each request (arrays), for the units' and assessors' tallies."""
+
+    unit: np.ndarray
+    staff: np.ndarray
+    counter: np.ndarray
+    online: np.ndarray
+    success: np.ndarray
+    maladmin: np.ndarray
+    complained: np.ndarray
+    answered: np.ndarray
+    wait: np.ndarray
+    skill: np.ndarray
+    integrity: np.ndarray
+    elements: np.ndarray  # (k, 9): survey answers, 0-1 scale, IKM_ELEMENTS order
+    answer: np.ndarray  # mean of a request's nine answers
 
 
 def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -60,6 +101,7 @@ class Citizens:
     def __init__(self, pop: Population, bh: Behaviour, n_sim: int,
                  rng: np.random.Generator) -> None:
         self.rng = rng
+        self.bh = bh
         self.weight = pop.residents / n_sim
         self.urban = rng.random(n_sim) < pop.urban_share
         # Access rank: within urban and rural alike, uniform on [0, 1); a citizen is online
@@ -70,14 +112,15 @@ class Citizens:
         self.group = (self.quintile + 5 * self.urban).astype(np.int8)
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).
-        mean = np.clip(mean + 0.2 * (0.5 - self.access_rank), 0.02, 0.98)
-        conc = 8.0
+        mean = np.clip(mean + bh.literacy_access_shift * (0.5 - self.access_rank), 0.02, 0.98)
+        conc = bh.literacy_concentration
         self.literacy = rng.beta(mean * conc, (1 - mean) * conc).astype(np.float32)
-        self.satisfaction = np.full(n_sim, 0.7, dtype=np.float32)
-        self.trust = np.full(n_sim, 0.6, dtype=np.float32)
+        self.satisfaction = np.full(n_sim, bh.initial_satisfaction, dtype=np.float32)
+        self.trust = np.full(n_sim, bh.initial_trust, dtype=np.float32)
         self.expectation = np.full(n_sim, np.nan, dtype=np.float32)
         self.p_need = np.float32(1.0 - np.exp(-bh.need_rate_per_year / 12.0))
         self.year_totals = np.zeros((len(ACCUMULATORS), N_GROUPS))
+        self.course_taken = 0.0  # real residents who took a literacy course this year
 
     @property
     def n(self) -> int:
@@ -91,10 +134,34 @@ class Citizens:
                                       self.literacy, self.satisfaction, self.trust,
                                       self.expectation))
 
-    def start_year(self, bh: Behaviour) -> None:
+    def start_year(self) -> None:
         """Everyone's literacy drifts up a little each year (schooling, peers, media)."""
-        self.literacy += np.float32(bh.literacy_growth_per_year) * (1 - self.literacy)
+        self.literacy += np.float32(self.bh.literacy_growth_per_year) * (1 - self.literacy)
         self.year_totals[:] = 0.0
+        self.course_taken = 0.0
+
+    def in_target(self, target: str) -> np.ndarray:
+        """Which residents belong to a target group (all, urban, rural, q1 ... q5)."""
+        if target == "all":
+            return np.ones(self.n, dtype=bool)
+        if target in ("urban", "rural"):
+            return self.urban if target == "urban" else ~self.urban
+        return self.quintile == int(target[1]) - 1
+
+    def take_courses(self, places: float, target: str, rng: np.random.Generator) -> None:
+        """``places`` real residents of ``target`` take a literacy course this month: each
+        closes ``literacy_course_gain`` of their literacy gap. Participants are drawn from
+        ``rng`` (the programmes' own stream) uniformly within the group.
+        """
+        if places <= 0:
+            return
+        members = np.flatnonzero(self.in_target(target))
+        if not len(members):
+            return
+        n = min(int(rng.poisson(places / self.weight)), len(members))
+        who = rng.choice(members, size=n, replace=False)
+        self.literacy[who] += np.float32(self.bh.literacy_course_gain) * (1 - self.literacy[who])
+        self.course_taken += n * self.weight
 
     def _needing(self) -> np.ndarray:
         """Indices of the citizens who need a service this month, in increasing order.
@@ -112,25 +179,28 @@ class Citizens:
             position = np.concatenate([position, more])
         return position[:np.searchsorted(position, n)]
 
-    def seek_service(self, bh: Behaviour, ctx: MonthContext, demand_cum: np.ndarray,
-                     settle) -> dict[str, np.ndarray]:
-        """One month of requests; ``settle(counter_demand, online_demand)`` lets the units set
-        utilisation and wait from the demand chosen, and returns (wait_days, utilisation,
-        staff index function). Returns per-request arrays the model needs afterwards.
-        """
-        rng = self.rng
+    def choose_channels(self, ctx: MonthContext, demand_cum: np.ndarray) -> Requests:
+        """Needs, units and channels for this month's requests."""
+        bh, rng = self.bh, self.rng
         idx = self._needing()
         k = len(idx)
-        unit = _bin_of(rng.random(k) * demand_cum[-1], demand_cum)
+        u = rng.random((5, k))  # unit, offered, assisted, channel, online success
+        unit = _bin_of(u[0] * demand_cum[-1], demand_cum)
         urban = self.urban[idx]
+        area = urban.astype(np.intp)
         lit = self.literacy[idx]
         trust = self.trust[idx]
 
-        # Channel choice: multinomial logit over the channels this citizen can use.
-        has_access = self.access_rank[idx] < ctx.coverage[urban.astype(np.intp)]
-        offered = rng.random(k) < ctx.online_coverage[unit]
-        can_online = has_access & offered
-        u_online = (bh.online_utility_base + bh.online_utility_per_literacy * lit
+        # Channel choice: multinomial logit over the channels this citizen can use. A resident
+        # without access (or with less skill than an agent brings) may be reached by an
+        # assisted-digital agent, who files the request online with the agent's skill.
+        offered = u[1] < ctx.online_coverage[unit]
+        alone = (self.access_rank[idx] < ctx.coverage[area]) & offered
+        agent = offered & (u[2] < ctx.assisted[area])
+        assisted = agent & (~alone | (lit < bh.assisted_literacy))
+        skill = np.where(assisted, np.float32(bh.assisted_literacy), lit)
+        can_online = alone | assisted
+        u_online = (bh.online_utility_base + bh.online_utility_per_literacy * skill
                     - bh.citizen_confusion_per_fragmentation * ctx.fragmentation
                     + bh.wait_utility_per_day * ctx.online_days[unit])
         u_counter = (bh.wait_utility_per_day * ctx.expected_wait[unit]
@@ -142,46 +212,62 @@ class Citizens:
         e_on = np.where(can_online, np.exp(u_online - top), 0.0)
         e_ct = np.exp(u_counter - top)
         e_in = np.exp(u_inter - top)
-        r = rng.random(k) * (e_on + e_ct + e_in)
+        r = u[3] * (e_on + e_ct + e_in)
         channel = np.where(r < e_on, ONLINE, np.where(r < e_on + e_ct, COUNTER, INTERMEDIARY))
 
         online = channel == ONLINE
-        p_online_ok = np.clip(bh.online_success_base + bh.online_success_per_literacy * (lit - 0.5)
-                              - bh.online_failure_per_fragmentation * ctx.fragmentation,
-                              0.02, 0.99)
-        online_ok = online & (rng.random(k) < p_online_ok)
-        # A failed online attempt ends at the counter.
-        counter = (channel == COUNTER) | (online & ~online_ok)
-        inter = channel == INTERMEDIARY
+        p_online_ok = np.clip(bh.online_success_base + bh.online_success_per_literacy
+                              * (skill - 0.5) - bh.online_failure_per_fragmentation
+                              * ctx.fragmentation, _P_MIN, _P_MAX)
+        online_ok = online & (u[4] < p_online_ok)
+        return Requests(idx=idx, unit=unit, online=online, assisted=online & assisted,
+                        online_ok=online_ok, counter=(channel == COUNTER) | (online & ~online_ok),
+                        inter=channel == INTERMEDIARY, draws=rng.random((5, k)))
 
-        wait_days, utilisation, staff_of = settle(unit[counter], unit[online])
-        staff = staff_of(unit, rng.random(k))
-        skill, integrity = staff[1], staff[2]
-        over = np.maximum(utilisation[unit] - 0.8, 0.0)
+    def complete_requests(self, ctx: MonthContext, req: Requests, staff: np.ndarray,
+                          skill: np.ndarray, integrity: np.ndarray, wait_days: np.ndarray,
+                          excess: np.ndarray, crowding: np.ndarray,
+                          desk_capacity: np.ndarray) -> Outcomes:
+        """Outcomes of this month's requests, and what they do to the citizens who made them.
+
+        ``staff``, ``skill`` and ``integrity`` are per request (the civil servant met);
+        ``wait_days``, ``excess`` (utilisation past comfortable), ``crowding`` (0-1) and
+        ``desk_capacity`` (complaints the desks can answer, real) are per unit.
+        """
+        bh = self.bh
+        unit, counter, online, inter, d = req.unit, req.counter, req.online, req.inter, req.draws
+        over = excess[unit]
         p_counter_ok = np.clip(bh.counter_success_base + bh.counter_success_per_skill
-                               * (skill - 0.5) - bh.overload_penalty * over, 0.02, 0.99)
-        draw = rng.random(k)
-        success = np.where(inter, draw < bh.intermediary_success,
-                           np.where(counter, draw < p_counter_ok, online_ok))
+                               * (skill - 0.5) - bh.overload_penalty * over, _P_MIN, _P_MAX)
+        success = np.where(inter, d[0] < bh.intermediary_success,
+                           np.where(counter, d[0] < p_counter_ok, req.online_ok))
         wait = np.where(inter, ctx.intermediary_days[unit],
                         np.where(counter, wait_days[unit], 0.0)
                         + np.where(online, ctx.online_days[unit], 0.0))
         p_mal = (bh.maladmin_base * (1.0 - integrity)
-                 * (1.0 - bh.maladmin_regulation_effect * ctx.regulation) * (1.0 + over))
+                 * (1.0 - bh.maladmin_regulation_effect * ctx.regulation)
+                 * (1.0 - bh.enforcement_effect * ctx.enforcement) * (1.0 + over))
         # Paying an intermediary is itself maladministration (an unofficial fee).
-        maladmin = inter | (counter & (rng.random(k) < p_mal))
+        maladmin = inter | (counter & (d[1] < p_mal))
 
         w_clean = max(0.0, 1.0 - bh.satisfaction_weight_success - bh.satisfaction_weight_speed)
-        score = (bh.satisfaction_weight_success * success
-                 + bh.satisfaction_weight_speed * np.exp(-wait / bh.wait_reference_days)
+        speed = np.exp(-wait / bh.wait_reference_days)
+        score = (bh.satisfaction_weight_success * success + bh.satisfaction_weight_speed * speed
                  + w_clean * ~maladmin)
         unhappy = score < bh.bad_experience_threshold
-        complain = unhappy & (rng.random(k) < bh.complaint_propensity * ctx.complaint_channel)
-        answered = complain & (rng.random(k) < ctx.answer_rate)
+        p_complain = (bh.complaint_propensity * ctx.complaint_channel
+                      * (1.0 + bh.promotion_complaint_effect * ctx.awareness))
+        complained = unhappy & (d[2] < np.minimum(p_complain, 1.0))
+        # The desks answer as their capacity allows: the share of this month's complaints
+        # (real, per unit) that fits in it.
+        arrived = np.bincount(unit[complained], minlength=len(desk_capacity)) * self.weight
+        p_answer = np.minimum(1.0, desk_capacity / np.maximum(arrived, 1e-9))
+        answered = complained & (d[3] < p_answer[unit])
         score = np.minimum(1.0, score + bh.answered_complaint_bonus * answered)
         # A complaint that vanishes costs trust beyond the bad experience itself.
-        trust_target = np.where(complain & ~answered, 0.5 * score, score)
+        trust_target = np.where(complained & ~answered, bh.unanswered_trust_factor * score, score)
 
+        idx = req.idx
         # Expectation-disconfirmation: part of satisfaction is the experience measured against
         # what this citizen expected (their first request meets its own expectation).
         expected = self.expectation[idx]
@@ -192,14 +278,52 @@ class Citizens:
         sat = self.satisfaction[idx]
         sat += np.float32(bh.satisfaction_memory) * (felt - sat)
         self.satisfaction[idx] = sat
+        trust = self.trust[idx]
         self.trust[idx] = trust + np.float32(bh.trust_memory) * (trust_target - trust)
-        used = idx[online]
+        used = idx[online & ~req.assisted]
         gain = np.float32(bh.literacy_gain_per_online_use)
         self.literacy[used] += gain * (1 - self.literacy[used])
 
+        elements = self._survey_answers(ctx, req, success, speed, maladmin, complained,
+                                        answered, skill, integrity, crowding, sat - score)
         group = self.group[idx].astype(np.intp)  # converted once for the nine tallies
-        for row, values in enumerate((None, online, inter, wait, success, maladmin, complain,
+        for row, values in enumerate((None, online, inter, wait, success, maladmin, complained,
                                       answered, sat)):
             self.year_totals[row] += np.bincount(group, weights=values, minlength=N_GROUPS)
-        return {"unit": unit, "staff": staff[0], "counter": counter, "online": online,
-                "answered": answered, "success": success, "maladmin": maladmin}
+        return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
+                        maladmin=maladmin, complained=complained, answered=answered, wait=wait,
+                        skill=skill, integrity=integrity, elements=elements,
+                        answer=elements.mean(axis=1))
+
+    def _survey_answers(self, ctx: MonthContext, req: Requests, success, speed, maladmin,
+                        complained, answered, skill, integrity, crowding,
+                        halo) -> np.ndarray:
+        """Each user's answers to the nine IKM elements (0-1 scale, before the 1-4 mapping).
+
+        Each element is read from what happened on the request (requirements: published
+        standards; procedure: done at the first channel, redirected, or failed; time: the speed
+        score; cost: no unofficial fee; product: success; competence and behaviour: the civil
+        servant met; complaints: answered or not, else whether a channel exists; facilities:
+        the unit's rooms and portals, less crowding), shifted by how the user feels overall
+        (``halo``: remembered satisfaction minus this request's score, which carries memory and
+        disconfirmation into the answers), and answered with the respondents' floor
+        ``ikm_expectation``: f + (1 - f) * e.
+        """
+        bh, unit = self.bh, req.unit
+        k = len(unit)
+        redirected = req.counter & req.online
+        procedure = np.where(success, np.where(redirected, SURVEY.redirected_procedure_score,
+                                               1.0), 0.0)
+        raw = np.empty((k, len(IKM_ELEMENTS)))
+        raw[:, 0] = ctx.regulation
+        raw[:, 1] = procedure
+        raw[:, 2] = speed
+        raw[:, 3] = ~maladmin
+        raw[:, 4] = success
+        raw[:, 5] = skill
+        raw[:, 6] = np.where(maladmin, 0.0, integrity)
+        raw[:, 7] = np.where(complained, answered, ctx.complaint_channel)
+        raw[:, 8] = ctx.facilities[unit] * (1.0 - crowding[unit])
+        e = np.clip(raw + halo[:, None], 0.0, 1.0)
+        f = bh.ikm_expectation
+        return f + (1.0 - f) * e

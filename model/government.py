@@ -1,20 +1,20 @@
-"""The regional government (Pemda): its budget and the stocks its spending builds."""
+"""The regional government (Pemda): its budget and the stocks and programmes its spending buys."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
-from model.behaviour import per_month
-from model.scenario import COMPONENTS, Event, lever_in_year, shares_in_year
+from model.behaviour import Behaviour, per_month
+from model.scenario import COMPONENTS, INTERFACE_PROGRAMMES, Event, Scenario, lever_in_year, \
+    shares_in_year
 
-if TYPE_CHECKING:
-    from model.model import EGovModel
-
-STOCK_COMPONENTS = ("competency", "connectivity", "regulation", "interface")
-"""Components whose maturity follows the common stock equation; apps have a portfolio."""
+AREAS = ("rural", "urban")
+STOCK_KEYS = ("competency", "connectivity_rural", "connectivity_urban", "regulation",
+              "enforcement", "interface")
+"""Stocks that follow the common stock equation; apps have a portfolio of their own."""
 
 
 class Government(mesa.Agent):
@@ -26,92 +26,133 @@ class Government(mesa.Agent):
     previous year cancels the same share of projects in flight.
 
     Stocks: spending on a component enters a first-order delay of ``delay_months_*``; the
-    delayed flow ``x`` raises the stock by ``gain/12 * x/(x + h) * (1 - S)`` each month and
-    depreciation removes ``per_month(d) * S``. Connectivity spending is measured per km2,
-    the others per resident. Applications are a portfolio (count, integrated count, quality)
-    built from the delayed app flow; its maturity is the share of services online,
-    ``1 - exp(-count * quality / apps_coverage_scale)``.
+    delayed flow ``x`` raises a stock by ``gain/12 * x/(x + h) * (1 - S)`` each month and
+    depreciation removes ``per_month(d) * S``. Connectivity money is split between rural and
+    urban areas (``connectivity_rural_share``) and measured per km2 of each; the others per
+    resident. Regulation money buys rules and standards, and (``enforcement_share``)
+    enforcement. Citizen-interface money keeps counters and portals (the interface stock) and
+    pays four programmes whose monthly money is used as it comes: complaint promotion, complaint
+    desks, literacy courses and assisted-digital agents. Applications are a portfolio (count,
+    integrated count, quality) built from the delayed app flow; its maturity is the share of
+    services online, ``1 - exp(-count * quality / apps_coverage_scale)``. Each unit's
+    innovation grows with its staff's skill times the competency stock and with application
+    spending, and fades as innovations stop being new.
     """
 
-    def __init__(self, model: EGovModel) -> None:
+    def __init__(self, model: mesa.Model, scenario: Scenario, year: int,
+                 rng: np.random.Generator, n_units: int) -> None:
         super().__init__(model)
-        sc = model.config
-        self.stocks = {c: getattr(sc.initial, c) for c in STOCK_COMPONENTS}
+        self.sc, self.bh, self.budget_rng = scenario, scenario.behaviour, rng
+        ini = scenario.initial
+        self.stocks = {"competency": ini.competency, "connectivity_rural": ini.connectivity,
+                       "connectivity_urban": ini.connectivity, "regulation": ini.regulation,
+                       "enforcement": 0.0, "interface": ini.interface}
         self.flow_idr = dict.fromkeys(COMPONENTS, 0.0)
-        self.n_apps = sc.apps.initial_count
-        self.n_integrated = sc.apps.initial_count * sc.apps.initial_integration
-        self.app_quality = sc.apps.initial_quality
-        self.innovation = 0.0
+        apps = scenario.apps
+        self.n_apps = apps.initial_count
+        self.n_integrated = apps.initial_count * apps.initial_integration
+        self.app_quality = apps.initial_quality
+        self.innovation = np.zeros(n_units)
         self.capital = 0.0
         self.budget_idr = 0.0
         self.apbd_idr = 0.0
-        self.shares = shares_in_year(sc, model.year)
+        self.year = year
+        self.shares = shares_in_year(scenario, year)
         self._last_budget: float | None = None
         # In-flight flows start at the first year's planned spending (a going concern).
-        self.set_year_budget(model.year, first=True)
+        self.set_year_budget(year, first=True)
         for c in COMPONENTS:
             self.flow_idr[c] = self.budget_idr * self.shares[c]
+
+    def lever(self, name: str):
+        """A policy lever in force this year."""
+        return lever_in_year(self.sc, name, self.year)
 
     # --- budget ---------------------------------------------------------------------------
     def set_year_budget(self, year: int, first: bool = False) -> None:
         """Draw this year's APBD and e-government budget; cuts cancel projects in flight."""
-        sc = self.model.config
-        b = sc.budget
+        self.year = year
+        b = self.sc.budget
         trend = b.apbd_idr * (1.0 + b.apbd_growth_per_year) ** (year - b.apbd_year)
         sd = b.volatility * (1.0 - b.stable_source_share)
-        shock = float(self.model.rng.normal(0.0, sd)) if sd > 0 else 0.0
+        shock = float(self.budget_rng.normal(0.0, sd)) if sd > 0 else 0.0
         self.apbd_idr = trend * math.exp(shock - 0.5 * sd * sd)
-        self.budget_idr = (self.apbd_idr * b.egov_share
-                           * lever_in_year(sc, "budget_multiplier", year))
-        self.shares = shares_in_year(sc, year)
+        self.budget_idr = self.apbd_idr * b.egov_share * self.lever("budget_multiplier")
+        self.shares = shares_in_year(self.sc, year)
         if not first and self._last_budget and self.budget_idr < self._last_budget:
             kept = self.budget_idr / self._last_budget
             for c in COMPONENTS:
                 self.flow_idr[c] *= kept
         self._last_budget = self.budget_idr
-        per_resident = self.budget_idr / sc.population.residents
-        half = 5 * sc.behaviour.spend_half_saturation_idr_per_resident  # five components
-        adequacy = per_resident / (per_resident + half)
-        stability = math.exp(-abs(shock))
-        target = adequacy * stability
-        self.capital = target if first else 0.5 * self.capital + 0.5 * target
+        per_resident = self.budget_idr / self.sc.population.residents
+        half = len(COMPONENTS) * self.bh.spend_half_saturation_idr_per_resident
+        adequacy = per_resident / (per_resident + half) if per_resident > 0 else 0.0
+        target = adequacy * math.exp(-abs(shock))  # money that is enough and steady
+        m = self.bh.capital_memory
+        self.capital = target if first else m * self.capital + (1.0 - m) * target
+
+    def spend_idr(self) -> dict[str, float]:
+        """This year's planned spending per component (IDR)."""
+        return {c: self.budget_idr * self.shares[c] for c in COMPONENTS}
 
     # --- monthly investment --------------------------------------------------------------
-    def invest(self, staff_digital_skill: float) -> None:
-        """One month of spending: delays, stock gains and depreciation, the app portfolio."""
-        sc, bh = self.model.config, self.model.config.behaviour
+    def invest(self, staff_digital_skill: float, unit_staff_skill: np.ndarray) -> None:
+        """One month of spending: delays, stock gains and depreciation, apps, innovation."""
+        bh, pop = self.bh, self.sc.population
         for c in COMPONENTS:
             delay = getattr(bh, f"delay_months_{c}")
             self.flow_idr[c] += (self.budget_idr * self.shares[c] - self.flow_idr[c]) / delay
-        for c in STOCK_COMPONENTS:
-            if c == "connectivity":
-                x = self.flow_idr[c] / sc.population.area_km2
-                h = bh.connectivity_half_saturation_idr_per_km2
-            else:
-                x = self.flow_idr[c] / sc.population.residents
-                h = bh.spend_half_saturation_idr_per_resident
-            s = self.stocks[c]
-            gain = bh.stock_gain_per_year / 12.0 * x / (x + h)
-            dep = per_month(getattr(bh, f"depreciation_per_year_{c}"))
-            self.stocks[c] = min(1.0, max(0.0, s + gain * (1.0 - s) - dep * s))
+        rural = self.connectivity_rural_share()
+        enforce = self.lever("enforcement_share")
+        kept = 1.0 - sum(self.lever(k) for k in INTERFACE_PROGRAMMES)
+        area = {"rural": pop.area_km2 * (1.0 - pop.urban_area_share),
+                "urban": pop.area_km2 * pop.urban_area_share}
+        per_resident = {
+            "competency": self.flow_idr["competency"],
+            "regulation": self.flow_idr["regulation"] * (1.0 - enforce),
+            "enforcement": self.flow_idr["regulation"] * enforce,
+            "interface": self.flow_idr["interface"] * kept,
+        }
+        for key, idr in per_resident.items():
+            dep = "regulation" if key == "enforcement" else key
+            self._grow(key, idr / pop.residents, bh.spend_half_saturation_idr_per_resident, dep)
+        for a, share in (("rural", rural), ("urban", 1.0 - rural)):
+            x = self.flow_idr["connectivity"] * share / max(area[a], 1e-9)
+            self._grow(f"connectivity_{a}", x, bh.connectivity_half_saturation_idr_per_km2,
+                       "connectivity")
         self._develop_apps(staff_digital_skill)
+        x = self.flow_idr["apps"] / pop.residents
+        h = bh.spend_half_saturation_idr_per_resident
         self.innovation *= 1.0 - per_month(bh.innovation_decay_per_year)
-        self.innovation += bh.competency_innovation_per_year / 12.0 * self.stocks["competency"]
+        self.innovation += (bh.competency_innovation_per_year * self.stocks["competency"]
+                            * unit_staff_skill + bh.apps_innovation_per_year * x / (x + h)) / 12
+
+    def _grow(self, key: str, x: float, h: float, depreciation_of: str) -> None:
+        s = self.stocks[key]
+        gain = self.bh.stock_gain_per_year / 12.0 * (x / (x + h) if x > 0 else 0.0)
+        dep = per_month(getattr(self.bh, f"depreciation_per_year_{depreciation_of}"))
+        self.stocks[key] = min(1.0, max(0.0, s + gain * (1.0 - s) - dep * s))
+
+    def connectivity_rural_share(self) -> float:
+        """Share of connectivity money for rural areas (default: their share of residents)."""
+        share = self.lever("connectivity_rural_share")
+        return 1.0 - self.sc.population.urban_share if share is None else share
 
     def _develop_apps(self, staff_digital_skill: float) -> None:
-        sc, bh = self.model.config, self.model.config.behaviour
-        integration_share = lever_in_year(sc, "integration_share", self.model.year)
+        bh = self.bh
+        integration_share = self.lever("integration_share")
         monthly = self.flow_idr["apps"] / 12.0
         new = monthly * (1.0 - integration_share) / bh.app_cost_idr
         retire = per_month(bh.app_retirement_per_year)
         self.n_integrated *= 1.0 - retire
         old = self.n_apps * (1.0 - retire)
-        # New apps are as good as the staff and the standards that build them.
-        q_new = 0.5 * staff_digital_skill + 0.5 * self.stocks["regulation"]
+        # New apps are as good as the staff and the standards that build them (their mean).
+        q_new = (staff_digital_skill + self.stocks["regulation"]) / 2.0
         self.n_apps = old + new
         if self.n_apps > 0:
             self.app_quality = (old * self.app_quality + new * q_new) / self.n_apps
-        speed = 0.5 + 0.5 * self.stocks["regulation"]  # data standards speed integration
+        # Data standards speed integration: from half speed with no rules to full speed.
+        speed = (1.0 + self.stocks["regulation"]) / 2.0
         integrate = monthly * integration_share / bh.integration_cost_idr * speed
         self.n_integrated = min(self.n_apps, self.n_integrated + integrate)
 
@@ -119,7 +160,37 @@ class Government(mesa.Agent):
         """A super-app brings a share of unintegrated apps behind one front end."""
         if event.kind == "superapp":
             self.n_integrated += event.integration_gain * (self.n_apps - self.n_integrated)
-        self.innovation += event.innovation
+
+    # --- programmes paid from the citizen-interface money (monthly, real units) ----------
+    def programme_idr_month(self, lever: str) -> float:
+        """This month's money for one interface programme (IDR)."""
+        return self.flow_idr["interface"] * self.lever(lever) / 12.0
+
+    def desk_capacity(self, staff_service: float) -> float:
+        """Complaints the desks can answer this month (real): the regular desks, as good as
+        the interface stock and the staff, plus what funded desk capacity buys.
+        """
+        bh, residents = self.bh, self.sc.population.residents
+        regular = (self.stocks["interface"] * (1.0 + staff_service) / 2.0
+                   * bh.desk_answers_per_1000_residents_month * residents / 1000.0)
+        funded = self.programme_idr_month("complaint_desk_share") / bh.cost_per_answered_complaint_idr
+        return regular + funded
+
+    def awareness(self) -> float:
+        """Residents' awareness of the complaint channels bought by promotion (0-1)."""
+        x = 12.0 * self.programme_idr_month("complaint_promotion_share") / self.sc.population.residents
+        h = self.bh.promotion_half_saturation_idr_per_resident
+        return x / (x + h) if x > 0 else 0.0
+
+    def course_places(self) -> float:
+        """Residents a literacy course can take this month (real)."""
+        return self.programme_idr_month("literacy_course_share") / self.bh.literacy_course_cost_idr
+
+    def assisted_capacity(self) -> float:
+        """Online requests assisted-digital agents can file this month (real)."""
+        agents = 12.0 * self.programme_idr_month("assisted_points_share") \
+            / self.bh.assisted_agent_cost_idr_per_year
+        return agents * self.bh.assisted_requests_per_agent_month
 
     # --- derived quantities --------------------------------------------------------------
     @property
@@ -130,16 +201,21 @@ class Government(mesa.Agent):
     @property
     def fragmentation(self) -> float:
         """Unintegrated applications relative to ``fragmentation_scale_apps``."""
-        bh = self.model.config.behaviour
-        return (self.n_apps - self.n_integrated) / bh.fragmentation_scale_apps
+        return (self.n_apps - self.n_integrated) / self.bh.fragmentation_scale_apps
 
     @property
     def apps_stock(self) -> float:
         """Apps maturity: the share of services available online."""
-        bh = self.model.config.behaviour
-        return 1.0 - math.exp(-self.n_apps * self.app_quality / bh.apps_coverage_scale)
+        return 1.0 - math.exp(-self.n_apps * self.app_quality / self.bh.apps_coverage_scale)
+
+    def connectivity(self) -> float:
+        """Connectivity maturity as residents meet it: the area stocks by their residents."""
+        u = self.sc.population.urban_share
+        return u * self.stocks["connectivity_urban"] + (1 - u) * self.stocks["connectivity_rural"]
 
     def stock_values(self) -> dict[str, float]:
-        """The six component stocks (0-1)."""
-        return {"apps": self.apps_stock, **self.stocks, "capital": self.capital}
-
+        """The six component stocks (0-1) and the enforcement stock."""
+        return {"apps": self.apps_stock, "competency": self.stocks["competency"],
+                "connectivity": self.connectivity(), "regulation": self.stocks["regulation"],
+                "interface": self.stocks["interface"], "capital": self.capital,
+                "enforcement": self.stocks["enforcement"]}

@@ -8,29 +8,41 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model.assessment import YearState, assess
-from model.citizens import ACCUMULATORS, Citizens, MonthContext
+from model.assessment import YearState, YearTally, assess
+from model.citizens import ACCUMULATORS, Citizens, MonthContext, Outcomes
 from model.government import Government
 from model.outputs import MONTHLY_OUTPUTS, QUINTILES
-from model.scenario import Scenario, lever_in_year, load_scenario, with_overrides
-from model.staff import StaffPool
-from model.units import UNITS, ServiceUnit
+from model.rules import IPP_UNITS, SURVEY
+from model.scenario import (
+    COMPONENTS,
+    Event,
+    Scenario,
+    lever_in_year,
+    load_scenario,
+    with_overrides,
+)
+from model.seeds import process_streams
+from model.staff import HiringPlan, StaffPool, unit_spread
+from model.units import UNITS, ServiceUnit, unit_index
 
 DEFAULT_POPULATION = 20_000
 """Simulated citizens when none is asked for; each stands for residents / population."""
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "jember.toml"
 MIN_STAFF_AGENTS = 200
+"""Fewest simulated civil servants (when the region has as many): enough that every unit has
+staff of its own and a unit's mean skill is not one person's."""
+
+_DEMAND = np.array([u.demand_share for u in UNITS])
+_DEMAND_CUM = np.cumsum(_DEMAND)
+_STANDARD_DAYS = np.array([u.standard_days for u in UNITS])
+_IPP_ROWS = tuple(unit_index(k) for k in IPP_UNITS)
 
 
 def resolve_run(scenario: Scenario | str | Path | None, population: int | None,
                 start_year: int, end_year: int,
                 overrides: dict[str, Any] | None) -> tuple[Scenario, int]:
-    """The scenario a model runs (loaded, with overrides) and its simulated citizen count.
-
-    Shared by :class:`EGovModel` and the per-agent reference model, so both accept the same
-    arguments the same way.
-    """
+    """The scenario a model runs (loaded, with overrides) and its simulated citizen count."""
     if scenario is None or isinstance(scenario, str | Path):
         scenario = load_scenario(scenario or DEFAULT_SCENARIO)
     if overrides:
@@ -50,22 +62,32 @@ class EGovModel(mesa.Model):
     One step is one month. Phases, in order, and why there:
 
     1. **Year start** (January): the year's budget is drawn (capital component); civil servants
-       age, retire and are replaced; literacy drifts up; yearly tallies reset. First, because
-       every later phase spends this year's money and works with this year's staff.
-    2. **Events** dated this month (an MPP opens, a super-app launches, a recruitment round):
-       before investment, so an opening counts from its month.
-    3. **Government invests**: spending flows through delays into the component stocks and
-       the application portfolio. Before staff and citizens, who meet this month's systems.
-    4. **Staff develop**: training (competency stock), learning by doing (last month's load),
-       integrity (regulation). Before service, so gains show in this month's work.
-    5. **Citizens seek service**: needs, channel choice, queues set by the demand just chosen,
-       an individual civil servant per request, outcomes, complaints, satisfaction and trust.
+       age, retire and are hired by the year's plan; literacy drifts up; yearly tallies reset.
+       First, because every later phase spends this year's money and works with this year's
+       staff.
+    2. **Events** dated this month (an MPP opens for the units in it, a super-app launches, a
+       recruitment round): before investment, so an opening counts from its month.
+    3. **Government invests**: spending flows through delays into the component stocks, the
+       application portfolio and the units' innovation. Before staff and citizens, who meet
+       this month's systems.
+    4. **Staff develop**: training (competency stock, aimed as the policy says), learning by
+       doing (last month's load), integrity (regulation). Before service, so gains show in
+       this month's work.
+    5. **Citizens seek service**, in three plain steps: (a) literacy courses, then needs and
+       channel choice (:meth:`Citizens.choose_channels`); (b) the units settle their queues
+       from the demand just chosen and each request is assigned its civil servant
+       (:meth:`_settle`); (c) requests complete — outcomes, complaints and their answers,
+       satisfaction, trust, survey answers (:meth:`Citizens.complete_requests`).
     6. **Units learn**: answered complaints improve their staff; each civil servant's load is
-       kept for next month's learning by doing. After service, because they use its results.
+       kept for next month's learning by doing; the assessors' tallies grow. After service,
+       because they use its results.
     7. **Data collection**: the monthly outputs of ``MONTHLY_OUTPUTS``.
-    8. **Assessment** (December): SPBE, IPP and IKM from the states reached; the year's row.
+    8. **Assessment** (December): SPBE, Pemdi, IPP and IKM from the states reached; the year's
+       row.
 
-    All randomness comes from ``self.rng``, seeded by ``rng``.
+    Randomness: the seed gives one independent stream per process (budget, staff, citizens,
+    assessment, events, programmes; :func:`model.seeds.process_streams`), so a policy that
+    changes how many draws one process takes leaves the others' draws as they were.
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
@@ -75,27 +97,32 @@ class EGovModel(mesa.Model):
         super().__init__(rng=rng)
         scenario, n_citizens = resolve_run(scenario, population, start_year, end_year,
                                            overrides)
+        seed = int(rng) if isinstance(rng, int | np.integer) else int(
+            self.rng.integers(0, 2**32))
+        self.streams = process_streams(seed)
         self.config = scenario
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
         bh = scenario.behaviour
 
-        self.citizens = Citizens(scenario.population, bh, n_citizens, self.rng)
+        self.citizens = Citizens(scenario.population, bh, n_citizens, self.streams["citizens"])
         real_staff = scenario.staff.civil_servants * scenario.staff.frontline_share
         n_staff = int(min(real_staff, max(MIN_STAFF_AGENTS,
                                           round(real_staff * n_citizens / residents))))
-        self.staff = StaffPool(scenario.staff, max(n_staff, 1), self.rng)
+        self.staff = StaffPool(scenario.staff, bh, max(n_staff, 1), self.streams["staff"])
         self.units = [ServiceUnit(self, spec, i) for i, spec in enumerate(UNITS)]
-        self.government = Government(self)
-        self._conn0 = self.government.stocks["connectivity"]
-        self.mpp_open = False
+        self.government = Government(self, scenario, start_year, self.streams["budget"],
+                                     len(UNITS))
+        self._conn0 = {a: self.government.stocks[f"connectivity_{a}"]
+                       for a in ("rural", "urban")}
         self.load = np.zeros(self.staff.n, dtype=np.float32)
         self.annual_records: list[dict[str, Any]] = []
         self.month_stats: dict[str, float] = dict.fromkeys(("online_share", "wait_days",
                                                             "maladmin_rate"), 0.0)
-        self._year_counter = np.zeros(3)  # counter requests, successes, clean
+        self.tally = YearTally(len(UNITS))
         self._utilisation_sum = 0.0
+        self._retired = 0.0
         # Events dated before the first simulated month have already happened.
         for event in scenario.events:
             if (event.year, event.month) < (start_year, 1):
@@ -103,22 +130,43 @@ class EGovModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={o.name: _reporter(o.name) for o in MONTHLY_OUTPUTS})
 
+    @property
+    def mpp_open(self) -> bool:
+        """Whether any unit sits in an operating MPP."""
+        return any(u.in_mpp for u in self.units)
+
+    def lever(self, name: str) -> Any:
+        """A policy lever in force this year."""
+        return lever_in_year(self.config, name, self.year)
+
     # --- the step -------------------------------------------------------------------------
     def step(self) -> None:
         """One month (see the class docstring for the phase order)."""
         if not self.running:
             return
-        sc, bh = self.config, self.config.behaviour
         if self.month == 1:
             self._start_year()
-        for event in sc.events:
+        for event in self.config.events:
             if (event.year, event.month) == (self.year, self.month):
                 self._apply_event(event)
-        gov = self.government
-        gov.invest(float(self.staff.digital.mean()))
-        self.staff.develop(bh, gov.stocks["competency"], gov.stocks["regulation"], self.load)
-        result = self.citizens.seek_service(bh, self._context(), _DEMAND_CUM, self._settle)
-        self._learn(result)
+        st = self.staff
+        self.government.invest(float(st.digital.mean()), self._unit_staff_skill())
+        self.staff.develop(self.government.stocks["competency"],
+                           self.government.stocks["regulation"], self.load,
+                           self.lever("training_digital_share"),
+                           tuple(unit_index(k) for k in self.lever("training_units")))
+        ctx = self._context()
+        self.citizens.take_courses(self.government.course_places(),
+                                   self.lever("literacy_target"), self.streams["programmes"])
+        requests = self.citizens.choose_channels(ctx, _DEMAND_CUM)
+        wait, excess, crowding = self._settle(requests.unit[requests.counter],
+                                              requests.unit[requests.online])
+        staff = st.serving(requests.unit, requests.draws[4])
+        desks = self.government.desk_capacity(float(st.service.mean())) * _DEMAND
+        out = self.citizens.complete_requests(ctx, requests, staff, st.service[staff],
+                                              st.integrity[staff], wait, excess, crowding,
+                                              desks)
+        self._learn(out, crowding, desks)
         self.datacollector.collect(self)
         if self.month == 12:
             self.annual_records.append(self._assess())
@@ -129,48 +177,73 @@ class EGovModel(mesa.Model):
             self.year += 1
 
     def _start_year(self) -> None:
-        sc = self.config
         if self.year > self.start_year:
             self.government.set_year_budget(self.year)
-            self.staff.age_and_turn_over(lever_in_year(sc, "hires_per_year_share", self.year),
-                                         lever_in_year(sc, "hire_quality", self.year))
+            retired = self.staff.age_and_turn_over(self._hiring_plan())
+            self._retired = float(retired.sum())
             self.load = np.zeros(self.staff.n, dtype=np.float32)
-        self.citizens.start_year(sc.behaviour)
-        self._year_counter[:] = 0.0
+        else:
+            self.staff.hired_this_year = 0.0
+        self.government.year = self.year
+        self.citizens.start_year()
+        self.tally = YearTally(len(UNITS))
         self._utilisation_sum = 0.0
 
-    def _apply_event(self, event) -> None:
+    def _hiring_plan(self) -> HiringPlan:
+        target = self.lever("staff_per_10k_target")
+        target_per_unit = None
+        if target > 0:
+            total = target * self.config.population.residents / 10_000
+            target_per_unit = unit_spread(total, tuple(range(len(UNITS))))
+        return HiringPlan(
+            routine_share=self.lever("hires_per_year_share"), quality=self.lever("hire_quality"),
+            replace_retirements=self.lever("replace_retirements"),
+            fixed_hires=self.lever("hires_per_year") * self.config.staff.frontline_share,
+            target_per_unit=target_per_unit,
+            units=tuple(unit_index(k) for k in self.lever("hire_units")),
+            selection=self.lever("hire_selection"))
+
+    def _apply_event(self, event: Event) -> None:
+        rows = tuple(unit_index(k) for k in event.units)
         if event.kind == "mpp_open":
-            self.mpp_open = True
-            for unit in self.units:
-                unit.in_mpp = True
+            for i in rows:
+                self.units[i].in_mpp = True
         elif event.kind == "recruitment":
-            quality = event.quality if event.quality is not None else lever_in_year(
-                self.config, "hire_quality", self.year)
-            n_sim = self.rng.poisson(event.hires * self.config.staff.frontline_share
-                                     / self.staff.weight)
-            self.staff.hire(int(n_sim), quality)
+            quality = event.quality if event.quality is not None else self.lever("hire_quality")
+            real = unit_spread(event.hires * self.config.staff.frontline_share, rows)
+            n_sim = self.streams["events"].poisson(real / self.staff.weight)
+            self.staff.hire(np.repeat(np.arange(len(UNITS)), n_sim), quality)
+            self.staff.hired_this_year += float(n_sim.sum() * self.staff.weight)
             self.load = np.zeros(self.staff.n, dtype=np.float32)
         self.government.apply_event(event)
 
     def internet_coverage(self) -> np.ndarray:
         """Share of [rural, urban] residents with usable internet this month.
 
-        Starting access, plus the exogenous national trend, plus what connectivity spending
-        adds beyond the starting stock.
+        Starting access, plus the exogenous national trend, plus what connectivity spending in
+        each area adds beyond its starting stock.
         """
         pop, bh = self.config.population, self.config.behaviour
         t = self.year - self.start_year + (self.month - 1) / 12.0
-        extra = (bh.internet_trend_per_year * t + bh.connectivity_access_effect
-                 * (self.government.stocks["connectivity"] - self._conn0))
+        stocks = self.government.stocks
+        extra = np.array([bh.connectivity_access_effect
+                          * (stocks[f"connectivity_{a}"] - self._conn0[a])
+                          for a in ("rural", "urban")])
         base = np.array([pop.internet_access_rural, pop.internet_access_urban])
-        return np.clip(base + extra, 0.0, 0.99)
+        return np.clip(base + bh.internet_trend_per_year * t + extra, 0.0, 0.99)
+
+    def _unit_staff_skill(self) -> np.ndarray:
+        """Mean of service and digital skill of each unit's staff."""
+        st = self.staff
+        total = np.bincount(st.unit, weights=(st.service + st.digital) / 2.0,
+                            minlength=len(UNITS))
+        return total / np.maximum(st.unit_count, 1)
 
     def _context(self) -> MonthContext:
         gov, bh = self.government, self.config.behaviour
         base_days = np.array([u.spec.base_days for u in self.units])
         iface = gov.stocks["interface"]
-        staff_service = float(self.staff.service.mean())
+        in_mpp = np.array([u.in_mpp for u in self.units])
         return MonthContext(
             coverage=self.internet_coverage(),
             online_coverage=np.array([u.online_coverage(gov.apps_stock) for u in self.units]),
@@ -178,83 +251,110 @@ class EGovModel(mesa.Model):
             online_days=base_days * bh.online_days_ratio
             * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
             intermediary_days=base_days * bh.intermediary_days_ratio,
-            travel_relief=np.array([bh.mpp_travel_relief if u.in_mpp else 0.0
-                                    for u in self.units]),
-            fragmentation=gov.fragmentation,
-            regulation=gov.stocks["regulation"],
-            # A national channel (SP4N-LAPOR) always exists; local desks add to it.
-            complaint_channel=0.3 + 0.7 * iface,
-            answer_rate=iface * (0.5 + 0.5 * staff_service),
+            travel_relief=np.where(in_mpp, bh.mpp_travel_relief, 0.0),
+            facilities=self._facilities(iface, in_mpp),
+            assisted=self._assisted_reach(),
+            fragmentation=gov.fragmentation, regulation=gov.stocks["regulation"],
+            enforcement=gov.stocks["enforcement"],
+            complaint_channel=self._complaint_channel(iface),
+            awareness=gov.awareness(),
         )
 
+    def _facilities(self, iface: float, in_mpp: np.ndarray) -> np.ndarray:
+        """Per unit: counters, rooms and portals (the interface stock), an MPP closing
+        ``mpp_facility_effect`` of the gap for the units inside it."""
+        return 1.0 - (1.0 - iface) * (1.0 - self.config.behaviour.mpp_facility_effect * in_mpp)
+
+    def _complaint_channel(self, iface: float) -> float:
+        """Availability of complaint channels: the national channel, plus local desks."""
+        floor = self.config.behaviour.complaint_channel_floor
+        return floor + (1.0 - floor) * iface
+
+    def _assisted_reach(self) -> np.ndarray:
+        """[rural, urban]: chance a needing resident of the targeted area finds an agent free:
+        the agents' monthly capacity over the area's expected requests (capped at 1).
+        """
+        capacity = self.government.assisted_capacity()
+        if capacity <= 0:
+            return np.zeros(2)
+        target = self.lever("assisted_target")
+        pop = self.config.population
+        share = {"rural": np.array([1.0, 0.0]), "urban": np.array([0.0, 1.0]),
+                 "all": np.array([1.0, 1.0])}[target]
+        residents = pop.residents * np.array([1.0 - pop.urban_share, pop.urban_share]) * share
+        requests = residents.sum() * float(self.citizens.p_need)
+        return share * min(1.0, capacity / requests) if requests > 0 else np.zeros(2)
+
     def _settle(self, counter_units: np.ndarray, online_units: np.ndarray):
-        """Units set utilisation and wait from this month's chosen demand (real requests)."""
+        """Units set utilisation and wait from this month's chosen demand (real requests).
+
+        Returns per unit: wait (days), utilisation past comfortable, and crowding (0-1).
+        """
         bh, cw = self.config.behaviour, self.citizens.weight
         n_units = len(self.units)
         demand = (np.bincount(counter_units, minlength=n_units)
                   + bh.online_staff_time_share * np.bincount(online_units, minlength=n_units)) * cw
-        capacity = self.staff.unit_capacity(bh, self.government.fragmentation)
+        capacity = self.staff.unit_capacity(self.government.fragmentation)
         for unit in self.units:
-            unit.settle(demand[unit.index], capacity[unit.index])
-        wait = np.array([u.wait_days for u in self.units])
+            unit.settle(demand[unit.index], capacity[unit.index], bh)
         util = np.array([u.utilisation for u in self.units])
         self._utilisation_sum += float(util.mean())
-        return wait, util, self._staff_of
+        return (np.array([u.wait_days for u in self.units]),
+                np.maximum(util - bh.comfortable_utilisation, 0.0),
+                np.array([u.overload(bh) for u in self.units]))
 
-    def _staff_of(self, unit: np.ndarray, draw: np.ndarray):
-        """The civil servant each request meets: uniform within its unit."""
-        st = self.staff
-        count = st.unit_count[unit]
-        j = st.unit_start[unit] + (draw * count).astype(np.intp)
-        if not st.unit_count.all():  # a unit without staff: anyone may serve its requests
-            j = np.where(count > 0, j, (draw * st.n).astype(np.intp))
-        j = np.minimum(j, st.n - 1)
-        return j, st.service[j], st.integrity[j]
-
-    def _learn(self, r: dict[str, np.ndarray]) -> None:
+    def _learn(self, out: Outcomes, crowding: np.ndarray, desks: np.ndarray) -> None:
         """Loads for learning by doing; answered complaints improve their units; tallies."""
         bh, st = self.config.behaviour, self.staff
-        counter, online = r["counter"], r["online"]
-        work = counter + bh.online_staff_time_share * online
-        served = np.bincount(r["staff"], weights=work, minlength=st.n)
+        work = out.counter + bh.online_staff_time_share * out.online
+        served = np.bincount(out.staff, weights=work, minlength=st.n)
         served *= self.citizens.weight / st.weight
-        self.load = (served / np.maximum(st.productivity(bh, self.government.fragmentation),
+        self.load = (served / np.maximum(st.productivity(self.government.fragmentation),
                                          1e-9)).astype(np.float32)
         n_units = len(self.units)
-        requests = np.bincount(r["unit"], minlength=n_units)
-        answered = np.bincount(r["unit"], weights=r["answered"], minlength=n_units)
-        gain = bh.complaint_improvement * answered / np.maximum(requests, 1)
-        st.improve_units(np.minimum(gain, 0.5))
-        n_counter = counter.sum()
-        self._year_counter += (n_counter, (r["success"] & counter).sum(),
-                               (~r["maladmin"] & counter).sum())
-        k = max(len(counter), 1)
-        self.month_stats = {"online_share": float(online.sum() / k),
-                            "wait_days": float(self._month_wait()),
-                            "maladmin_rate": float(r["maladmin"].sum() / k)}
-
-    def _month_wait(self) -> float:
-        shares = np.array([u.spec.demand_share for u in self.units])
-        return float(np.dot(shares, [u.wait_days for u in self.units]) / shares.sum())
+        requests = np.bincount(out.unit, minlength=n_units)
+        answered = np.bincount(out.unit, weights=out.answered, minlength=n_units)
+        st.improve_units(bh.complaint_improvement * answered / np.maximum(requests, 1))
+        arrived = np.bincount(out.unit, weights=out.complained, minlength=n_units) \
+            * self.citizens.weight
+        backlog = np.minimum(arrived / np.maximum(desks, 1e-9), bh.max_utilisation)
+        on_time = bh.answer_base_days / (1.0 - backlog) <= SURVEY.answer_standard_days
+        self.tally.add_month(out, _STANDARD_DAYS, crowding, on_time)
+        k = max(len(out.unit), 1)
+        self.month_stats = {"online_share": float(out.online.sum() / k),
+                            "wait_days": float(np.dot(_DEMAND, [u.wait_days for u in self.units])
+                                               / _DEMAND.sum()),
+                            "maladmin_rate": float(out.maladmin.sum() / k)}
 
     # --- the year's evaluation ------------------------------------------------------------
+    def year_state(self) -> YearState:
+        """What the assessors read now: the stocks, the units' states and the year's tallies."""
+        gov, bh = self.government, self.config.behaviour
+        stocks = gov.stock_values()
+        iface = stocks["interface"]
+        in_mpp = np.array([u.in_mpp for u in self.units])
+        return YearState(
+            year=self.year, stocks=stocks, integration=gov.integration,
+            staff_digital=float(self.staff.digital.mean()),
+            complaint_channel=self._complaint_channel(iface),
+            facilities=self._facilities(iface, in_mpp),
+            online_offer=np.array([u.online_coverage(gov.apps_stock) for u in self.units]),
+            demand_share=_DEMAND / _DEMAND.sum(), innovation=gov.innovation.copy(),
+            ipp_units=_IPP_ROWS, tally=self.tally)
+
     def _assess(self) -> dict[str, Any]:
         gov, st, bh = self.government, self.staff, self.config.behaviour
+        stocks = gov.stock_values()
+        row: dict[str, Any] = {"year": self.year,
+                               **assess(self.year_state(), bh, self.streams["assessment"])}
         tot = dict(zip(ACCUMULATORS, self.citizens.year_totals, strict=True))
         visits = tot["visits"].sum()
-        ipp_staff = np.isin(st.unit, [i for i, u in enumerate(UNITS) if u.ipp_unit])
-        n_counter, ok, clean = self._year_counter
-        state = YearState(
-            year=self.year, stocks=gov.stock_values(), integration=gov.integration,
-            staff_digital=float(st.digital.mean()),
-            staff_service=float(st.service[ipp_staff].mean()) if ipp_staff.any() else 0.0,
-            counter_success=ok / n_counter if n_counter else 1.0,
-            counter_clean=clean / n_counter if n_counter else 1.0,
-            complaints=float(tot["complaints"].sum()), answered=float(tot["answered"].sum()),
-            innovation=gov.innovation, mpp_open=self.mpp_open,
-            mean_satisfaction=tot["satisfaction"].sum() / visits if visits else 0.0)
-        row: dict[str, Any] = {"year": self.year, **assess(state, bh, self.rng)}
         ratio = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
+        coverage = self.internet_coverage()
+        spend = gov.spend_idr()
+        s = st.selection_this_year
+        recruit = (bh.recruitment_cost_idr_per_hire
+                   * (1.0 + bh.selection_cost_ratio * s / (1.0 - s)) * st.hired_this_year)
         row.update({
             "online_share": ratio(tot["online"].sum(), visits),
             "intermediary_share": ratio(tot["intermediary"].sum(), visits),
@@ -263,16 +363,23 @@ class EGovModel(mesa.Model):
             "maladmin_rate": ratio(tot["maladmin"].sum(), visits),
             "complaint_rate": ratio(tot["complaints"].sum(), visits),
             "answered_share": ratio(tot["answered"].sum(), tot["complaints"].sum()),
-            "internet_access": self._access_share(),
+            "internet_access": self._access_share(coverage),
+            "internet_access_urban": float(coverage[1]),
+            "internet_access_rural": float(coverage[0]),
             "literacy_mean": float(self.citizens.literacy.mean()),
+            "literacy_course_participants": self.citizens.course_taken,
             "staff_headcount": st.headcount,
+            "staff_hired": st.hired_this_year,
+            "staff_retired": self._retired,
             "staff_digital_skill": float(st.digital.mean()),
             "staff_service_skill": float(st.service.mean()),
             "staff_integrity": float(st.integrity.mean()),
             "staff_utilisation": self._utilisation_sum / 12.0,
             "n_apps": gov.n_apps, "integration": gov.integration,
             "fragmentation": gov.fragmentation, "budget_egov_idr": gov.budget_idr,
-            **{f"stock_{k}": v for k, v in gov.stock_values().items()},
+            **{f"spend_{c}_idr": spend[c] for c in COMPONENTS},
+            "staff_cost_idr": st.headcount * self.config.staff.salary_idr_per_year + recruit,
+            **{f"stock_{k}": v for k, v in stocks.items()},
         })
         v = tot["visits"]
         for m, key in (("online_share", "online"), ("satisfaction", "satisfaction"),
@@ -286,13 +393,9 @@ class EGovModel(mesa.Model):
         row["online_gap_q5_q1"] = row["online_share_q5"] - row["online_share_q1"]
         return row
 
-    def _access_share(self) -> float:
-        cov = self.internet_coverage()
+    def _access_share(self, coverage: np.ndarray) -> float:
         c = self.citizens
-        return float(np.mean(c.access_rank < cov[c.urban.astype(np.intp)]))
-
-
-_DEMAND_CUM = np.cumsum([u.demand_share for u in UNITS])
+        return float(np.mean(c.access_rank < coverage[c.urban.astype(np.intp)]))
 
 
 def _reporter(name: str):

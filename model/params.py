@@ -92,6 +92,11 @@ def _coerce(value: Any, tp: Any, where: str, path: str | None) -> Any:
         if not isinstance(value, str):
             raise ScenarioError(path, where, f"expected text, got {value!r}")
         return value
+    if origin is tuple and typing.get_args(tp)[1:] == (Ellipsis,):
+        if not isinstance(value, list | tuple):
+            raise ScenarioError(path, where, f"expected a list, got {value!r}")
+        item = typing.get_args(tp)[0]
+        return tuple(_coerce(v, item, f"{where}[{i}]", path) for i, v in enumerate(value))
     raise TypeError(f"unsupported parameter type {_type_name(tp)} at {where}")
 
 

@@ -18,12 +18,17 @@ from typing import Any
 from model.behaviour import Behaviour, default_behaviour
 from model.errors import ScenarioError
 from model.params import as_table, build, param
+from model.units import UNIT_KEYS
 
 COMPONENTS = ("apps", "competency", "connectivity", "regulation", "interface")
 """The five spending components; the sixth, capital, is the budget itself."""
 
 STOCKS = (*COMPONENTS, "capital")
 EVENT_KINDS = ("mpp_open", "superapp", "recruitment")
+AREA_TARGETS = ("all", "urban", "rural")
+LITERACY_TARGETS = (*AREA_TARGETS, "q1", "q2", "q3", "q4", "q5")
+"""Who a literacy programme is aimed at: everyone, an area, or an access quintile (q1 = least
+connected)."""
 SHARE_TOLERANCE = 1e-6
 
 
@@ -43,6 +48,8 @@ class Population:
         dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital literacy of urban residents")
     literacy_rural: float = param(
         dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital literacy of rural residents")
+    urban_area_share: float = param(
+        dataclasses.MISSING, "share", 0.0, 1.0, "Share of the land area that is urban")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +114,9 @@ class Staff:
     digital_skill: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean digital skill")
     service_skill: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean service skill")
     integrity: float = param(dataclasses.MISSING, "0-1", 0.0, 1.0, "Mean integrity")
+    salary_idr_per_year: float = param(
+        dataclasses.MISSING, "IDR/person/year", 0.0, 1e10,
+        "Cost of one civil servant per year (belanja pegawai, outside the e-government budget)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +149,9 @@ class Event:
     quality: float | None = param(None, "0-1", 0.0, 1.0, "recruitment: mean starting skill")
     integration_gain: float = param(
         0.0, "share", 0.0, 1.0, "superapp: share of unintegrated apps brought into one front end")
-    innovation: float = param(0.5, "0-1", 0.0, 1.0, "How much the event counts as innovation")
+    units: tuple[str, ...] = param(
+        UNIT_KEYS, "unit keys", None, None,
+        "mpp_open: the units whose counters move into the MPP; recruitment: where hires go")
     services: int = param(0, "count", 0, 1e5, "Services offered (informational)")
     source: str = param("", "", None, None, "Where the event is documented")
     note: str = param("", "", None, None, "Free text")
@@ -156,9 +168,61 @@ class Policy:
     shift: Shift | None = None
     budget_multiplier: float | None = param(
         None, "ratio", 0.0, 10.0, "E-gov budget multiplied by this while in force")
-    hires_per_year_share: float | None = param(None, "share/year", 0.0, 0.5, "Routine hires")
-    hire_quality: float | None = param(None, "0-1", 0.0, 1.0, "Starting skill of hires")
+    # --- staff procurement planning ---------------------------------------------------------
+    hires_per_year_share: float | None = param(
+        None, "share/year", 0.0, 0.5, "Routine hires per year, share of headcount")
+    hire_quality: float | None = param(None, "0-1", 0.0, 1.0, "Mean skill of applicants")
+    replace_retirements: float | None = param(
+        None, "share", 0.0, 1.0, "Share of each unit's retirements replaced in that unit")
+    hires_per_year: float | None = param(
+        None, "persons/year", 0.0, 1e5, "A fixed number of hires per year, on top of the rest")
+    staff_per_10k_target: float | None = param(
+        None, "staff/10,000 residents", 0.0, 1000.0,
+        "Hire each unit up to this frontline staffing ratio (its staff share of it)")
+    hire_units: tuple[str, ...] | None = param(
+        None, "unit keys", None, None,
+        "Where planned hires go (absent: every unit by its staff share)")
+    hire_selection: float | None = param(
+        None, "share", 0.0, 0.9,
+        "Share of applicants screened out: hires are the best of 1 / (1 - s) applicants per "
+        "post, at a higher recruitment cost per hire")
+    # --- competency development --------------------------------------------------------------
+    training_digital_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of training aimed at digital skills; the rest at service skills (absent: half)")
+    training_units: tuple[str, ...] | None = param(
+        None, "unit keys", None, None,
+        "Units whose staff the competency money trains (absent: all units)")
+    # --- citizen interface: participation and the digital divide in skill ------------------
+    complaint_promotion_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the citizen-interface money spent promoting complaint channels")
+    complaint_desk_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the citizen-interface money buying complaint-desk response capacity")
+    literacy_course_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the citizen-interface money spent on residents' digital-literacy courses")
+    literacy_target: str | None = param(
+        None, "group", None, None,
+        "Who the literacy courses are for: " + ", ".join(LITERACY_TARGETS) + " (absent: all)")
+    assisted_points_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the citizen-interface money paying assisted-digital village agents")
+    assisted_target: str | None = param(
+        None, "area", None, None,
+        "Where the assisted-digital agents work: " + ", ".join(AREA_TARGETS)
+        + " (absent: rural)")
+    # --- connectivity, applications, regulation ----------------------------------------------
+    connectivity_rural_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the connectivity money aimed at rural and blank-spot areas (absent: the "
+        "rural share of residents, money following people)")
     integration_share: float | None = param(None, "share", 0.0, 1.0, "App money to integration")
+    enforcement_share: float | None = param(
+        None, "share", 0.0, 1.0,
+        "Share of the regulation money spent on enforcement: inspection, sanctions, Ombudsman "
+        "follow-up")
     note: str = param("", "", None, None, "Rationale")
 
     def active(self, year: int) -> bool:
@@ -272,6 +336,7 @@ def _build_event(table: Any, path: str | None, where: str) -> Event:
                             + ", ".join(EVENT_KINDS))
     if event.kind == "recruitment" and event.hires <= 0:
         raise ScenarioError(path, f"{where}.hires", "a recruitment event needs hires > 0")
+    _check_units(event.units, path, f"{where}.units")
     return event
 
 
@@ -298,7 +363,39 @@ def _build_policy(table: Any, path: str | None, where: str) -> Policy:
         if sh.source == sh.target:
             raise ScenarioError(path, f"{where}.shift", "from and to are the same component")
         policy = dataclasses.replace(policy, shift=sh)
+    for name in ("hire_units", "training_units"):
+        _check_units(getattr(policy, name), path, f"{where}.{name}")
+    _check_choice(policy.literacy_target, LITERACY_TARGETS, path, f"{where}.literacy_target")
+    _check_choice(policy.assisted_target, AREA_TARGETS, path, f"{where}.assisted_target")
+    spent = sum(getattr(policy, k) or 0.0 for k in INTERFACE_PROGRAMMES)
+    if spent > 1.0 + SHARE_TOLERANCE:
+        names = ", ".join(INTERFACE_PROGRAMMES)
+        raise ScenarioError(path, where, f"the citizen-interface programmes ({names}) take "
+                                         f"{spent:.6g} of its money, more than 1")
     return policy
+
+
+INTERFACE_PROGRAMMES = ("complaint_promotion_share", "complaint_desk_share",
+                        "literacy_course_share", "assisted_points_share")
+"""Policy levers paid from the citizen-interface money; the rest keeps counters and portals."""
+
+
+def _check_units(units: tuple[str, ...] | None, path: str | None, where: str) -> None:
+    if units is None:
+        return
+    if not units:
+        raise ScenarioError(path, where, "names no unit; use some of " + ", ".join(UNIT_KEYS))
+    for key in units:
+        if key not in UNIT_KEYS:
+            raise ScenarioError(path, where, f"{key!r} is not a unit; use some of "
+                                + ", ".join(UNIT_KEYS))
+
+
+def _check_choice(value: str | None, choices: tuple[str, ...], path: str | None,
+                  where: str) -> None:
+    if value is not None and value not in choices:
+        raise ScenarioError(path, where, f"{value!r} is not a target group; use one of "
+                            + ", ".join(choices))
 
 
 def scenario_from_table(data: dict[str, Any], path: str | None = None) -> Scenario:
@@ -375,15 +472,39 @@ def shares_in_year(scenario: Scenario, year: int) -> dict[str, float]:
     return shares
 
 
-def lever_in_year(scenario: Scenario, name: str, year: int) -> float:
-    """A scalar lever (hires_per_year_share, hire_quality, integration_share, budget_multiplier)
-    in force in ``year``: the latest active policy that sets it wins.
+LEVER_DEFAULTS: dict[str, Any] = {
+    "budget_multiplier": 1.0,
+    "replace_retirements": 0.0,
+    "hires_per_year": 0.0,
+    "staff_per_10k_target": 0.0,
+    "hire_units": UNIT_KEYS,
+    "hire_selection": 0.0,
+    "training_digital_share": 0.5,
+    "training_units": UNIT_KEYS,
+    "complaint_promotion_share": 0.0,
+    "complaint_desk_share": 0.0,
+    "literacy_course_share": 0.0,
+    "literacy_target": "all",
+    "assisted_points_share": 0.0,
+    "assisted_target": "rural",
+    "connectivity_rural_share": None,
+    "enforcement_share": 0.0,
+}
+"""Each lever's value when no policy sets it: no planned hiring beyond routine replacements,
+training split evenly, no interface programmes, connectivity money following people (None:
+the rural share of residents), no separate enforcement. The routine hiring, hire quality
+and integration share come from the scenario's tables."""
+
+
+def lever_in_year(scenario: Scenario, name: str, year: int) -> Any:
+    """A lever (a field of :class:`Policy` other than shares and shift) in force in ``year``:
+    the latest active policy that sets it wins, else its default (:data:`LEVER_DEFAULTS`, or the
+    scenario's own table for routine hiring, hire quality and the integration share).
     """
     defaults = {"hires_per_year_share": scenario.staff.hires_per_year_share,
                 "hire_quality": scenario.staff.hire_quality,
-                "integration_share": scenario.apps.integration_share,
-                "budget_multiplier": 1.0}
-    value = defaults[name]
+                "integration_share": scenario.apps.integration_share}
+    value = defaults[name] if name in defaults else LEVER_DEFAULTS[name]
     for policy in scenario.policies:
         v = getattr(policy, name)
         if policy.active(year) and v is not None:

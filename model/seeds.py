@@ -21,7 +21,7 @@ import numpy as np
 DEFAULT_SEED = 20240101
 """The master seed when none is given (any integer works; this one names a date)."""
 
-PROCESSES = ("budget", "staff", "citizens", "assessment", "events")
+PROCESSES = ("budget", "staff", "citizens", "assessment", "events", "programmes")
 """The random processes of a run, each with its own stream (order fixed: part of the scheme)."""
 
 

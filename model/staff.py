@@ -2,10 +2,12 @@
 
 Each simulated civil servant stands for ``weight`` real ones. Columns: unit, age, months of
 tenure, digital skill, service skill, integrity (all 0-1), and the not-yet-realised gains of
-trainings taken (``pending_*``).
+trainings taken (``pending_*``). Rows are kept sorted by unit.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,33 +15,60 @@ from model.behaviour import Behaviour, per_month
 from model.scenario import Staff
 from model.units import UNITS
 
+_COLUMNS = ("unit", "age", "tenure_months", "digital", "service", "integrity",
+            "pending_digital", "pending_service")
+_STAFF_SHARES = np.array([u.staff_share for u in UNITS])
+
+
+@dataclass(frozen=True)
+class HiringPlan:
+    """One year's hiring, in real persons where counts are given (see ``Policy``'s levers)."""
+
+    routine_share: float  # routine hires, share of headcount, spread over all units
+    quality: float  # mean skill of applicants
+    replace_retirements: float  # share of each unit's retirements replaced there
+    fixed_hires: float  # persons per year, on top, to ``units``
+    target_per_unit: np.ndarray | None  # persons per unit to hire up to, or None
+    units: tuple[int, ...]  # where planned (non-routine) hires go
+    selection: float  # share of applicants screened out
+
+
+def unit_spread(n: float, units: tuple[int, ...]) -> np.ndarray:
+    """``n`` spread over ``units`` by their staff shares (a float per unit of :data:`UNITS`)."""
+    w = np.zeros(len(UNITS))
+    w[list(units)] = _STAFF_SHARES[list(units)]
+    return n * w / w.sum()
+
 
 class StaffPool:
     """The frontline civil servants of all units."""
 
-    def __init__(self, spec: Staff, n_sim: int, rng: np.random.Generator) -> None:
+    def __init__(self, spec: Staff, bh: Behaviour, n_sim: int, rng: np.random.Generator) -> None:
         self.rng = rng
+        self.bh = bh
         real = spec.civil_servants * spec.frontline_share
-        self.n_real0 = real
         self.weight = real / n_sim
-        shares = np.array([u.staff_share for u in UNITS])
-        unit = rng.choice(len(UNITS), size=n_sim, p=shares / shares.sum())
+        unit = rng.choice(len(UNITS), size=n_sim, p=_STAFF_SHARES / _STAFF_SHARES.sum())
         self.unit = np.sort(unit).astype(np.int8)
-        self.age = np.clip(rng.normal(spec.mean_age_years, spec.age_sd_years, n_sim), 20,
-                           spec.retirement_age_years - 0.01).astype(np.float32)
-        self.tenure_months = np.full(n_sim, 120.0, dtype=np.float32)
+        self.age = np.clip(rng.normal(spec.mean_age_years, spec.age_sd_years, n_sim),
+                           bh.hire_age_min_years, spec.retirement_age_years - 0.01
+                           ).astype(np.float32)
+        self.tenure_months = np.full(n_sim, bh.initial_tenure_months, dtype=np.float32)
         self.digital = self._skill(spec.digital_skill, n_sim)
         self.service = self._skill(spec.service_skill, n_sim)
         self.integrity = self._skill(spec.integrity, n_sim)
         self.pending_digital = np.zeros(n_sim, dtype=np.float32)
         self.pending_service = np.zeros(n_sim, dtype=np.float32)
         self.retirement_age = spec.retirement_age_years
+        self.hired_this_year = 0.0  # real persons
+        self.selection_this_year = 0.0
         self._index_units()
 
-    def _skill(self, mean: float, n: int, concentration: float = 12.0) -> np.ndarray:
+    def _skill(self, mean: float, n: int) -> np.ndarray:
         """Beta-distributed skills with the given mean."""
         m = min(max(mean, 0.01), 0.99)
-        return self.rng.beta(m * concentration, (1 - m) * concentration, n).astype(np.float32)
+        c = self.bh.skill_concentration
+        return self.rng.beta(m * c, (1 - m) * c, n).astype(np.float32)
 
     def _index_units(self) -> None:
         counts = np.bincount(self.unit, minlength=len(UNITS))
@@ -56,43 +85,67 @@ class StaffPool:
         """Real frontline civil servants represented."""
         return self.n * self.weight
 
+    def unit_headcount(self) -> np.ndarray:
+        """Real frontline civil servants per unit."""
+        return self.unit_count * self.weight
+
     # --- monthly --------------------------------------------------------------------------
-    def productivity(self, bh: Behaviour, fragmentation: float) -> np.ndarray:
+    def productivity(self, fragmentation: float) -> np.ndarray:
         """Requests each simulated civil servant completes this month (before weighting).
 
         Skill speeds work (0.5 + service skill), new hires ramp up over ``hire_learning_months``,
         and unintegrated applications add double entry.
         """
+        bh = self.bh
         ramp = np.minimum(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
         return (bh.requests_per_staff_month * (0.5 + self.service) * ramp
                 / (1.0 + bh.staff_burden_per_fragmentation * fragmentation))
 
-    def unit_capacity(self, bh: Behaviour, fragmentation: float) -> np.ndarray:
+    def unit_capacity(self, fragmentation: float) -> np.ndarray:
         """Weighted monthly capacity per unit (real requests)."""
-        return np.bincount(self.unit, weights=self.productivity(bh, fragmentation),
+        return np.bincount(self.unit, weights=self.productivity(fragmentation),
                            minlength=len(UNITS)) * self.weight
 
-    def develop(self, bh: Behaviour, competency: float, regulation: float,
-                expected_load: np.ndarray) -> None:
+    def serving(self, unit: np.ndarray, draw: np.ndarray) -> np.ndarray:
+        """The civil servant (row) each request meets: uniform within its unit, given a uniform
+        ``draw`` per request; a unit without staff borrows from all.
+        """
+        count = self.unit_count[unit]
+        j = self.unit_start[unit] + (draw * count).astype(np.intp)
+        if not self.unit_count.all():
+            j = np.where(count > 0, j, (draw * self.n).astype(np.intp))
+        return np.minimum(j, self.n - 1)
+
+    def develop(self, competency: float, regulation: float, expected_load: np.ndarray,
+                digital_share: float, units: tuple[int, ...]) -> None:
         """Training, learning by doing, skill obsolescence and integrity for one month.
 
+        The competency stock buys ``training_share_per_year * competency`` trainings per civil
+        servant per year; aimed at ``units``, the same trainings go to their staff only. A
+        training closes ``training_gain`` of the skill gaps, split between digital and service
+        skills by ``digital_share`` (an even split closes both by the full gain).
         ``expected_load`` is each civil servant's requests served last month relative to a full
-        month's work; learning by doing scales with it (capped at 1.5).
+        month's work; learning by doing scales with it (capped at ``learning_load_cap``).
         """
-        n = self.n
-        trained = self.rng.random(n) < per_month(min(bh.training_share_per_year * competency,
-                                                     0.99))
-        g = bh.training_gain
-        for skill, pending in ((self.digital, self.pending_digital),
-                               (self.service, self.pending_service)):
-            pending[trained] += g * (1 - skill[trained] - pending[trained])
-        rate = 1.0 / bh.training_payoff_months
-        for skill, pending in ((self.digital, self.pending_digital),
-                               (self.service, self.pending_service)):
-            realised = pending * rate
+        bh = self.bh
+        targeted = np.isin(self.unit, units)
+        n_target = int(targeted.sum())
+        if n_target:
+            rate = bh.training_share_per_year * competency * self.n / n_target
+            trained = targeted & (self.rng.random(self.n) < per_month(min(rate, 0.99)))
+        else:
+            trained = np.zeros(self.n, dtype=bool)
+        gains = (min(1.0, 2.0 * digital_share) * bh.training_gain,
+                 min(1.0, 2.0 * (1.0 - digital_share)) * bh.training_gain)
+        payoff = 1.0 / bh.training_payoff_months
+        for skill, pending, g in ((self.digital, self.pending_digital, gains[0]),
+                                  (self.service, self.pending_service, gains[1])):
+            pending[trained] += np.float32(g) * (1 - skill[trained] - pending[trained])
+            realised = pending * np.float32(payoff)
             skill += realised
             pending -= realised
-        lbd = per_month(bh.learning_by_doing_per_year) * np.minimum(expected_load, 1.5)
+        lbd = per_month(bh.learning_by_doing_per_year) * np.minimum(expected_load,
+                                                                    bh.learning_load_cap)
         self.service += (lbd * (1 - self.service)).astype(np.float32)
         self.digital *= np.float32(1 - per_month(bh.digital_skill_obsolescence_per_year))
         rule = np.float32(per_month(bh.integrity_from_regulation_per_year * regulation))
@@ -103,50 +156,68 @@ class StaffPool:
 
     def improve_units(self, unit_gain: np.ndarray) -> None:
         """Answered complaints feed improvements: close a share of each unit's skill and
-        integrity gaps (``unit_gain`` per unit).
+        integrity gaps (``unit_gain`` per unit, capped at ``max_unit_improvement_per_month``).
         """
-        g = unit_gain[self.unit].astype(np.float32)
+        g = np.minimum(unit_gain, self.bh.max_unit_improvement_per_month)[self.unit]
+        g = g.astype(np.float32)
         self.service += g * (1 - self.service)
         self.integrity += g * (1 - self.integrity)
 
     # --- yearly ---------------------------------------------------------------------------
-    def age_and_turn_over(self, hires_share: float, hire_quality: float) -> int:
-        """Age one year, retire those at retirement age, hire routine replacements.
+    def age_and_turn_over(self, plan: HiringPlan) -> np.ndarray:
+        """Age one year, retire those at retirement age, hire by ``plan``.
 
-        Returns the number of simulated civil servants retired.
+        Hires per unit: routine replacements (a share of headcount, spread by staff shares),
+        plus the replaced share of the unit's own retirements, plus the unit's share of a
+        fixed yearly number, plus its gap to a staffing target. Counts are real persons, turned
+        into simulated rows by a Poisson draw. Returns real retirements per unit.
         """
         self.age += 1
         keep = self.age < self.retirement_age
-        retired = int((~keep).sum())
+        retired = np.bincount(self.unit[~keep], minlength=len(UNITS)) * self.weight
         self._select(keep)
-        expected = hires_share * self.n
-        n_new = int(self.rng.poisson(expected)) if expected > 0 else 0
-        self.hire(n_new, hire_quality)
+        real = unit_spread(plan.routine_share * self.headcount, tuple(range(len(UNITS))))
+        real += plan.replace_retirements * retired
+        real += unit_spread(plan.fixed_hires, plan.units)
+        if plan.target_per_unit is not None:
+            real += np.maximum(plan.target_per_unit - self.unit_headcount() - real, 0.0)
+        n_new = self.rng.poisson(real / self.weight)
+        self.hired_this_year = float(n_new.sum() * self.weight)
+        self.selection_this_year = plan.selection
+        self.hire(np.repeat(np.arange(len(UNITS)), n_new), plan.quality, plan.selection)
         return retired
 
-    def hire(self, n_new: int, quality: float) -> None:
-        """Add ``n_new`` simulated recruits (young, fresh tenure) spread over the units."""
+    def hire(self, unit: np.ndarray, quality: float, selection: float = 0.0) -> None:
+        """Add one simulated recruit per entry of ``unit`` (young, fresh tenure).
+
+        With ``selection`` s, each post draws 1 / (1 - s) applicants of mean skill ``quality``
+        and takes the best (by service skill): selection raises hires' skill.
+        """
+        n_new = len(unit)
         if n_new <= 0:
             return
-        shares = np.array([u.staff_share for u in UNITS])
-        unit = self.rng.choice(len(UNITS), size=n_new, p=shares / shares.sum()).astype(np.int8)
+        bh = self.bh
+        per_post = 1.0 / (1.0 - selection)
+        n_app = max(n_new, int(round(n_new * per_post)))
+        service = self._skill(quality, n_app)
+        digital = self._skill(min(quality + bh.hire_digital_premium, 0.95), n_app)
+        best = np.argsort(-service, kind="stable")[:n_new]
         cols = {
-            "unit": unit,
-            "age": self.rng.uniform(23, 35, n_new).astype(np.float32),
+            "unit": np.asarray(unit, dtype=np.int8),
+            "age": self.rng.uniform(bh.hire_age_min_years, bh.hire_age_max_years,
+                                    n_new).astype(np.float32),
             "tenure_months": np.zeros(n_new, dtype=np.float32),
-            "digital": self._skill(min(quality + 0.15, 0.95), n_new),
-            "service": self._skill(quality, n_new),
+            "digital": digital[best],
+            "service": service[best],
             "integrity": self._skill(float(self.integrity.mean()) if self.n else 0.6, n_new),
             "pending_digital": np.zeros(n_new, dtype=np.float32),
             "pending_service": np.zeros(n_new, dtype=np.float32),
         }
         for name, col in cols.items():
             setattr(self, name, np.concatenate([getattr(self, name), col]))
-        order = np.argsort(self.unit, kind="stable")
-        self._select(order)
+        self._select(np.argsort(self.unit, kind="stable"))
 
     def _select(self, index: np.ndarray) -> None:
-        for name in ("unit", "age", "tenure_months", "digital", "service", "integrity",
-                     "pending_digital", "pending_service"):
+        for name in _COLUMNS:
             setattr(self, name, getattr(self, name)[index])
         self._index_units()

@@ -1,21 +1,17 @@
 """Service units: the offices citizens deal with, each a Mesa Agent.
 
-The three units the IPP is evaluated on since 2024 (civil registry, social affairs, the regional
+The three units the IPP is evaluated on (civil registry, social affairs, the regional
 hospital) and the licensing office (DPMPTSP), which hosts the MPP. Their demand shares, staff
-shares and base turnaround times are assumptions (no per-unit data was found for either region):
-they say where requests go and how long a request takes when nobody queues.
+shares, turnaround times and service standards are assumptions (no per-unit data was found for
+either region): they say where requests go, how long a request takes when nobody queues, and
+what time the unit's published service standard promises.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
-
-if TYPE_CHECKING:
-    from model.model import EGovModel
 
 
 @dataclass(frozen=True)
@@ -27,23 +23,33 @@ class UnitSpec:
     demand_share: float  # share of residents' requests
     staff_share: float  # share of frontline staff
     base_days: float  # turnaround with no queue, days
+    standard_days: float  # turnaround promised by the unit's service standard, days
     online_affinity: float  # share of its services that can move online at full app coverage
     ipp_unit: bool  # evaluated for the IPP
 
 
 UNITS: tuple[UnitSpec, ...] = (
-    UnitSpec("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil", 0.40, 0.25, 3.0, 1.0, True),
-    UnitSpec("dinsos", "Dinas Sosial", 0.15, 0.15, 10.0, 0.7, True),
-    UnitSpec("rsud", "Rumah Sakit Umum Daerah", 0.35, 0.45, 0.5, 0.5, True),
-    UnitSpec("dpmptsp", "DPMPTSP / Mal Pelayanan Publik", 0.10, 0.15, 7.0, 1.0, False),
+    UnitSpec("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil", 0.40, 0.25, 3.0, 5.0, 1.0,
+             True),
+    UnitSpec("dinsos", "Dinas Sosial", 0.15, 0.15, 10.0, 14.0, 0.7, True),
+    UnitSpec("rsud", "Rumah Sakit Umum Daerah", 0.35, 0.45, 0.5, 1.0, 0.5, True),
+    UnitSpec("dpmptsp", "DPMPTSP / Mal Pelayanan Publik", 0.10, 0.15, 7.0, 10.0, 1.0, False),
 )
-"""Assumption: the split of requests, staff and turnaround across the four units."""
+"""Assumption: the split of requests, staff and turnaround across the four units; standards
+set at about one and a half to two times the no-queue turnaround (none published was found)."""
+
+UNIT_KEYS = tuple(u.key for u in UNITS)
+
+
+def unit_index(key: str) -> int:
+    """Position of unit ``key`` in :data:`UNITS` (KeyError if there is none)."""
+    return UNIT_KEYS.index(key)
 
 
 class ServiceUnit(mesa.Agent):
-    """One office: its queue, its online offer and its complaint desk, month by month."""
+    """One office: its queue, its online offer and its place in an MPP, month by month."""
 
-    def __init__(self, model: EGovModel, spec: UnitSpec, index: int) -> None:
+    def __init__(self, model: mesa.Model, spec: UnitSpec, index: int) -> None:
         super().__init__(model)
         self.spec = spec
         self.index = index
@@ -57,30 +63,24 @@ class ServiceUnit(mesa.Agent):
         """Share of this unit's services a citizen can complete online."""
         return self.spec.online_affinity * apps_stock
 
-    def counter_base_days(self) -> float:
+    def counter_base_days(self, mpp_wait_relief: float) -> float:
         """Turnaround with no queue; an MPP's pooled counters remove part of the wait."""
-        relief = self.model.config.behaviour.mpp_wait_relief if self.in_mpp else 0.0
-        return self.spec.base_days * (1.0 - relief)
+        return self.spec.base_days * (1.0 - (mpp_wait_relief if self.in_mpp else 0.0))
 
-    def settle(self, demand: float, capacity: float) -> None:
+    def settle(self, demand: float, capacity: float, bh) -> None:
         """Set this month's utilisation and wait from weighted demand and staff capacity.
 
         Waiting follows the single-queue law ``base / (1 - rho)``, with rho capped at
         ``max_utilisation``; citizens expect next month what they heard of recently.
         """
-        bh = self.model.config.behaviour
         self.capacity = capacity
         self.utilisation = demand / capacity if capacity > 0 else bh.max_utilisation
         rho = min(self.utilisation, bh.max_utilisation)
-        self.wait_days = self.counter_base_days() / (1.0 - rho)
-        self.expected_wait_days = 0.7 * self.expected_wait_days + 0.3 * self.wait_days
+        self.wait_days = self.counter_base_days(bh.mpp_wait_relief) / (1.0 - rho)
+        m = bh.expected_wait_memory
+        self.expected_wait_days = (1.0 - m) * self.expected_wait_days + m * self.wait_days
 
-
-def unit_arrays(units: list[ServiceUnit]) -> dict[str, np.ndarray]:
-    """Per-unit columns the citizen step reads."""
-    return {
-        "demand_cum": np.cumsum([u.spec.demand_share for u in units]),
-        "base_days": np.array([u.spec.base_days for u in units]),
-        "in_mpp": np.array([u.in_mpp for u in units]),
-        "expected_wait": np.array([u.expected_wait_days for u in units]),
-    }
+    def overload(self, bh) -> float:
+        """How far past comfortable the unit runs this month: 0 below, 1 at the cap."""
+        span = bh.max_utilisation - bh.comfortable_utilisation
+        return min(max((self.utilisation - bh.comfortable_utilisation) / span, 0.0), 1.0)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from model.behaviour import Behaviour, default_behaviour, p_per_month, per_month
+from model.behaviour import Behaviour, default_behaviour, per_month
 
 
 @pytest.mark.parametrize("rate", [0.0, 0.05, 0.15, 0.5, 0.9])
@@ -27,12 +27,6 @@ def test_per_month_known_answers():
 def test_per_month_lies_between_a_twelfth_of_the_rate_and_the_hazard_over_twelve():
     for rate in (0.01, 0.2, 0.6):
         assert rate / 12 < per_month(rate) < -math.log(1 - rate) / 12
-
-
-def test_p_per_month_is_the_poisson_at_least_one_probability():
-    assert p_per_month(0.0) == 0.0
-    assert p_per_month(12 * math.log(2)) == pytest.approx(0.5)
-    assert p_per_month(1.0) == pytest.approx(1 - math.exp(-1 / 12))
 
 
 def test_default_behaviour_is_the_declared_defaults_overlaid_by_calibration():

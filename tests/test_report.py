@@ -88,7 +88,7 @@ def test_sentences_are_built_from_the_numbers(results, pages):
 
 
 def _grade(x: float) -> str:
-    from model.assessment import ipp_grade
+    from model.rules import ipp_grade
     return ipp_grade(x)
 
 

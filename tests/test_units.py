@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model.model import EGovModel
-from model.units import UNITS, unit_arrays
+from model.units import UNITS
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_the_ipp_units_and_the_mpp_office_are_modelled():
 @pytest.mark.parametrize("rho", [0.0, 0.3, 0.5, 0.8, 0.9])
 def test_wait_is_base_over_one_minus_utilisation(model, rho):
     for unit in model.units:
-        unit.settle(rho * 1000.0, 1000.0)
+        unit.settle(rho * 1000.0, 1000.0, model.config.behaviour)
         assert unit.utilisation == pytest.approx(rho)
         assert unit.wait_days == pytest.approx(unit.spec.base_days / (1 - rho))
 
@@ -37,7 +37,7 @@ def test_wait_is_base_over_one_minus_utilisation(model, rho):
 def test_utilisation_is_capped_in_the_wait_formula(model, rho):
     cap = model.config.behaviour.max_utilisation
     unit = model.units[0]
-    unit.settle(rho * 100.0, 100.0)
+    unit.settle(rho * 100.0, 100.0, model.config.behaviour)
     assert unit.utilisation == pytest.approx(rho)  # the true load is kept
     assert unit.wait_days == pytest.approx(unit.spec.base_days / (1 - cap))
 
@@ -45,7 +45,7 @@ def test_utilisation_is_capped_in_the_wait_formula(model, rho):
 def test_no_capacity_means_the_capped_wait(model):
     cap = model.config.behaviour.max_utilisation
     unit = model.units[1]
-    unit.settle(10.0, 0.0)
+    unit.settle(10.0, 0.0, model.config.behaviour)
     assert unit.utilisation == cap
     assert unit.wait_days == pytest.approx(unit.spec.base_days / (1 - cap))
 
@@ -54,16 +54,17 @@ def test_mpp_removes_part_of_the_wait(model):
     relief = model.config.behaviour.mpp_wait_relief
     unit = model.units[3]
     unit.in_mpp = True
-    unit.settle(50.0, 100.0)
-    assert unit.counter_base_days() == pytest.approx(unit.spec.base_days * (1 - relief))
+    unit.settle(50.0, 100.0, model.config.behaviour)
+    assert unit.counter_base_days(relief) == pytest.approx(unit.spec.base_days * (1 - relief))
     assert unit.wait_days == pytest.approx(unit.spec.base_days * (1 - relief) / 0.5)
 
 
 def test_expected_wait_smooths_the_heard_waits(model):
     unit = model.units[0]
     e0 = unit.expected_wait_days
-    unit.settle(50.0, 100.0)
-    assert unit.expected_wait_days == pytest.approx(0.7 * e0 + 0.3 * unit.wait_days)
+    m = model.config.behaviour.expected_wait_memory
+    unit.settle(50.0, 100.0, model.config.behaviour)
+    assert unit.expected_wait_days == pytest.approx((1 - m) * e0 + m * unit.wait_days)
 
 
 def test_online_coverage_is_affinity_times_apps_stock(model):
@@ -71,11 +72,20 @@ def test_online_coverage_is_affinity_times_apps_stock(model):
         assert unit.online_coverage(0.6) == pytest.approx(unit.spec.online_affinity * 0.6)
 
 
-def test_unit_arrays(model):
-    arr = unit_arrays(model.units)
-    assert arr["demand_cum"][-1] == pytest.approx(1.0)
-    assert np.all(np.diff(arr["demand_cum"]) > 0)
-    assert list(arr["base_days"]) == [u.base_days for u in UNITS]
+def test_standards_promise_no_less_than_the_no_queue_turnaround():
+    # A standard shorter than the turnaround with nobody queuing could never be kept.
+    assert all(u.standard_days >= u.base_days for u in UNITS)
+
+
+@pytest.mark.parametrize(("rho", "expected"), [(0.5, 0.0), (0.8, 0.0), (0.875, 0.5),
+                                               (0.95, 1.0), (2.0, 1.0)])
+def test_overload_runs_from_comfortable_to_the_cap(model, rho, expected):
+    # With the defaults 0.8 (comfortable) and 0.95 (cap): halfway between is 0.5.
+    bh = dataclasses.replace(model.config.behaviour, comfortable_utilisation=0.8,
+                             max_utilisation=0.95)
+    unit = model.units[0]
+    unit.settle(rho * 100.0, 100.0, bh)
+    assert unit.overload(bh) == pytest.approx(expected)
 
 
 def test_capped_wait_stays_finite_for_any_admissible_cap(kediri):
@@ -83,6 +93,6 @@ def test_capped_wait_stays_finite_for_any_admissible_cap(kediri):
         bh = dataclasses.replace(kediri.behaviour, max_utilisation=cap)
         m = EGovModel(dataclasses.replace(kediri, behaviour=bh), population=100,
                       start_year=2018, end_year=2018, rng=1)
-        m.units[0].settle(1e9, 1.0)
+        m.units[0].settle(1e9, 1.0, bh)
         assert np.isfinite(m.units[0].wait_days)
         assert m.units[0].wait_days == pytest.approx(UNITS[0].base_days / (1 - cap))

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.assessment import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
+from model.rules import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
 from model.errors import ScenarioError
 from model.figures import band_table
 from model.io import REPO_ROOT

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from model.app.logic import DIVIDE_MEASURES, GROUPS, aspects_table, divide_table, paired_difference
 from model.app.text import tr
-from model.assessment import IPP_GRADES, IPP_WEIGHTS, SPBE_PREDIKAT
+from model.rules import IPP_GRADES, IPP_WEIGHTS, SPBE_PREDIKAT
 from model.figures import band_table
 
 SCALE = {"spbe": (1.0, 5.0), "ipp": (1.0, 5.0), "ikm": (1.0, 4.0)}
