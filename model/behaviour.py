@@ -76,15 +76,15 @@ class Behaviour:
         60.0, "apps", 1.0, 1000.0,
         "Quality-weighted application count at which 63% of services are online")
     fragmentation_scale_apps: float = param(
-        60.0, "apps", 1.0, 1000.0, "Unintegrated application count that makes fragmentation 1")
+        60.0, "apps", 1.0, 1000.0, "Unintegrated application count at which fragmentation is one half")
     staff_burden_per_fragmentation: float = param(
-        0.4, "share", 0.0, 3.0,
-        "Extra staff time per request per unit of fragmentation (double data entry)")
+        0.8, "share", 0.0, 3.0,
+        "Extra staff time per request at full fragmentation (double data entry)")
     citizen_confusion_per_fragmentation: float = param(
-        2.0, "utility", 0.0, 5.0,
-        "Online-channel utility lost per unit of fragmentation (several accounts, apps)")
+        4.0, "utility", 0.0, 10.0,
+        "Online-channel utility lost at full fragmentation (several accounts, apps)")
     online_failure_per_fragmentation: float = param(
-        0.15, "probability", 0.0, 0.8, "Online failure probability added per unit of fragmentation")
+        0.3, "probability", 0.0, 0.8, "Online failure probability added at full fragmentation")
 
     # --- civil servants -----------------------------------------------------------------
     training_share_per_year: float = param(

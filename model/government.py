@@ -52,7 +52,7 @@ class Government(mesa.Agent):
         self.n_apps = apps.initial_count
         self.n_integrated = apps.initial_count * apps.initial_integration
         self.app_quality = apps.initial_quality
-        self.innovation = np.zeros(n_units)
+        self.innovation = np.zeros(n_units)  # set to its steady state by start_innovation
         self.capital = 0.0
         self.budget_idr = 0.0
         self.apbd_idr = 0.0
@@ -121,11 +121,23 @@ class Government(mesa.Agent):
             self._grow(f"connectivity_{a}", x, bh.connectivity_half_saturation_idr_per_km2,
                        "connectivity")
         self._develop_apps(staff_digital_skill)
-        x = self.flow_idr["apps"] / pop.residents
-        h = bh.spend_half_saturation_idr_per_resident
         self.innovation *= 1.0 - per_month(bh.innovation_decay_per_year)
-        self.innovation += (bh.competency_innovation_per_year * self.stocks["competency"]
-                            * unit_staff_skill + bh.apps_innovation_per_year * x / (x + h)) / 12
+        self.innovation += self._innovation_inflow(unit_staff_skill)
+
+    def _innovation_inflow(self, unit_staff_skill: np.ndarray) -> np.ndarray:
+        """This month's new innovation per unit: its workforce and the app spending."""
+        bh = self.bh
+        x = self.flow_idr["apps"] / self.sc.population.residents
+        h = bh.spend_half_saturation_idr_per_resident
+        return (bh.competency_innovation_per_year * self.stocks["competency"]
+                * unit_staff_skill + bh.apps_innovation_per_year * x / (x + h)) / 12.0
+
+    def start_innovation(self, unit_staff_skill: np.ndarray) -> None:
+        """Each unit's innovation at the steady state of the starting stocks and flows: a
+        going concern has innovated before the first simulated month.
+        """
+        self.innovation = self._innovation_inflow(unit_staff_skill) / per_month(
+            self.bh.innovation_decay_per_year)
 
     def _grow(self, key: str, x: float, h: float, depreciation_of: str) -> None:
         s = self.stocks[key]
@@ -200,8 +212,13 @@ class Government(mesa.Agent):
 
     @property
     def fragmentation(self) -> float:
-        """Unintegrated applications relative to ``fragmentation_scale_apps``."""
-        return (self.n_apps - self.n_integrated) / self.bh.fragmentation_scale_apps
+        """How fragmented the systems a request meets are (0-1): ``U / (U + scale)`` for ``U``
+        unintegrated applications. Saturating, because one request touches only the few
+        systems of its own service: a thousand unintegrated apps burden it little more than a
+        hundred.
+        """
+        unintegrated = max(self.n_apps - self.n_integrated, 0.0)
+        return unintegrated / (unintegrated + self.bh.fragmentation_scale_apps)
 
     @property
     def apps_stock(self) -> float:

@@ -114,6 +114,7 @@ class EGovModel(mesa.Model):
         self.units = [ServiceUnit(self, spec, i) for i, spec in enumerate(UNITS)]
         self.government = Government(self, scenario, start_year, self.streams["budget"],
                                      len(UNITS))
+        self.government.start_innovation(self._unit_staff_skill())
         self._conn0 = {a: self.government.stocks[f"connectivity_{a}"]
                        for a in ("rural", "urban")}
         self.load = np.zeros(self.staff.n, dtype=np.float32)

@@ -122,8 +122,10 @@ class StaffPool:
 
         The competency stock buys ``training_share_per_year * competency`` trainings per civil
         servant per year; aimed at ``units``, the same trainings go to their staff only. A
-        training closes ``training_gain`` of the skill gaps, split between digital and service
-        skills by ``digital_share`` (an even split closes both by the full gain).
+        training closes ``2 * d * training_gain`` of the digital-skill gap and
+        ``2 * (1 - d) * training_gain`` of the service-skill gap (each at most all of it), with
+        ``d = digital_share``: an even split closes both by the full gain, a focused one
+        closes one gap twice as far and leaves the other.
         ``expected_load`` is each civil servant's requests served last month relative to a full
         month's work; learning by doing scales with it (capped at ``learning_load_cap``).
         """
@@ -135,8 +137,8 @@ class StaffPool:
             trained = targeted & (self.rng.random(self.n) < per_month(min(rate, 0.99)))
         else:
             trained = np.zeros(self.n, dtype=bool)
-        gains = (min(1.0, 2.0 * digital_share) * bh.training_gain,
-                 min(1.0, 2.0 * (1.0 - digital_share)) * bh.training_gain)
+        gains = (min(1.0, 2.0 * digital_share * bh.training_gain),
+                 min(1.0, 2.0 * (1.0 - digital_share) * bh.training_gain))
         payoff = 1.0 / bh.training_payoff_months
         for skill, pending, g in ((self.digital, self.pending_digital, gains[0]),
                                   (self.service, self.pending_service, gains[1])):

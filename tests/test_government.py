@@ -166,8 +166,9 @@ def test_new_apps_dilute_integration(still):
     assert gov.integration < i0 / n0
     q_new = (0.6 + gov.stocks["regulation"]) / 2  # the mean of staff skill and standards
     assert gov.app_quality == pytest.approx((n0 * (1 - r) * q0 + new * q_new) / gov.n_apps)
-    assert gov.fragmentation == pytest.approx((gov.n_apps - gov.n_integrated)
-                                              / bh.fragmentation_scale_apps)
+    unintegrated = gov.n_apps - gov.n_integrated  # half fragmented at the scale
+    assert gov.fragmentation == pytest.approx(unintegrated / (unintegrated
+                                                              + bh.fragmentation_scale_apps))
     assert gov.apps_stock == pytest.approx(
         1 - math.exp(-gov.n_apps * gov.app_quality / bh.apps_coverage_scale))
 
