@@ -62,6 +62,12 @@ _FIELDS = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "comp
 _F = {name: i for i, name in enumerate(_FIELDS)}
 
 
+def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.ndarray:
+    """Chance an exponential turnaround of mean ``mean_days`` ends within ``standard`` days."""
+    mean_days = np.asarray(mean_days, dtype=float)
+    return 1.0 - np.exp(-np.asarray(standard) / np.maximum(mean_days, 1e-9))
+
+
 class YearTally:
     """What the year's assessors will read, accumulated month by month (per unit)."""
 
@@ -80,19 +86,23 @@ class YearTally:
 
     def add_month(self, out: Outcomes, standard_days: np.ndarray, overload: np.ndarray,
                   answer_on_time: np.ndarray) -> None:
-        """Add one month of requests; ``overload`` (0-1) and ``answer_on_time`` (bool: desks
-        answered within the standard time this month) are per unit.
+        """Add one month of requests; ``overload`` (0-1) and ``answer_on_time`` (the chance
+        the desks answer within the standard time this month) are per unit.
+
+        A request's turnaround is taken as exponential around its mean (the sojourn time of a
+        single queue), so the chance it is done within the unit's standard time ``T`` is
+        ``1 - exp(-T / wait)``; counts of requests on time are these chances summed.
         """
         n, u = self.n_units, out.unit
-        on_time = out.wait <= standard_days[u]
-        kept = out.success & on_time & ~out.maladmin
+        on_time = within(standard_days[u], out.wait)
+        kept = (out.success & ~out.maladmin) * on_time
         staffed = out.counter | out.online  # requests a civil servant handled
         add = {
             "requests": None, "staffed": staffed, "kept": kept, "on_time": on_time,
             "skill": np.where(staffed, out.skill, 0.0),
             "integrity": np.where(staffed, out.integrity, 0.0),
             "complaints": out.complained, "answered": out.answered,
-            "answered_on_time": out.answered & answer_on_time[u],
+            "answered_on_time": out.answered * answer_on_time[u],
             "online": out.online, "online_ok": out.online & out.success,
         }
         for name, w in add.items():

@@ -8,7 +8,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model.assessment import YearState, YearTally, assess
+from model.assessment import YearState, YearTally, assess, within
 from model.citizens import ACCUMULATORS, Citizens, MonthContext, Outcomes
 from model.government import Government
 from model.outputs import MONTHLY_OUTPUTS, QUINTILES
@@ -319,7 +319,7 @@ class EGovModel(mesa.Model):
         arrived = np.bincount(out.unit, weights=out.complained, minlength=n_units) \
             * self.citizens.weight
         backlog = np.minimum(arrived / np.maximum(desks, 1e-9), bh.max_utilisation)
-        on_time = bh.answer_base_days / (1.0 - backlog) <= SURVEY.answer_standard_days
+        on_time = within(SURVEY.answer_standard_days, bh.answer_base_days / (1.0 - backlog))
         self.tally.add_month(out, _STANDARD_DAYS, crowding, on_time)
         k = max(len(out.unit), 1)
         self.month_stats = {"online_share": float(out.online.sum() / k),
