@@ -279,17 +279,20 @@ def test_a_fixed_number_of_hires_is_spread_over_the_plans_units_by_staff_share(k
 
 
 def test_a_staffing_target_is_hired_up_to(kediri, pool):
-    """Routine hires of 2% everywhere; unit 0's target is 2,000 rows above its headcount,
-    unit 1's 30 (less than its routine hires), units 2 and 3 sit at or above target. Hires
-    are the larger of routine and the gap: Poisson with those means (4.5 s.e.)."""
+    """Routine hires of 10% everywhere; unit 0's target is 2,000 rows above its headcount,
+    unit 1's 200 (less than its routine hires), units 2 and 3 sit at or above target. Hires
+    are the larger of routine and the gap, not their sum: Poisson with those means (4.5 s.e.,
+    less than the routine hires a sum would add)."""
     pool.age[:] = 30.0
     head = pool.unit_count.astype(float)
-    routine = 0.02 * pool.n * SHARES / SHARES.sum()
-    assert routine[1] > 30
-    target = head + np.array([2_000.0, 30.0, 0.0, -500.0])
-    pool.age_and_turn_over(_plan(routine_share=0.02, target_per_unit=target * pool.weight))
-    expected = np.maximum(routine, target - head)
-    assert expected[0] == 2_000 and np.allclose(expected[1:], routine[1:])
+    routine = 0.1 * pool.n * SHARES / SHARES.sum()
+    gap = np.array([2_000.0, 200.0, 0.0, -500.0])
+    assert routine[1] > gap[1]
+    target = head + gap
+    pool.age_and_turn_over(_plan(routine_share=0.1, target_per_unit=target * pool.weight))
+    expected = np.maximum(routine, gap)
+    assert expected[0] == gap[0] and np.allclose(expected[1:], routine[1:])
+    assert np.all(4.5 * np.sqrt(expected[:2]) < np.minimum(routine, gap)[:2])
     assert _poisson_ok(_hires_per_unit(pool), expected)
 
 
