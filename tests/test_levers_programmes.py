@@ -95,9 +95,9 @@ def test_assisted_reach_is_capacity_over_the_targeted_areas_requests(jember, tar
 
 
 def test_the_hiring_plan_a_policy_asks_for(jember):
-    """Hires and targets are counted among all civil servants; the frontline share of them
-    reaches the counters. A target per 10,000 residents is split by staff share; planned
-    hires go to the units named."""
+    """A fixed number of hires is counted among all civil servants, of whom the frontline
+    share reaches the counters; a target is a frontline ratio per 10,000 residents, split
+    over the units by staff share; planned hires go to the units named."""
     target, hires = 30.0, 400.0
     m = _model(jember, replace_retirements=0.7, hires_per_year=hires,
                staff_per_10k_target=target, hire_units=("rsud",), hire_selection=0.3)
