@@ -138,7 +138,7 @@ class YearState:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:
-    """num / den, with ``empty`` where den is 0."""
+    """Num / den, with ``empty`` where den is 0."""
     return np.where(den > 0, num / np.maximum(den, 1e-12), empty)
 
 

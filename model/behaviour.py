@@ -76,7 +76,8 @@ class Behaviour:
         60.0, "apps", 1.0, 1000.0,
         "Quality-weighted application count at which 63% of services are online")
     fragmentation_scale_apps: float = param(
-        60.0, "apps", 1.0, 1000.0, "Unintegrated application count at which fragmentation is one half")
+        60.0, "apps", 1.0, 1000.0,
+        "Unintegrated application count at which fragmentation is one half")
     staff_burden_per_fragmentation: float = param(
         0.8, "share", 0.0, 3.0,
         "Extra staff time per request at full fragmentation (double data entry)")
@@ -104,6 +105,11 @@ class Behaviour:
     requests_per_staff_month: float = param(
         160.0, "requests/staff/month", 10.0, 2000.0,
         "Requests one frontline civil servant of median skill completes per month")
+    productivity_at_zero_skill: float = param(
+        0.5, "ratio", 0.0, 2.0,
+        "Work speed of a civil servant with no service skill, relative to "
+        "requests_per_staff_month; speed is this plus the skill, so skill 0.5 works at the "
+        "full rate at the default (assumption)")
     online_staff_time_share: float = param(
         0.4, "share", 0.0, 1.0, "Staff time of an online request relative to a counter request")
     hire_learning_months: float = param(
@@ -135,6 +141,10 @@ class Behaviour:
         0.027, "share/year", 0.0, 0.1,
         "Exogenous yearly rise in internet access",
         "BPS: Indonesia 66.48% (2022) -> 69.21% (2023), +2.7 points")
+    max_internet_access: float = param(
+        0.99, "share", 0.5, 1.0,
+        "Most of an area's residents who can have usable internet (assumption: some never "
+        "will, by age or choice)")
     connectivity_access_effect: float = param(
         0.35, "share", 0.0, 1.0,
         "Internet access added (share of residents) by raising the connectivity stock from 0 to 1")
@@ -317,7 +327,8 @@ class Behaviour:
         "same method for the same maturity (assumption: governments learn to document their "
         "evidence for the assessors)")
     ipp_assessor_sd: float = param(
-        0.10, "index points", 0.0, 1.0, "Evaluator-to-evaluator noise of one unit's IPP evaluation form")
+        0.10, "index points", 0.0, 1.0,
+        "Evaluator-to-evaluator noise of one unit's IPP evaluation form")
     ipp_leniency_from_2022: float = param(
         1.0, "ratio", 0.7, 1.4,
         "Hypothesis, off at 1: ratio of evaluator-form scores under PermenPAN-RB 29/2022 (new "

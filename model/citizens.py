@@ -54,7 +54,7 @@ class MonthContext:
 
 @dataclass
 class Requests:
-    """This month's requests after channel choice (one entry per request)."""
+    """The month's requests after channel choice (one entry per request)."""
 
     idx: np.ndarray  # citizen row
     unit: np.ndarray
@@ -112,7 +112,8 @@ class Citizens:
         self.group = (self.quintile + 5 * self.urban).astype(np.int8)
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).
-        mean = np.clip(mean + bh.literacy_access_shift * (0.5 - self.access_rank), 0.02, 0.98)
+        mean = np.clip(mean + bh.literacy_access_shift * (0.5 - self.access_rank),
+                       _P_MIN, 1.0 - _P_MIN)  # a Beta mean strictly inside (0, 1)
         conc = bh.literacy_concentration
         self.literacy = rng.beta(mean * conc, (1 - mean) * conc).astype(np.float32)
         self.satisfaction = np.full(n_sim, bh.initial_satisfaction, dtype=np.float32)

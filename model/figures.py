@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.rules import IPP_GRADES, SPBE_PREDIKAT  # noqa: E402
 from model.io import atomic_write  # noqa: E402
+from model.rules import IPP_GRADES, SPBE_PREDIKAT  # noqa: E402
 
 INDEX_LABELS = {"spbe": "SPBE index (1-5)", "ipp": "IPP (1-5)", "ikm": "IKM (1-4)"}
 BAND = (0.05, 0.95)

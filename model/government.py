@@ -7,9 +7,15 @@ import math
 import mesa
 import numpy as np
 
-from model.behaviour import Behaviour, per_month
-from model.scenario import COMPONENTS, INTERFACE_PROGRAMMES, Event, Scenario, lever_in_year, \
-    shares_in_year
+from model.behaviour import per_month
+from model.scenario import (
+    COMPONENTS,
+    INTERFACE_PROGRAMMES,
+    Event,
+    Scenario,
+    lever_in_year,
+    shares_in_year,
+)
 
 AREAS = ("rural", "urban")
 STOCK_KEYS = ("competency", "connectivity_rural", "connectivity_urban", "regulation",
@@ -92,7 +98,7 @@ class Government(mesa.Agent):
         self.capital = target if first else m * self.capital + (1.0 - m) * target
 
     def spend_idr(self) -> dict[str, float]:
-        """This year's planned spending per component (IDR)."""
+        """The year's planned spending per component (IDR)."""
         return {c: self.budget_idr * self.shares[c] for c in COMPONENTS}
 
     # --- monthly investment --------------------------------------------------------------
@@ -125,7 +131,7 @@ class Government(mesa.Agent):
         self.innovation += self._innovation_inflow(unit_staff_skill)
 
     def _innovation_inflow(self, unit_staff_skill: np.ndarray) -> np.ndarray:
-        """This month's new innovation per unit: its workforce and the app spending."""
+        """New innovation per unit this month: its workforce and the app spending."""
         bh = self.bh
         x = self.flow_idr["apps"] / self.sc.population.residents
         h = bh.spend_half_saturation_idr_per_resident
@@ -175,7 +181,7 @@ class Government(mesa.Agent):
 
     # --- programmes paid from the citizen-interface money (monthly, real units) ----------
     def programme_idr_month(self, lever: str) -> float:
-        """This month's money for one interface programme (IDR)."""
+        """Money for one interface programme this month (IDR)."""
         return self.flow_idr["interface"] * self.lever(lever) / 12.0
 
     def desk_capacity(self, staff_service: float) -> float:
@@ -185,12 +191,14 @@ class Government(mesa.Agent):
         bh, residents = self.bh, self.sc.population.residents
         regular = (self.stocks["interface"] * (1.0 + staff_service) / 2.0
                    * bh.desk_answers_per_1000_residents_month * residents / 1000.0)
-        funded = self.programme_idr_month("complaint_desk_share") / bh.cost_per_answered_complaint_idr
+        funded = (self.programme_idr_month("complaint_desk_share")
+                  / bh.cost_per_answered_complaint_idr)
         return regular + funded
 
     def awareness(self) -> float:
         """Residents' awareness of the complaint channels bought by promotion (0-1)."""
-        x = 12.0 * self.programme_idr_month("complaint_promotion_share") / self.sc.population.residents
+        x = (12.0 * self.programme_idr_month("complaint_promotion_share")
+             / self.sc.population.residents)
         h = self.bh.promotion_half_saturation_idr_per_resident
         return x / (x + h) if x > 0 else 0.0
 

@@ -231,7 +231,8 @@ class EGovModel(mesa.Model):
                           * (stocks[f"connectivity_{a}"] - self._conn0[a])
                           for a in ("rural", "urban")])
         base = np.array([pop.internet_access_rural, pop.internet_access_urban])
-        return np.clip(base + bh.internet_trend_per_year * t + extra, 0.0, 0.99)
+        return np.clip(base + bh.internet_trend_per_year * t + extra, 0.0,
+                       bh.max_internet_access)
 
     def _unit_staff_skill(self) -> np.ndarray:
         """Mean of service and digital skill of each unit's staff."""
@@ -263,7 +264,8 @@ class EGovModel(mesa.Model):
 
     def _facilities(self, iface: float, in_mpp: np.ndarray) -> np.ndarray:
         """Per unit: counters, rooms and portals (the interface stock), an MPP closing
-        ``mpp_facility_effect`` of the gap for the units inside it."""
+        ``mpp_facility_effect`` of the gap for the units inside it.
+        """
         return 1.0 - (1.0 - iface) * (1.0 - self.config.behaviour.mpp_facility_effect * in_mpp)
 
     def _complaint_channel(self, iface: float) -> float:
@@ -330,7 +332,7 @@ class EGovModel(mesa.Model):
     # --- the year's evaluation ------------------------------------------------------------
     def year_state(self) -> YearState:
         """What the assessors read now: the stocks, the units' states and the year's tallies."""
-        gov, bh = self.government, self.config.behaviour
+        gov = self.government
         stocks = gov.stock_values()
         iface = stocks["interface"]
         in_mpp = np.array([u.in_mpp for u in self.units])

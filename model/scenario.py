@@ -184,8 +184,8 @@ class Policy:
         "Where planned hires go (absent: every unit by its staff share)")
     hire_selection: float | None = param(
         None, "share", 0.0, 0.9,
-        "Share of applicants screened out: hires are the best of 1 / (1 - s) applicants per "
-        "post, at a higher recruitment cost per hire")
+        "Share of applicants screened out: 1 / (1 - s) applicants per post, the best 1 - s of "
+        "them hired (by service skill), at a higher recruitment cost per hire")
     # --- competency development --------------------------------------------------------------
     training_digital_share: float | None = param(
         None, "share", 0.0, 1.0,

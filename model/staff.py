@@ -18,6 +18,8 @@ from model.units import UNITS
 _COLUMNS = ("unit", "age", "tenure_months", "digital", "service", "integrity",
             "pending_digital", "pending_service")
 _STAFF_SHARES = np.array([u.staff_share for u in UNITS])
+_MEAN_GUARD = (0.01, 0.99)
+"""Numerical guard: a Beta distribution needs a mean strictly inside (0, 1)."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,13 @@ class StaffPool:
         unit = rng.choice(len(UNITS), size=n_sim, p=_STAFF_SHARES / _STAFF_SHARES.sum())
         self.unit = np.sort(unit).astype(np.int8)
         self.age = np.clip(rng.normal(spec.mean_age_years, spec.age_sd_years, n_sim),
-                           bh.hire_age_min_years, spec.retirement_age_years - 0.01
+                           bh.hire_age_min_years, np.nextafter(spec.retirement_age_years, 0.0)
                            ).astype(np.float32)
         self.tenure_months = np.full(n_sim, bh.initial_tenure_months, dtype=np.float32)
         self.digital = self._skill(spec.digital_skill, n_sim)
         self.service = self._skill(spec.service_skill, n_sim)
         self.integrity = self._skill(spec.integrity, n_sim)
+        self.integrity_start = spec.integrity  # new hires' mean if the pool ever empties
         self.pending_digital = np.zeros(n_sim, dtype=np.float32)
         self.pending_service = np.zeros(n_sim, dtype=np.float32)
         self.retirement_age = spec.retirement_age_years
@@ -66,7 +69,7 @@ class StaffPool:
 
     def _skill(self, mean: float, n: int) -> np.ndarray:
         """Beta-distributed skills with the given mean."""
-        m = min(max(mean, 0.01), 0.99)
+        m = min(max(mean, _MEAN_GUARD[0]), _MEAN_GUARD[1])
         c = self.bh.skill_concentration
         return self.rng.beta(m * c, (1 - m) * c, n).astype(np.float32)
 
@@ -93,12 +96,13 @@ class StaffPool:
     def productivity(self, fragmentation: float) -> np.ndarray:
         """Requests each simulated civil servant completes this month (before weighting).
 
-        Skill speeds work (0.5 + service skill), new hires ramp up over ``hire_learning_months``,
+        Skill speeds work (``productivity_at_zero_skill`` + service skill), new hires ramp up
+        over ``hire_learning_months``,
         and unintegrated applications add double entry.
         """
         bh = self.bh
         ramp = np.minimum(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
-        return (bh.requests_per_staff_month * (0.5 + self.service) * ramp
+        return (bh.requests_per_staff_month * (bh.productivity_at_zero_skill + self.service) * ramp
                 / (1.0 + bh.staff_burden_per_fragmentation * fragmentation))
 
     def unit_capacity(self, fragmentation: float) -> np.ndarray:
@@ -134,7 +138,7 @@ class StaffPool:
         n_target = int(targeted.sum())
         if n_target:
             rate = bh.training_share_per_year * competency * self.n / n_target
-            trained = targeted & (self.rng.random(self.n) < per_month(min(rate, 0.99)))
+            trained = targeted & (self.rng.random(self.n) < per_month(rate))
         else:
             trained = np.zeros(self.n, dtype=bool)
         gains = (min(1.0, 2.0 * digital_share * bh.training_gain),
@@ -192,8 +196,9 @@ class StaffPool:
     def hire(self, unit: np.ndarray, quality: float, selection: float = 0.0) -> None:
         """Add one simulated recruit per entry of ``unit`` (young, fresh tenure).
 
-        With ``selection`` s, each post draws 1 / (1 - s) applicants of mean skill ``quality``
-        and takes the best (by service skill): selection raises hires' skill.
+        With ``selection`` s, 1 / (1 - s) applicants per post are drawn with mean skill
+        ``quality`` and the best ``1 - s`` of them all (by service skill) are hired: screening
+        out a share s of applicants raises hires' service skill.
         """
         n_new = len(unit)
         if n_new <= 0:
@@ -202,7 +207,7 @@ class StaffPool:
         per_post = 1.0 / (1.0 - selection)
         n_app = max(n_new, int(round(n_new * per_post)))
         service = self._skill(quality, n_app)
-        digital = self._skill(min(quality + bh.hire_digital_premium, 0.95), n_app)
+        digital = self._skill(quality + bh.hire_digital_premium, n_app)
         best = np.argsort(-service, kind="stable")[:n_new]
         cols = {
             "unit": np.asarray(unit, dtype=np.int8),
@@ -211,7 +216,8 @@ class StaffPool:
             "tenure_months": np.zeros(n_new, dtype=np.float32),
             "digital": digital[best],
             "service": service[best],
-            "integrity": self._skill(float(self.integrity.mean()) if self.n else 0.6, n_new),
+            "integrity": self._skill(float(self.integrity.mean()) if self.n
+                                     else self.integrity_start, n_new),
             "pending_digital": np.zeros(n_new, dtype=np.float32),
             "pending_service": np.zeros(n_new, dtype=np.float32),
         }

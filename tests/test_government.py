@@ -98,7 +98,7 @@ def _one_month(s: float, x: float, h: float, gain: float, dep_year: float) -> fl
 
 def test_one_month_of_the_stock_equation(still):
     gov = _gov(still)
-    bh, pop = still.behaviour, still.population
+    bh = still.behaviour
     before = dict(gov.stocks)
     gov.invest(0.5, SKILL)
     for c in STOCK_KEYS:
@@ -138,7 +138,8 @@ def test_no_spending_means_exponential_depreciation(still):
     for _ in range(12):
         gov.invest(0.5, SKILL)
     for c in STOCK_KEYS:
-        dep = getattr(sc.behaviour, f"depreciation_per_year_{_spending(gov, sc, c, gov.flow_idr)[2]}")
+        whose = _spending(gov, sc, c, gov.flow_idr)[2]
+        dep = getattr(sc.behaviour, f"depreciation_per_year_{whose}")
         assert gov.stocks[c] == pytest.approx(0.8 * (1 - dep), rel=1e-9)
 
 

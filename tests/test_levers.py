@@ -7,14 +7,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import SCENARIOS
 
 from model.errors import ScenarioError
 from model.model import EGovModel
 from model.runner import run
 from model.scenario import COMPONENTS, LEVER_DEFAULTS, Policy, load_scenario, scenario_from_table
 from model.units import UNIT_KEYS
-
-from conftest import SCENARIOS
 
 
 def _with(scenario, **levers):

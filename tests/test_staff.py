@@ -139,16 +139,17 @@ def test_training_share_and_gain(still_bh, pool):
 @pytest.mark.parametrize("digital_share", [0.0, 0.25, 0.5, 0.8, 1.0])
 def test_training_gain_is_split_between_digital_and_service_skills(still_bh, pool,
                                                                   digital_share):
-    """A training books min(1, 2d) g of the digital gap and min(1, 2 (1 - d)) g of the
-    service gap: all-digital training leaves service skills alone, and the reverse."""
+    """A training books min(1, 2 d g) of the digital gap and min(1, 2 (1 - d) g) of the
+    service gap: an even split closes both by g, all-digital training closes the digital gap
+    twice as far and leaves service skills alone, and the reverse."""
     pool.bh = still_bh
     d0, s0 = pool.digital.copy(), pool.service.copy()
     pool.develop(1.0, 0.0, np.zeros(pool.n), digital_share, ALL_UNITS)
     trained = (pool.pending_digital > 0) | (pool.pending_service > 0) | (pool.digital != d0)
     assert trained.sum() > 500
     g, keep = still_bh.training_gain, 1 - 1 / still_bh.training_payoff_months
-    g_digital = min(1.0, 2 * digital_share) * g
-    g_service = min(1.0, 2 * (1 - digital_share)) * g
+    g_digital = min(1.0, 2 * digital_share * g)
+    g_service = min(1.0, 2 * (1 - digital_share) * g)
     assert np.allclose(pool.pending_digital[trained], g_digital * (1 - d0[trained]) * keep,
                        atol=1e-6)
     assert np.allclose(pool.pending_service[trained], g_service * (1 - s0[trained]) * keep,

@@ -30,12 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from model.rules import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
 from model.errors import ScenarioError
 from model.figures import band_table
 from model.io import REPO_ROOT
 from model.outputs import AREAS, QUINTILES
 from model.params import describe
+from model.rules import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
 from model.runner import run_replications
 from model.scenario import (
     COMPONENTS,

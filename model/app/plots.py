@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 
 from model.app.logic import DIVIDE_MEASURES, GROUPS, aspects_table, divide_table, paired_difference
 from model.app.text import tr
-from model.rules import IPP_GRADES, IPP_WEIGHTS, SPBE_PREDIKAT
 from model.figures import band_table
+from model.rules import IPP_GRADES, IPP_WEIGHTS, SPBE_PREDIKAT
 
 SCALE = {"spbe": (1.0, 5.0), "ipp": (1.0, 5.0), "ikm": (1.0, 4.0)}
 COLORS = ("#1f4e79", "#c0504d", "#4f8a3c", "#8064a2", "#d98c1f", "#4bacc6")
