@@ -106,16 +106,15 @@ def test_population_is_capped_at_residents_and_full_means_everyone(kediri):
     assert m.citizens.n == 500
 
 
-def test_run_returns_the_declared_columns_within_their_scales(kediri):
+def test_run_returns_the_declared_columns_and_conserves_requests(kediri):
     df = run(kediri, 11, years=(2018, 2021), population=1_000, replication=3)
     assert list(df.columns) == list(ANNUAL_COLUMNS)
     assert list(df["year"]) == [2018, 2019, 2020, 2021]
     assert (df["replication"] == 3).all() and (df["seed"] == 11).all()
-    assert df["spbe"].between(1, 5).all() and df["ipp"].between(1, 5).all()
-    assert df["ikm"].between(1, 4).all()
-    for c in ("online_share", "intermediary_share", "success_rate", "maladmin_rate",
-              *(f"stock_{s}" for s in model.scenario.STOCKS)):
-        assert df[c].between(0, 1).all(), c
+    # every request goes through exactly one of the three channels: the counter share
+    # (chosen or after a failed online attempt) is what the other two leave
+    counter = 1.0 - df["online_share"] - df["intermediary_share"]
+    assert (counter > 0).all()
     assert (df["wait_days"] > 0).all()
     assert np.allclose(df["online_gap_q5_q1"], df["online_share_q5"] - df["online_share_q1"])
     # q5 is the best-connected quintile (outputs registry): it is online at least as much
