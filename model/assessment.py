@@ -17,9 +17,10 @@ The rules' numbers (weights, bands, instruments, rounds, survey sizes) are in
   used the unit that year, with sampling noise for the survey's size. A residual evaluator
   leniency under the new forms (``ipp_leniency_from_2022``) is a hypothesis, off at 1.
 - **SPBE** (59/2020) by its four domains and eight aspects, each the mean of the states it
-  reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses,
-  neutral at 1: a residual ratio of 5/2018 to 59/2020 scores (``spbe_pre2021_factor``) and a
-  first-round (2018) factor while governments learned to document their evidence.
+  reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses
+  (neutral at 1; the calibration estimates them): a residual ratio of 5/2018 to 59/2020
+  scores (``spbe_pre2021_factor``) and a first-round (2018) factor while governments learned
+  to document their evidence.
 - **Pemdi** (8/2026) from 2026: seven aspects, user satisfaction from the citizens who used
   online channels (a survey with sampling noise). ``spbe`` is still scored every year (what
   59/2020 would give the simulated state).
@@ -135,6 +136,7 @@ class YearState:
     innovation: np.ndarray  # per unit
     ipp_units: tuple[int, ...]  # rows of the evaluated units
     tally: YearTally
+    citizen_weight: float = 1.0  # real residents per simulated one
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, empty: np.ndarray | float) -> np.ndarray:
@@ -199,15 +201,20 @@ def ipp_unit_aspects(s: YearState) -> dict[str, np.ndarray]:
 
 
 def survey_mean(n: np.ndarray, total: np.ndarray, sq: np.ndarray, respondents: int,
-                rng: np.random.Generator) -> np.ndarray:
+                rng: np.random.Generator, weight: float = 1.0) -> np.ndarray:
     """A survey's mean answer: the users' mean plus the sampling error of ``respondents``
     drawn from them (normal, with the users' spread; no error when all users answer).
+
+    ``n``, ``total`` and ``sq`` are the simulated users' count, sum and sum of squares; each
+    simulated user stands for ``weight`` real ones, whose number sets the finite-population
+    correction.
     """
     n = np.asarray(n, dtype=float)
     mean = _ratio(total, n, np.nan)
     var = np.maximum(_ratio(sq, n, 0.0) - mean * mean, 0.0)
-    m = np.minimum(respondents, np.maximum(n, 1.0))
-    finite = np.where(n > 1, (n - m) / np.maximum(n - 1.0, 1.0), 0.0)  # finite population
+    real = n * weight
+    m = np.minimum(respondents, np.maximum(real, 1.0))
+    finite = np.where(real > 1, (real - m) / np.maximum(real - 1.0, 1.0), 0.0)
     sd = np.sqrt(np.nan_to_num(var) * finite / m)
     return mean + rng.normal(0.0, 1.0, np.shape(mean)) * sd
 
@@ -253,7 +260,8 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
         form = 1.0 + (form - 1.0) * bh.ipp_leniency_from_2022
     form = np.clip(form + bh.ipp_assessor_sd * z_form, 1.0, 5.0)
     a = t.answer[rows]
-    survey_answer = survey_mean(a[:, 0], a[:, 1], a[:, 2], SURVEY.ipp_survey_respondents, rng)
+    survey_answer = survey_mean(a[:, 0], a[:, 1], a[:, 2], SURVEY.ipp_survey_respondents, rng,
+                                s.citizen_weight)
     survey = np.clip(1.0 + 4.0 * survey_answer, 1.0, 5.0)
     if s.year >= IPP_NEW_FORMS_YEAR:
         w = SURVEY.ipp_survey_weight
@@ -264,12 +272,13 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
 
     n_users = t.answer[:, 0].sum()
     elements = survey_mean(np.full(len(IKM_ELEMENTS), n_users), t.element_sum.sum(0),
-                           t.element_sq.sum(0), SURVEY.ikm_respondents, rng)
+                           t.element_sq.sum(0), SURVEY.ikm_respondents, rng, s.citizen_weight)
     ikm_elements = np.clip(1.0 + 3.0 * elements, 1.0, 4.0)
     ikm = float(np.mean(ikm_elements))
 
     o = t.online_answer
-    online_sat = float(survey_mean(o[0], o[1], o[2], SURVEY.pemdi_respondents, rng))
+    online_sat = float(survey_mean(o[0], o[1], o[2], SURVEY.pemdi_respondents, rng,
+                                   s.citizen_weight))
     pemdi_parts = pemdi_aspects(s, 0.0 if np.isnan(online_sat) else online_sat)
     pemdi_score = float(np.clip(weighted_index(pemdi_parts, PEMDI_WEIGHTS)
                                 + bh.spbe_assessor_sd * z_pemdi, 1.0, 5.0))

@@ -235,7 +235,7 @@ class Behaviour:
         1.5, "complaints/1000 residents/month", 0.0, 50.0,
         "Complaints the regular desks can answer per month per 1,000 residents at interface "
         "stock 1 (assumption: sized so that at the starting stocks a fifth to a third of "
-        "complaints are answered, as the earlier share-based rule gave)")
+        "complaints are answered)")
     cost_per_answered_complaint_idr: float = param(
         150_000.0, "IDR/complaint", 10_000.0, 5e6,
         "Cost of answering one more complaint through funded desk capacity (assumption: about "
@@ -319,7 +319,7 @@ class Behaviour:
     spbe_assessor_sd: float = param(
         0.10, "index points", 0.0, 1.0, "Assessor-to-assessor noise of an SPBE evaluation")
     spbe_pre2021_factor: float = param(
-        1.15, "ratio", 0.5, 2.0,
+        1.0, "ratio", 0.5, 2.0,
         "Ratio of PermenPAN-RB 5/2018 to 59/2020 scores for the same maturity (method change)")
     spbe_first_round_factor: float = param(
         1.0, "ratio", 0.5, 1.5,

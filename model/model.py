@@ -124,6 +124,7 @@ class EGovModel(mesa.Model):
         self.tally = YearTally(len(UNITS))
         self._utilisation_sum = 0.0
         self._retired = 0.0
+        self._event_hires = 0.0
         # Events dated before the first simulated month have already happened.
         for event in scenario.events:
             if (event.year, event.month) < (start_year, 1):
@@ -185,6 +186,7 @@ class EGovModel(mesa.Model):
             self.load = np.zeros(self.staff.n, dtype=np.float32)
         else:
             self.staff.hired_this_year = 0.0
+        self._event_hires = 0.0
         self.government.year = self.year
         self.citizens.start_year()
         self.tally = YearTally(len(UNITS))
@@ -214,7 +216,7 @@ class EGovModel(mesa.Model):
             real = unit_spread(event.hires * self.config.staff.frontline_share, rows)
             n_sim = self.streams["events"].poisson(real / self.staff.weight)
             self.staff.hire(np.repeat(np.arange(len(UNITS)), n_sim), quality)
-            self.staff.hired_this_year += float(n_sim.sum() * self.staff.weight)
+            self._event_hires += float(n_sim.sum() * self.staff.weight)
             self.load = np.zeros(self.staff.n, dtype=np.float32)
         self.government.apply_event(event)
 
@@ -343,7 +345,7 @@ class EGovModel(mesa.Model):
             facilities=self._facilities(iface, in_mpp),
             online_offer=np.array([u.online_coverage(gov.apps_stock) for u in self.units]),
             demand_share=_DEMAND / _DEMAND.sum(), innovation=gov.innovation.copy(),
-            ipp_units=_IPP_ROWS, tally=self.tally)
+            ipp_units=_IPP_ROWS, tally=self.tally, citizen_weight=self.citizens.weight)
 
     def _assess(self) -> dict[str, Any]:
         gov, st, bh = self.government, self.staff, self.config.behaviour
@@ -355,9 +357,10 @@ class EGovModel(mesa.Model):
         ratio = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
         coverage = self.internet_coverage()
         spend = gov.spend_idr()
-        s = st.selection_this_year
-        recruit = (bh.recruitment_cost_idr_per_hire
-                   * (1.0 + bh.selection_cost_ratio * s / (1.0 - s)) * st.hired_this_year)
+        s = st.selection_this_year  # the plan's hires are selected; a dated round's are not
+        recruit = bh.recruitment_cost_idr_per_hire * (
+            (1.0 + bh.selection_cost_ratio * s / (1.0 - s)) * st.hired_this_year
+            + self._event_hires)
         row.update({
             "online_share": ratio(tot["online"].sum(), visits),
             "intermediary_share": ratio(tot["intermediary"].sum(), visits),
@@ -372,7 +375,7 @@ class EGovModel(mesa.Model):
             "literacy_mean": float(self.citizens.literacy.mean()),
             "literacy_course_participants": self.citizens.course_taken,
             "staff_headcount": st.headcount,
-            "staff_hired": st.hired_this_year,
+            "staff_hired": st.hired_this_year + self._event_hires,
             "staff_retired": self._retired,
             "staff_digital_skill": float(st.digital.mean()),
             "staff_service_skill": float(st.service.mean()),

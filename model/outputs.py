@@ -69,7 +69,8 @@ _SERVICE = [
     Output("staff_utilisation", "ratio", "Mean demand over capacity at the units"),
     Output("n_apps", "apps", "Applications in use"),
     Output("integration", "share", "Applications integrated"),
-    Output("fragmentation", "ratio", "Unintegrated applications over the fragmentation scale"),
+    Output("fragmentation", "0-1",
+           "Fragmentation a request meets: unintegrated apps U as U / (U + scale)"),
     Output("budget_egov_idr", "IDR/year", "E-government budget this year"),
     *(Output(f"spend_{c}_idr", "IDR/year", f"E-government spending planned on {c} this year")
       for c in COMPONENTS),

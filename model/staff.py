@@ -174,19 +174,22 @@ class StaffPool:
         """Age one year, retire those at retirement age, hire by ``plan``.
 
         Hires per unit: routine replacements (a share of headcount, spread by staff shares),
-        plus the replaced share of the unit's own retirements, plus the unit's share of a
-        fixed yearly number, plus its gap to a staffing target. Counts are real persons, turned
+        plus, at the plan's units, the replaced share of the unit's own retirements, its share
+        of a fixed yearly number, and its gap to a staffing target. Counts are real persons, turned
         into simulated rows by a Poisson draw. Returns real retirements per unit.
         """
         self.age += 1
         keep = self.age < self.retirement_age
         retired = np.bincount(self.unit[~keep], minlength=len(UNITS)) * self.weight
         self._select(keep)
+        planned = np.zeros(len(UNITS), dtype=bool)
+        planned[list(plan.units)] = True
         real = unit_spread(plan.routine_share * self.headcount, tuple(range(len(UNITS))))
-        real += plan.replace_retirements * retired
+        real += plan.replace_retirements * retired * planned
         real += unit_spread(plan.fixed_hires, plan.units)
         if plan.target_per_unit is not None:
-            real += np.maximum(plan.target_per_unit - self.unit_headcount() - real, 0.0)
+            gap = plan.target_per_unit - self.unit_headcount() - real
+            real += np.maximum(gap, 0.0) * planned
         n_new = self.rng.poisson(real / self.weight)
         self.hired_this_year = float(n_new.sum() * self.weight)
         self.selection_this_year = plan.selection
