@@ -56,6 +56,8 @@ def process_streams(seed: int) -> dict[str, np.random.Generator]:
 
 DRAW_SPAWN_KEY = (0, 0, 0)
 """Spawn key of the posterior draws: three entries, so no run seed (one or two) can equal it."""
+SEARCH_SPAWN_KEY = (0, 0, 1)
+"""Spawn key of the budget-advice search's own choices (``egovsim advise``)."""
 
 
 def draw_seed(master_seed: int) -> int:
@@ -66,3 +68,9 @@ def draw_seed(master_seed: int) -> int:
     """
     check_seed(master_seed)
     return _int(np.random.SeedSequence(master_seed, spawn_key=DRAW_SPAWN_KEY))
+
+
+def search_seed(master_seed: int) -> int:
+    """The seed of the advice search's candidates (:mod:`model.advise`), from the master seed."""
+    check_seed(master_seed)
+    return _int(np.random.SeedSequence(master_seed, spawn_key=SEARCH_SPAWN_KEY))
