@@ -18,6 +18,9 @@ from model.io import atomic_write
 from model.scenario import COMPONENTS
 
 LANGUAGES = ("id", "en")
+NEGLIGIBLE = 0.005
+"""A difference of means smaller than this (index points, or shares for a gap) is shown as no
+difference: it is below the two decimals the text prints."""
 
 COMPONENT_LABELS = {
     "id": {"apps": "pengembangan aplikasi", "competency": "pengembangan kompetensi ASN",
@@ -35,6 +38,14 @@ METRIC_LABELS = {
            "online_gap": "online gap (access quintile 5 minus 1)",
            "satisfaction_gap": "urban-rural satisfaction gap"},
 }
+
+AXIS_LABELS = {
+    "id": {**METRIC_LABELS["id"], "online_gap": "kesenjangan daring (kuintil 5 - 1)",
+           "satisfaction_gap": "kesenjangan kepuasan kota - desa"},
+    "en": {**METRIC_LABELS["en"], "online_gap": "online gap (quintile 5 - 1)",
+           "satisfaction_gap": "urban - rural satisfaction gap"},
+}
+"""Shorter labels for the figure's axes."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,7 @@ def advice_markdown(advice: Advice, ctx: Context, lang: str = "id") -> str:
         a, b = sq[f"{m.name}_mean"], rec[f"{m.name}_mean"]
         lines.append(f"| {labels[m.name]} | {_num(a, lang)} | {_num(b, lang)} | "
                      f"{_signed(b - a, lang)} |")
-        if (b - a) * (1 if m.higher_is_better else -1) < -0.005:
+        if (b - a) * (1 if m.higher_is_better else -1) < -NEGLIGIBLE:
             worse.append(labels[m.name])
     lines.append("")
     lines.append(t["gives_up"].format(items=", ".join(worse)) if worse else t["gives_nothing"])
@@ -205,7 +216,7 @@ def advice_markdown(advice: Advice, ctx: Context, lang: str = "id") -> str:
         if m.name == goal.name:
             continue
         best = _best_mean(advice, m)
-        if abs(best - rec[f"{m.name}_mean"]) >= 0.005:
+        if abs(best - rec[f"{m.name}_mean"]) >= NEGLIGIBLE:
             lines.append(t["best_other"].format(label=labels[m.name], best=_num(best, lang),
                                                 rec=_num(rec[f"{m.name}_mean"], lang)))
     lines += ["", t["h_sure"], ""]
@@ -238,7 +249,7 @@ def tradeoff_figure(advice: Advice, path: str | Path, lang: str = "id") -> None:
     current and the recommended split.
     """
     t = T[lang]
-    labels = METRIC_LABELS[lang]
+    labels = AXIS_LABELS[lang]
     goal = objective_metric(advice.objective, advice.metrics)
     others = [m for m in advice.metrics if m.name != goal.name]
     fig, axes = plt.subplots(1, len(others), figsize=(4.2 * len(others), 4), dpi=100,

@@ -52,6 +52,9 @@ FIRST_YEAR, LAST_YEAR = DEFAULT_YEARS
 ROBUST_QUANTILE = 0.10
 """The robust value of a metric is its 10th percentile over worlds (90th for a gap)."""
 
+SAME_SPLIT = 1e-9
+"""Two splits whose shares all differ by less than this are the same split."""
+
 GRADE_BANDS: dict[str, tuple[tuple[float, str], ...]] = {
     "ipp": IPP_GRADES, "spbe": SPBE_PREDIKAT, "ikm": IKM_CATEGORIES}
 """Grade or predikat bands of each objective that has them (best first)."""
@@ -424,7 +427,7 @@ def _status_quo_first(status_quo: np.ndarray, evaluate: Evaluate, shares: np.nda
     """The evaluated candidates with the status quo as candidate 0: the searched copy if the
     simplex holds it (every share at least the floor), else evaluated as it is.
     """
-    same = np.flatnonzero(np.abs(shares - status_quo).max(axis=1) < 1e-9)
+    same = np.flatnonzero(np.abs(shares - status_quo).max(axis=1) < SAME_SPLIT)
     if len(same):
         order = [int(same[0]), *(i for i in range(len(shares)) if i != same[0])]
         return shares[order], values[order]

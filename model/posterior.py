@@ -49,6 +49,8 @@ DEFAULT_POSTERIOR = Path(__file__).resolve().parent / "posterior.parquet"
 DEFAULT_CALIBRATION = REPO_ROOT / "experiments" / "calibration.toml"
 """The calibration file whose ``[[parameter]]`` entries name the posterior's columns."""
 ID_COLUMNS = ("weight", "hypothesis")
+BOUND_TOLERANCE = 1e-9
+"""A value this far outside its prior still counts as inside (written with rounding)."""
 INDICES = ("spbe", "ipp", "ikm")
 
 
@@ -116,6 +118,7 @@ def validate_posterior(table: pd.DataFrame, path: str, config: CalibrationConfig
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values.to_numpy(float)).all():
             raise _error(path, column, "every value must be a finite number")
+    table = table.assign(**{c: pd.to_numeric(table[c]).astype(float) for c in ("weight", *params)})
     if (table["weight"] < 0).any() or float(table["weight"].sum()) <= 0:
         raise _error(path, "weight", "weights must be >= 0 with a positive sum")
     hyp = table["hypothesis"]
@@ -124,10 +127,9 @@ def validate_posterior(table: pd.DataFrame, path: str, config: CalibrationConfig
     for column in params:
         spec = config.spec(column)
         v = table[column].to_numpy(float)
-        if (v < spec.lo - 1e-9).any() or (v > spec.hi + 1e-9).any():
+        if (v < spec.lo - BOUND_TOLERANCE).any() or (v > spec.hi + BOUND_TOLERANCE).any():
             raise _error(path, column, f"values outside the prior [{spec.lo:g}, {spec.hi:g}]")
     clean = table[["weight", "hypothesis", *params]].reset_index(drop=True)
-    clean = clean.astype({c: float for c in ("weight", *params)})
     sub = _restricted(config, params)
     for i, row in enumerate(clean[params].to_dict("records")):
         if not feasible(sub, row):

@@ -59,6 +59,7 @@ def _write(tmp_path, table):
     (lambda t: t.assign(training_gain="high"), "training_gain"),
     (lambda t: t.assign(training_gain=9.0), "training_gain"),
     (lambda t: t.assign(weight=-1.0), "weight"),
+    (lambda t: t.assign(weight="heavy"), "weight"),
     (lambda t: t.assign(hypothesis=None), "hypothesis"),
     (lambda t: t.iloc[:0], "no rows"),
 ])

@@ -83,8 +83,6 @@ def main(args: argparse.Namespace) -> int:
     target = adv.check_target(args.objective, args.target)
     settings = _settings(args)
     posterior = _posterior(args)
-    if posterior is not None:
-        mp.draw_parameters(posterior, settings.draws, args.seed, args.hypothesis)  # validates
     worlds = adv.worlds_for(scenario, posterior, settings, args.seed,
                             hypothesis=args.hypothesis, year=args.year)
     workers = args.workers or default_workers()
