@@ -32,17 +32,17 @@ COMPONENT_LABELS = {
 }
 METRIC_LABELS = {
     "id": {"ipp": "IPP", "spbe": "indeks SPBE", "pemdi": "indeks Pemdi", "ikm": "IKM",
-           "online_gap": "kesenjangan layanan daring (kuintil akses 5 dikurangi 1)",
+           "online_gap": "kesenjangan layanan daring (selisih kuintil akses 5 dan 1)",
            "satisfaction_gap": "kesenjangan kepuasan kota dan desa"},
     "en": {"ipp": "IPP", "spbe": "SPBE index", "pemdi": "Pemdi index", "ikm": "IKM",
-           "online_gap": "online gap (access quintile 5 minus 1)",
+           "online_gap": "online gap (access quintiles 5 and 1, either way)",
            "satisfaction_gap": "urban-rural satisfaction gap"},
 }
 
 AXIS_LABELS = {
-    "id": {**METRIC_LABELS["id"], "online_gap": "kesenjangan daring (kuintil 5 - 1)",
+    "id": {**METRIC_LABELS["id"], "online_gap": "kesenjangan daring (kuintil 5 dan 1)",
            "satisfaction_gap": "kesenjangan kepuasan kota - desa"},
-    "en": {**METRIC_LABELS["en"], "online_gap": "online gap (quintile 5 - 1)",
+    "en": {**METRIC_LABELS["en"], "online_gap": "online gap (quintiles 5 and 1)",
            "satisfaction_gap": "urban - rural satisfaction gap"},
 }
 """Shorter labels for the figure's axes."""
@@ -72,9 +72,9 @@ T = {
         "goal_down": "Tujuan: memperkecil {goal}.",
         "target": "Sasaran: {target} atau lebih baik pada tahun {year}.",
         "posterior": "Setiap pembagian diuji dalam {worlds} dunia yang sama: {draws} sampel "
-                     "parameter dari hasil kalibrasi (`model/posterior.parquet`{hyp}) dikali "
-                     "{reps} ulangan acak, sehingga keyakinan di bawah memuat ketidakpastian "
-                     "parameter dan keacakan.",
+                     "parameter dari hasil kalibrasi (`model/posterior.parquet`{hyp}), "
+                     "masing-masing dengan {reps} ulangan acak, sehingga keyakinan di bawah "
+                     "memuat ketidakpastian parameter dan keacakan.",
         "hyp": ", hanya hipotesis {name}",
         "point": "Berkas hasil kalibrasi `model/posterior.parquet` tidak ada, jadi saran "
                  "dihitung pada titik kalibrasi (`model/calibrated.toml`): ketidakpastian hanya "
@@ -118,8 +118,9 @@ T = {
         "goal_down": "Objective: reduce the {goal}.",
         "target": "Target: {target} or better in {year}.",
         "posterior": "Every split meets the same {worlds} worlds: {draws} parameter draws from "
-                     "the calibration's posterior (`model/posterior.parquet`{hyp}) times {reps} "
-                     "seeds, so the confidence below carries parameter uncertainty and luck.",
+                     "the calibration's posterior (`model/posterior.parquet`{hyp}), each with "
+                     "{reps} seed(s), so the confidence below carries parameter uncertainty "
+                     "and luck.",
         "hyp": ", hypothesis {name} only",
         "point": "No posterior (`model/posterior.parquet`) was found, so the advice is computed "
                  "at the calibrated point (`model/calibrated.toml`): the uncertainty is only "

@@ -134,7 +134,7 @@ def unit_from_shares(shares: np.ndarray, min_share: float = MIN_SHARE) -> np.nda
 def metrics_for(scenario: Scenario, year: int) -> tuple[Metric, ...]:
     """The metrics of the front: IPP, SPBE (Pemdi from 2026 where the simulator scores it), IKM,
     the online gap between access quintiles 5 and 1, and, where both urban and rural residents
-    live, the satisfaction gap between them.
+    live, the satisfaction gap between them. A gap is a size: either side ahead is unequal.
     """
     digital = "pemdi" if year >= PEMDI_FROM_YEAR and "pemdi" in ANNUAL_COLUMNS else "spbe"
     out = [Metric("ipp", True), Metric(digital, True), Metric("ikm", True),
@@ -236,7 +236,7 @@ def metric_values(annual: pd.DataFrame, year: int, metrics: Sequence[str]) -> np
     out = []
     for m in metrics:
         if m == "online_gap":
-            out.append(row["online_gap_q5_q1"])
+            out.append(abs(row["online_gap_q5_q1"]))
         elif m == "satisfaction_gap":
             out.append(abs(row["satisfaction_urban"] - row["satisfaction_rural"]))
         else:

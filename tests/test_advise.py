@@ -241,3 +241,10 @@ def test_metrics_include_the_urban_rural_gap_only_where_both_live(jember, kediri
     assert "satisfaction_gap" in [m.name for m in adv.metrics_for(jember, 2029)]
     assert "satisfaction_gap" not in [m.name for m in adv.metrics_for(kediri, 2029)]
     assert KEDIRI.exists()
+
+
+def test_a_gap_counts_either_side_ahead():
+    row = pd.DataFrame([{"year": 2029, "ipp": 4.0, "online_gap_q5_q1": -0.2,
+                         "satisfaction_urban": 0.6, "satisfaction_rural": 0.7}])
+    got = adv.metric_values(row, 2029, ["ipp", "online_gap", "satisfaction_gap"])
+    assert got.tolist() == pytest.approx([4.0, 0.2, 0.1])
