@@ -302,3 +302,12 @@ def test_synthetic_posterior_is_feasible_and_in_the_prior(config):
     post = mp.validate_posterior(table, "wide.parquet", config)
     assert len(post.table) == 50
     assert dataclasses.is_dataclass(post)
+
+
+def test_a_policy_split_drawn_for_a_region_reaches_its_what_ifs(config):
+    recruit = load_scenario(SCENARIOS / "whatif" / "jember_recruitment_2025.toml")
+    theta = _theta(config, **{"jember.policy.0.shares.interface": 0.3})
+    applied = mp.apply_draw(recruit, theta, config)
+    split = applied.policies[0].shares.as_dict()
+    assert split["interface"] == 0.3 and abs(sum(split.values()) - 1) < 1e-9
+    assert applied.policies[1:] == recruit.policies[1:]  # the what-if's own policy stays
