@@ -30,13 +30,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.assessment import IKM_CATEGORIES, IPP_GRADES, SPBE_PREDIKAT
 from model.errors import ScenarioError
 from model.outputs import ANNUAL_COLUMNS
 from model.posterior import EnsembleTask, Posterior, draw_parameters, ensemble_tasks
 from model.runner import DEFAULT_YEARS, map_runs, run
 from model.scenario import COMPONENTS, Policy, Scenario, Shares, shares_in_year
 from model.seeds import run_seed, search_seed
+
+try:
+    from model import rules as regulations
+except ImportError:  # where the regulations' bands sit beside the index formulas
+    from model import assessment as regulations  # type: ignore[no-redef]
 
 OBJECTIVES = ("ipp", "spbe", "pemdi", "ikm", "equity")
 MIN_SHARE = 0.02
@@ -45,8 +49,9 @@ budget, for licences, network upkeep, rule reviews and counters, so no split zer
 DEFAULT_FROM_YEAR = 2027
 """First year a new split can be in force (assumption: the first regional budget, APBD, not yet
 enacted at the end of 2026); set ``from_year`` for another plan."""
-PEMDI_FROM_YEAR = 2026
-"""First year of the Indeks Pemerintah Digital (PermenPAN-RB 8/2026), which replaces SPBE."""
+PEMDI_FROM_YEAR: int | None = getattr(regulations, "PEMDI_FROM_YEAR", None)
+"""First year of the Indeks Pemerintah Digital (PermenPAN-RB 8/2026), which replaces SPBE;
+None where the simulator does not score it."""
 FIRST_YEAR, LAST_YEAR = DEFAULT_YEARS
 """Runs simulate from FIRST_YEAR; the advised year lies in (FIRST_YEAR, LAST_YEAR]."""
 ROBUST_QUANTILE = 0.10
@@ -55,9 +60,14 @@ ROBUST_QUANTILE = 0.10
 SAME_SPLIT = 1e-9
 """Two splits whose shares all differ by less than this are the same split."""
 
-GRADE_BANDS: dict[str, tuple[tuple[float, str], ...]] = {
-    "ipp": IPP_GRADES, "spbe": SPBE_PREDIKAT, "ikm": IKM_CATEGORIES}
-"""Grade or predikat bands of each objective that has them (best first)."""
+GRADES: dict[str, tuple[tuple[tuple[float, str], ...], Callable[[float], str]]] = {
+    "ipp": (regulations.IPP_GRADES, regulations.ipp_grade),
+    "spbe": (regulations.SPBE_PREDIKAT, regulations.spbe_predikat),
+    "ikm": (regulations.IKM_CATEGORIES, regulations.ikm_category),
+}
+"""Each graded objective's bands (best first) and its official grading function."""
+if hasattr(regulations, "PEMDI_PREDIKAT"):
+    GRADES["pemdi"] = (regulations.PEMDI_PREDIKAT, regulations.pemdi_predikat)
 
 
 @dataclass(frozen=True)
@@ -136,7 +146,7 @@ def metrics_for(scenario: Scenario, year: int) -> tuple[Metric, ...]:
     the online gap between access quintiles 5 and 1, and, where both urban and rural residents
     live, the satisfaction gap between them. A gap is a size: either side ahead is unequal.
     """
-    digital = "pemdi" if year >= PEMDI_FROM_YEAR and "pemdi" in ANNUAL_COLUMNS else "spbe"
+    digital = "pemdi" if scores_pemdi(year) else "spbe"
     out = [Metric("ipp", True), Metric(digital, True), Metric("ikm", True),
            Metric("online_gap", False)]
     if 0.0 < scenario.population.urban_share < 1.0:
@@ -158,7 +168,7 @@ def objective_metric(objective: str, metrics: Sequence[Metric]) -> Metric:
 
 def grade_labels(objective: str) -> list[str]:
     """The grades of an objective, best first (empty if it has none)."""
-    return [label for _, label in GRADE_BANDS.get(objective, ())]
+    return [label for _, label in GRADES[objective][0]] if objective in GRADES else []
 
 
 def check_target(objective: str, target: str | None) -> str | None:
@@ -176,11 +186,14 @@ def check_target(objective: str, target: str | None) -> str | None:
 
 
 def grade_of(objective: str, value: float) -> str:
-    """The official grade of a score (rounded to two decimals, as the bands are read)."""
-    for lower, label in GRADE_BANDS[objective]:
-        if round(float(value), 2) >= lower:
-            return label
-    raise ValueError(value)
+    """The official grade of a score (as the regulation's grading function reads it)."""
+    return GRADES[objective][1](float(value))
+
+
+def scores_pemdi(year: int) -> bool:
+    """Whether the simulator scores the Pemdi index in ``year``."""
+    return (PEMDI_FROM_YEAR is not None and "pemdi" in ANNUAL_COLUMNS
+            and year >= PEMDI_FROM_YEAR)
 
 
 def reaches(objective: str, values: np.ndarray, target: str) -> np.ndarray:
@@ -380,7 +393,7 @@ def search(evaluate: Evaluate, metrics: Sequence[Metric], objective: str, *,
     shares, values = _status_quo_first(np.asarray(status_quo, float), evaluate,
                                        np.concatenate([a for a, _ in archive]),
                                        np.concatenate([v for _, v in archive]))
-    if target is None and goal.name in GRADE_BANDS:
+    if target is None and goal.name in GRADES:
         target = next_grade_up(goal.name, float(values[0, :, j_goal].mean()))
     table = summarise(shares, values, metrics, objective, target)
     return Advice(table=table, values=values, metrics=metrics, objective=objective,
@@ -456,7 +469,7 @@ def check_objective(objective: str, year: int) -> None:
     if objective not in OBJECTIVES:
         raise ScenarioError(None, "--objective", f"{objective!r} is not an objective; use one "
                             "of " + ", ".join(OBJECTIVES))
-    if objective == "pemdi" and ("pemdi" not in ANNUAL_COLUMNS or year < PEMDI_FROM_YEAR):
-        raise ScenarioError(None, "--objective", "pemdi is scored from "
-                            f"{PEMDI_FROM_YEAR} by simulators that have it; this one does not "
-                            "in this year: use spbe")
+    if objective == "pemdi" and not scores_pemdi(year):
+        since = f"from {PEMDI_FROM_YEAR}" if PEMDI_FROM_YEAR else "not by this simulator"
+        raise ScenarioError(None, "--objective", f"pemdi is scored {since}, not in {year}: "
+                            "use spbe")

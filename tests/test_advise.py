@@ -232,7 +232,7 @@ def test_fewer_than_one_draw_is_refused(tmp_path, tiny):
 
 def test_an_objective_the_year_cannot_score_is_refused():
     with pytest.raises(ScenarioError, match="pemdi"):
-        adv.check_objective("pemdi", 2029)
+        adv.check_objective("pemdi", 2024)  # before Pemdi replaced SPBE
     with pytest.raises(ScenarioError, match="not an objective"):
         adv.check_objective("ipp2", 2029)
 
