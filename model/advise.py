@@ -55,7 +55,8 @@ None where the simulator does not score it."""
 FIRST_YEAR, LAST_YEAR = DEFAULT_YEARS
 """Runs simulate from FIRST_YEAR; the advised year lies in (FIRST_YEAR, LAST_YEAR]."""
 ROBUST_QUANTILE = 0.10
-"""The robust value of a metric is its 10th percentile over worlds (90th for a gap)."""
+"""The robust value of a metric is its 10th percentile over worlds (90th for a gap): an
+assumption, a planner's bad case being the worst world in ten."""
 
 SAME_SPLIT = 1e-9
 """Two splits whose shares all differ by less than this are the same split."""
@@ -88,10 +89,15 @@ class SearchSettings:
     """How hard the search looks (worlds x candidates = runs)."""
 
     draws: int
+    """Posterior draws per candidate (>= 1); without a posterior, draws x replications seeds."""
     replications: int
+    """Seeds per draw (>= 1)."""
     population: int
+    """Simulated citizens per run (>= 1)."""
     pop_size: int
+    """Candidates per generation of the search (>= 4)."""
     generations: int
+    """Generations after the first; half NSGA-II, half the GA on the objective (>= 0)."""
 
     @property
     def candidates(self) -> int:
