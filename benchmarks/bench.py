@@ -19,6 +19,18 @@ Prints a table and writes ``<out>/bench.json``. What is measured (Jember unless 
   fresh process (flat memory means no growth with the horizon).
 - ``phase_seconds_1e6``: where the time goes, per phase of the monthly step.
 - ``scaling``: run time against population, horizon and replications.
+- ``small_run_citizen_steps_per_s_5k``: a batch of 5,000-citizen runs 2018-2030 on one core
+  (citizens x months x runs / wall seconds), as sweeps, ensembles and advice use them.
+- ``posterior_whatif_seconds``: ``model.posterior.run_ensemble`` of a baseline and a what-if
+  (Kediri and its apps-to-training what-if) at the app's size (5,000 citizens, 2018-2030),
+  K = 10 posterior draws x 1 seed, 2 workers, warm (after one untimed call); best of two.
+  From ``model/posterior.parquet``, or a synthetic posterior of the same shape if there is none
+  (said in ``details.decisions``).
+- ``advise_quick_seconds`` / ``advise_seconds``: ``egovsim advise scenarios/jember.toml --year
+  2029 [--quick]`` as a whole process on 2 workers.
+
+``--decisions-only`` runs only these four (``advise_seconds`` too only with ``--advise-default``)
+and adds them to an existing ``bench.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,6 +61,8 @@ import model  # noqa: E402
 from model.io import code_version, write_json  # noqa: E402
 from model.model import EGovModel  # noqa: E402
 from model.runner import Task, _do, map_runs, replication_seeds  # noqa: E402
+
+WHATIF = ROOT / "scenarios" / "whatif" / "kediri_apps_to_training_2025.toml"
 
 YEARS = (2018, 2030)
 MONTHS = 12 * (YEARS[1] - YEARS[0] + 1)
@@ -198,6 +213,77 @@ def whatif_latency(scenario) -> dict[str, Any]:
                     "what-if, baseline included"}
 
 
+# --- decisions: ensembles and advice -------------------------------------------------------
+def small_runs(scenario, runs: int, population: int = 5_000) -> dict[str, Any]:
+    """A batch of small runs 2018-2030 on one core (today's code: one run after another)."""
+    tasks = [Task(scenario, r, s, YEARS, population)
+             for r, s in enumerate(replication_seeds(11, runs))]
+    wall, cpu = _best(lambda: map_runs(_do, tasks, workers=1), 2)
+    steps = runs * population * MONTHS
+    return {"runs": runs, "population": population, "seconds": wall, "cpu_seconds": cpu,
+            "citizen_steps_per_s": steps / wall, "citizen_steps_per_cpu_s": steps / cpu}
+
+
+def posterior_whatif(draws: int = 10, population: int = 5_000) -> dict[str, Any]:
+    """A posterior what-if (baseline and what-if, ``draws`` x 1 seed), warm, 2 workers."""
+    import model.posterior as mp
+    config = mp.default_config()
+    if mp.DEFAULT_POSTERIOR.is_file():
+        post, source = mp.load_posterior(), str(mp.DEFAULT_POSTERIOR)
+    else:
+        table = mp.synthetic_posterior(config, 500, 0.2, 1)
+        post = mp.validate_posterior(table, "synthetic", config)
+        source = "synthetic (no model/posterior.parquet): 500 rows, spread 0.2"
+    scenarios = [model.load_scenario(SCENARIOS["kediri"]), model.load_scenario(WHATIF)]
+    k = mp.draw_parameters(post, draws, 20240101)
+
+    def once():
+        return mp.run_ensemble(scenarios, k, 1, 20240101, years=YEARS, population=population,
+                               workers=2, config=config)
+
+    once()  # warm: imports, caches, the fork pool's first start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu = _best(once, 2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / 2
+    # CPU of the parent (best call) and of the workers (mean of the two timed calls)
+    return {"seconds": wall, "cpu_seconds": cpu + workers_cpu, "draws": draws,
+            "replications": 1, "population": population,
+            "scenarios": [sc.name for sc in scenarios], "workers": 2, "posterior": source}
+
+
+def advise_process(quick: bool) -> dict[str, Any]:
+    """``egovsim advise scenarios/jember.toml --year 2029 [--quick]`` as a whole process."""
+    egovsim = Path(sys.executable).parent / "egovsim"
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [str(egovsim), "advise", str(SCENARIOS["jember"]), "--year", "2029",
+                "--workers", "2", "--out", tmp, *(["--quick"] if quick else [])]
+        r = whole_process(args)
+    return {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"],
+            "peak_mib": r["peak_mib"], "quick": quick,
+            "report": r["stderr"].strip().splitlines()[-1]}
+
+
+def decisions(jember, *, runs: int, advise_default: bool, show) -> dict[str, Any]:
+    """The four decision figures (``advise_seconds`` None unless ``advise_default``)."""
+    small = small_runs(jember, runs)
+    show(f"batch of {small['runs']} x 5,000-citizen runs, one core",
+         f"{small['citizen_steps_per_s'] / 1e6:6.1f} M/s  ({small['seconds']:.2f} s)")
+    pw = posterior_whatif()
+    show(f"posterior what-if ({pw['draws']} draws, 2 scenarios, warm)", f"{pw['seconds']:6.2f} s")
+    quick = advise_process(quick=True)
+    show("egovsim advise --quick (Jember, 2029)", f"{quick['seconds']:6.1f} s")
+    full = advise_process(quick=False) if advise_default else None
+    if full:
+        show("egovsim advise (Jember, 2029)", f"{full['seconds']:6.1f} s")
+    return {"small_run_citizen_steps_per_s_5k": small["citizen_steps_per_s"],
+            "posterior_whatif_seconds": pw["seconds"],
+            "advise_quick_seconds": quick["seconds"],
+            "advise_seconds": full["seconds"] if full else None,
+            "details": {"small_runs": small, "posterior_whatif": pw, "advise_quick": quick,
+                        "advise": full}}
+
+
 # --- where the time goes --------------------------------------------------------------------
 PHASES = {
     "year start (budget, staff turnover, literacy)": ("model", "_start_year"),
@@ -284,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="last year of the memory-flatness run (1e6 citizens from 2018)")
     p.add_argument("--quick", action="store_true",
                    help="smaller, faster settings for a smoke test (numbers not comparable)")
+    p.add_argument("--decisions-only", action="store_true",
+                   help="only the ensemble and advice figures, added to an existing bench.json")
+    p.add_argument("--advise-default", action="store_true",
+                   help="with --decisions-only: also time the default advise (up to 10 min)")
     args = p.parse_args(argv)
     out = Path(args.out)
     quick = args.quick
@@ -299,6 +389,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"egovsim bench on {info['cpu']} ({info['cores']} cores), load "
           f"{info['load_average_at_start'][0]:.1f}", flush=True)
     model.run(jember, 0, years=(2018, 2018), population=1_000)  # warm imports and caches
+    if args.decisions_only:
+        dec = decisions(jember, runs=10 if quick else 20, advise_default=args.advise_default,
+                        show=show)
+        path = out / "bench.json"
+        result = json.loads(path.read_text()) if path.is_file() else {}
+        details = {**result.get("details", {}), "decisions": dec.pop("details")}
+        result.update({**dec, "details": details,
+                       "decisions_machine": {**info, "load_average_at_end": os.getloadavg()},
+                       "decisions_code": code_version()})
+        write_json(path, result)
+        print(f"\nwrote {path}")
+        return 0
     tp = {n: throughput(jember, n, r) for n, r in
           ((10_000, 5), (100_000, 7), (1_000_000, 1 if quick else 2))}
     ref = reference_throughput(jember, 100_000, 1 if quick else args.reference_years)
@@ -337,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(build {prof['build_seconds']:.2f} s, steps {prof['step_seconds']:.2f} s):")
     for phase, s in prof["phases"].items():
         print(f"  {phase:<46} {s:6.2f} s  {100 * s / prof['step_seconds']:5.1f} %")
+    dec = decisions(jember, runs=10 if quick else 20, advise_default=not quick, show=show)
     sc = scaling(jember) if not quick else None
     if sc:
         print("\nscaling (seconds per run):")
@@ -360,9 +463,10 @@ def main(argv: list[str] | None = None) -> int:
         "whatif_latency_cold_s": wi["seconds_cold"],
         "whatif_note": wi["note"],
         "memory_flat": {k: v for k, v in mem.items()},
+        **{k: v for k, v in dec.items() if k != "details"},
         "details": {"throughput": {str(k): v for k, v in tp.items()}, "reference": ref,
                     "full_region": regions, "sweep": sw, "whatif": wi, "phases": prof,
-                    "scaling": sc},
+                    "scaling": sc, "decisions": dec["details"]},
         "notes": {
             "citizen_steps": "simulated citizens x simulated months / wall seconds of one "
                              "model.run 2018-2030 (build, steps, yearly table); best of repeats",

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "app": ("model.commands.app", "start the what-if web app (localhost by default)"),
     "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
     "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
+    "advise": ("model.commands.advise", "search budget splits that hold up across the posterior"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
@@ -81,6 +82,14 @@ def add_run_options(p: argparse.ArgumentParser, *, replications: int = 10) -> No
                    help="first and last simulated year, FIRST:LAST (default 2018:2030)")
     p.add_argument("--population", type=population_arg, default=DEFAULT_POPULATION,
                    help=f"simulated citizens, or 'full' (default {DEFAULT_POPULATION})")
+
+
+def add_posterior_options(p: argparse.ArgumentParser, *, default: int | None = None) -> None:
+    """``--posterior K`` (draws from model/posterior.parquet) and ``--hypothesis NAME``."""
+    p.add_argument("--posterior", type=positive_int, default=default, metavar="K",
+                   help="run K parameter vectors drawn from model/posterior.parquet")
+    p.add_argument("--hypothesis", default=None, metavar="NAME",
+                   help="draw only from this hypothesis of the posterior")
 
 
 def add_workers_option(p: argparse.ArgumentParser) -> None:

@@ -52,3 +52,25 @@ def process_streams(seed: int) -> dict[str, np.random.Generator]:
     """One generator per random process of a run (:data:`PROCESSES`), from the run's seed."""
     children = np.random.SeedSequence(check_seed(seed)).spawn(len(PROCESSES))
     return {name: np.random.default_rng(c) for name, c in zip(PROCESSES, children, strict=True)}
+
+
+DRAW_SPAWN_KEY = (0, 0, 0)
+"""Spawn key of the posterior draws: three entries, so no run seed (one or two) can equal it."""
+SEARCH_SPAWN_KEY = (0, 0, 1)
+"""Spawn key of the budget-advice search's own choices (``egovsim advise``)."""
+
+
+def draw_seed(master_seed: int) -> int:
+    """The seed that picks posterior draws (:func:`model.posterior.draw_parameters`).
+
+    Derived from the master seed alone, so every scenario of a run, and a later run with the
+    same master seed, gets the same draws.
+    """
+    check_seed(master_seed)
+    return _int(np.random.SeedSequence(master_seed, spawn_key=DRAW_SPAWN_KEY))
+
+
+def search_seed(master_seed: int) -> int:
+    """The seed of the advice search's candidates (:mod:`model.advise`), from the master seed."""
+    check_seed(master_seed)
+    return _int(np.random.SeedSequence(master_seed, spawn_key=SEARCH_SPAWN_KEY))

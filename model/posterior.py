@@ -1,0 +1,414 @@
+"""Posterior ensembles: what-ifs that carry parameter uncertainty as well as luck.
+
+The calibration's posterior (``model/posterior.parquet``) holds weighted parameter vectors: one
+column per calibrated parameter, named as in ``experiments/calibration.toml``'s
+``[[parameter]]`` entries, plus ``weight`` (non-negative; weights are joint over all rows, so a
+hypothesis's posterior probability is the sum of its rows' weights) and ``hypothesis`` (the
+model structure the row was fitted under). Every value is given: a parameter a hypothesis fixes
+is written at its fixed value.
+
+An ensemble run draws K vectors by weight (:func:`draw_parameters`, seeded from the master seed
+through :func:`model.seeds.draw_seed`) and runs each with R seeds; draw *k*, replication *r* uses
+``run_seed(master, r)`` in every scenario and for every draw, so draws differ by parameters,
+replications by luck, and scenarios by policy only (:func:`run_ensemble`).
+
+A draw applies to any scenario (:func:`apply_draw`): the shared behaviour parameters to all, a
+region's parameters to every scenario whose ``region`` is that calibration region's, so a what-if
+based on ``kediri.toml`` gets Kediri's draw. What a scenario sets itself (a field whose value
+differs from the calibration's region file, or a behaviour parameter differing from the
+calibrated default) is its own choice and stays.
+
+:func:`variance_split` divides each band's variance into parameter uncertainty (between draws)
+and luck (within draws) by the law of total variance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.behaviour import default_behaviour
+from model.calibration.config import CalibrationConfig, load_config
+from model.calibration.simulate import behaviour_overrides, feasible, region_overrides
+from model.errors import ScenarioError
+from model.io import REPO_ROOT, write_table
+from model.model import DEFAULT_POPULATION
+from model.runner import DEFAULT_YEARS, map_runs, run
+from model.scenario import Scenario, with_overrides
+from model.seeds import draw_seed, run_seed
+
+DEFAULT_POSTERIOR = Path(__file__).resolve().parent / "posterior.parquet"
+"""The committed posterior of the calibration (written by ``egovsim calibrate``)."""
+DEFAULT_CALIBRATION = REPO_ROOT / "experiments" / "calibration.toml"
+"""The calibration file whose ``[[parameter]]`` entries name the posterior's columns."""
+ID_COLUMNS = ("weight", "hypothesis")
+BOUND_TOLERANCE = 1e-9
+"""A value this far outside its prior still counts as inside (written with rounding)."""
+INDICES = ("spbe", "ipp", "ikm")
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A validated posterior: its rows, the parameter columns and the calibration they map to."""
+
+    path: str
+    table: pd.DataFrame
+    parameters: tuple[str, ...]
+    config: CalibrationConfig
+
+    def hypotheses(self) -> dict[str, float]:
+        """Each hypothesis's posterior probability (its share of the total weight)."""
+        w = self.table.groupby("hypothesis", sort=True)["weight"].sum()
+        return {str(k): float(v) for k, v in (w / w.sum()).items()}
+
+
+def default_config() -> CalibrationConfig:
+    """The calibration file that names the posterior's columns (:data:`DEFAULT_CALIBRATION`)."""
+    return load_config(DEFAULT_CALIBRATION)
+
+
+def _error(path: str, column: str | None, message: str) -> ScenarioError:
+    return ScenarioError(path, column, message)
+
+
+def load_posterior(path: str | Path | None = None,
+                   config: CalibrationConfig | str | Path | None = None) -> Posterior:
+    """Read and validate a posterior file (default :data:`DEFAULT_POSTERIOR`, its columns named
+    by :data:`DEFAULT_CALIBRATION`); a fault is a :class:`ScenarioError` naming the column.
+    """
+    path = DEFAULT_POSTERIOR if path is None else path
+    p = str(path)
+    if not Path(path).is_file():
+        raise _error(p, None, "file not found (the calibration writes it: egovsim calibrate)")
+    if config is None:
+        cfg = default_config()
+    else:
+        cfg = config if isinstance(config, CalibrationConfig) else load_config(config)
+    try:
+        table = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        raise _error(p, None, f"cannot read as Parquet: {err}") from None
+    return validate_posterior(table, p, cfg)
+
+
+def validate_posterior(table: pd.DataFrame, path: str, config: CalibrationConfig) -> Posterior:
+    """Check a posterior table's schema (see the module docstring) and return it."""
+    for column in ID_COLUMNS:
+        if column not in table.columns:
+            raise _error(path, column, "missing column (a posterior has weight, hypothesis and "
+                         "one column per calibrated parameter)")
+    if len(table) == 0:
+        raise _error(path, None, "no rows")
+    known = set(config.names)
+    params = [str(c) for c in table.columns if c not in ID_COLUMNS]
+    for column in params:
+        if column not in known:
+            raise _error(path, column, f"not a parameter of {config.path}; its parameters are: "
+                         + ", ".join(config.names))
+    if not params:
+        raise _error(path, None, "no parameter columns")
+    for column in ("weight", *params):
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any() or not np.isfinite(values.to_numpy(float)).all():
+            raise _error(path, column, "every value must be a finite number")
+    table = table.assign(**{c: pd.to_numeric(table[c]).astype(float) for c in ("weight", *params)})
+    if (table["weight"] < 0).any() or float(table["weight"].sum()) <= 0:
+        raise _error(path, "weight", "weights must be >= 0 with a positive sum")
+    hyp = table["hypothesis"]
+    if hyp.isna().any() or not all(isinstance(h, str) and h.strip() for h in hyp):
+        raise _error(path, "hypothesis", "every row needs a hypothesis name (text)")
+    for column in params:
+        spec = config.spec(column)
+        v = table[column].to_numpy(float)
+        if (v < spec.lo - BOUND_TOLERANCE).any() or (v > spec.hi + BOUND_TOLERANCE).any():
+            raise _error(path, column, f"values outside the prior [{spec.lo:g}, {spec.hi:g}]")
+    clean = table[["weight", "hypothesis", *params]].reset_index(drop=True)
+    sub = _restricted(config, params)
+    for i, row in enumerate(clean[params].to_dict("records")):
+        if not feasible(sub, row):
+            raise _error(path, f"row {i}", "its estimated shares leave too little for the "
+                         "other components")
+    return Posterior(path=path, table=clean, parameters=tuple(params), config=config)
+
+
+def _restricted(config: CalibrationConfig, names: Sequence[str]) -> CalibrationConfig:
+    """The calibration with only the parameters ``names`` (those a posterior gives)."""
+    keep = set(names)
+    return dataclasses.replace(config, parameters=tuple(p for p in config.parameters
+                                                        if p.name in keep))
+
+
+def draw_parameters(posterior: Posterior, k: int, master_seed: int,
+                    hypothesis: str | None = None) -> pd.DataFrame:
+    """K rows drawn by weight (with replacement), as columns ``draw``, ``hypothesis``, params.
+
+    Across hypotheses a row is drawn with probability weight / total weight, which draws each
+    hypothesis by its posterior probability; ``hypothesis=NAME`` draws within that one only.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise _error(posterior.path, None, f"the number of draws must be >= 1, got {k!r}")
+    table = posterior.table
+    if hypothesis is not None:
+        names = sorted(set(table["hypothesis"]))
+        if hypothesis not in names:
+            raise _error(posterior.path, "hypothesis", f"{hypothesis!r} is not in the posterior; "
+                         "its hypotheses are: " + ", ".join(names))
+        table = table[table["hypothesis"] == hypothesis]
+    w = table["weight"].to_numpy(float)
+    if w.sum() <= 0:
+        raise _error(posterior.path, "weight", f"hypothesis {hypothesis!r} has zero weight")
+    rng = np.random.default_rng(draw_seed(master_seed))
+    rows = rng.choice(len(table), size=k, replace=True, p=w / w.sum())
+    out = table.iloc[rows].drop(columns="weight").reset_index(drop=True)
+    out.insert(0, "draw", np.arange(k))
+    return out
+
+
+def _value_at(table: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted ``with_overrides`` key in a scenario table (KeyError if none)."""
+    node: Any = table
+    for part in key.split("."):
+        if part == "policy":
+            node = node["policies"]
+        elif isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KeyError(key)
+            node = node[int(part)]
+        else:
+            node = node[part]
+    return node
+
+
+def apply_draw(scenario: Scenario, theta: Mapping[str, float],
+               config: CalibrationConfig) -> Scenario:
+    """``scenario`` under one parameter vector ``theta`` (names as in ``config``).
+
+    Shared behaviour parameters apply to every scenario; a region's parameters to scenarios
+    whose ``region`` is that calibration region's. A field the scenario sets to something else
+    than its reference (the calibration's region file; for behaviour, the calibrated default)
+    is the scenario's own choice and is left as it is.
+    """
+    theta = {k: float(v) for k, v in theta.items()}
+    sub = _restricted(config, list(theta))
+    own = scenario.to_table()
+    reference_behaviour = dataclasses.asdict(default_behaviour())
+    overrides: dict[str, Any] = {}
+    for key, value in behaviour_overrides(sub, theta).items():
+        field = key.partition(".")[2]
+        if own["behaviour"][field] == reference_behaviour[field]:
+            overrides[key] = value
+    for name, region_scenario in config.regions.items():
+        if region_scenario.region != scenario.region:
+            continue
+        reference = region_scenario.to_table()
+        for key, value in region_overrides(sub, name, theta).items():
+            try:
+                mine = _value_at(own, key)
+            except (KeyError, IndexError, TypeError):
+                continue  # the scenario has no such field (another structure): nothing to set
+            if mine == _value_at(reference, key):
+                overrides[key] = value
+    return with_overrides(scenario, overrides) if overrides else scenario
+
+
+@dataclass(frozen=True)
+class EnsembleTask:
+    """One run of an ensemble: a scenario under one draw, one replication."""
+
+    scenario: Scenario
+    draw: int
+    hypothesis: str
+    replication: int
+    seed: int
+    years: tuple[int, int]
+    population: int | None
+
+
+def _run_task(task: EnsembleTask) -> pd.DataFrame:
+    df = run(task.scenario, task.seed, years=task.years, population=task.population,
+             replication=task.replication)
+    df.insert(2, "hypothesis", task.hypothesis)
+    df.insert(2, "draw", task.draw)
+    return df
+
+
+def ensemble_tasks(scenarios: Sequence[Scenario], draws: pd.DataFrame, replications: int,
+                   master_seed: int, config: CalibrationConfig, *,
+                   years: tuple[int, int] = DEFAULT_YEARS,
+                   population: int | None = DEFAULT_POPULATION) -> list[EnsembleTask]:
+    """The runs of an ensemble, ordered by scenario, draw, replication."""
+    params = [c for c in draws.columns if c not in ("draw", "hypothesis")]
+    seeds = [run_seed(master_seed, r) for r in range(replications)]
+    tasks = []
+    for sc in scenarios:
+        for row in draws.to_dict("records"):
+            applied = apply_draw(sc, {p: row[p] for p in params}, config)
+            tasks += [EnsembleTask(applied, int(row["draw"]), str(row["hypothesis"]), r,
+                                   seeds[r], years, population) for r in range(replications)]
+    return tasks
+
+
+def run_ensemble(scenarios: Sequence[Scenario], draws: pd.DataFrame, replications: int,
+                 master_seed: int, *, years: tuple[int, int] = DEFAULT_YEARS,
+                 population: int | None = DEFAULT_POPULATION, workers: int = 1,
+                 config: CalibrationConfig | None = None,
+                 on_done: Callable[[int, Any], None] | None = None) -> pd.DataFrame:
+    """Every scenario under every draw with ``replications`` seeds: the annual table with
+    ``draw`` and ``hypothesis`` columns after ``region``, ordered by scenario, draw, replication.
+
+    ``draws`` comes from :func:`draw_parameters`; ``config`` maps its columns to scenario
+    fields (the default calibration file if None). The same draws and seeds serve every
+    scenario, so paired differences carry neither parameter nor seed luck.
+    """
+    cfg = default_config() if config is None else config
+    tasks = ensemble_tasks(scenarios, draws, replications, master_seed, cfg, years=years,
+                           population=population)
+    return pd.concat(map_runs(_run_task, tasks, workers=workers, on_done=on_done),
+                     ignore_index=True)
+
+
+# --- the command line's use (``egovsim run --posterior K``) -----------------------------------
+@dataclass(frozen=True)
+class CliEnsemble:
+    """What ``egovsim run --posterior K`` needs: the posterior and its K draws."""
+
+    posterior: Posterior
+    draws: pd.DataFrame
+
+    def run(self, scenarios: Sequence[Scenario], args: Any, workers: int,
+            on_done: Callable[[int, Any], None] | None = None) -> pd.DataFrame:
+        """The ensemble of ``args``'s replications, seed, years and population."""
+        return run_ensemble(scenarios, self.draws, args.replications, args.seed,
+                            years=args.years, population=args.population, workers=workers,
+                            config=self.posterior.config, on_done=on_done)
+
+    def write(self, annual: pd.DataFrame, out: Path) -> str:
+        """Write ``variance.csv`` into ``out``; return the summary's variance section."""
+        write_variance_csv(annual, out / "variance.csv")
+        return variance_markdown(annual)
+
+    def metadata(self) -> dict[str, Any]:
+        """Where the draws came from, for ``metadata.json``."""
+        return {"posterior": {"path": self.posterior.path, "draws": len(self.draws),
+                              "hypotheses": self.posterior.hypotheses(),
+                              "drawn": self.draws.to_dict("records")}}
+
+
+def posterior_ensemble(args: Any) -> CliEnsemble | None:
+    """The ensemble asked for by ``--posterior K [--hypothesis NAME]`` (None without it)."""
+    if args.posterior is None:
+        if args.hypothesis is not None:
+            raise ScenarioError(None, "--hypothesis", "needs --posterior K")
+        return None
+    posterior = load_posterior()
+    return CliEnsemble(posterior, draw_parameters(posterior, args.posterior, args.seed,
+                                                  args.hypothesis))
+
+
+# --- the calibrated point and synthetic posteriors (tests, trying things by hand) -------------
+def point_values(config: CalibrationConfig) -> dict[str, float]:
+    """The calibrated point in posterior columns: each parameter's value in today's defaults
+    (``model/calibrated.toml`` for behaviour, the region files for regional parameters).
+    """
+    behaviour = dataclasses.asdict(default_behaviour())
+    out = {}
+    for p in config.parameters:
+        if p.region is None:
+            out[p.name] = float(behaviour[p.key.partition(".")[2]])
+        else:
+            out[p.name] = float(_value_at(config.regions[p.region].to_table(), p.key))
+    return out
+
+
+def synthetic_posterior(config: CalibrationConfig, rows: int, spread: float, seed: int,
+                        hypotheses: Sequence[str] = ("synthetic",)) -> pd.DataFrame:
+    """A posterior-shaped table around the calibrated point (not a calibration result).
+
+    Each parameter is uniform within ``spread`` x its prior width around the point, clipped to
+    the prior; rows whose shares are infeasible are drawn again. Rows are given to
+    ``hypotheses`` in turn, with equal weights. ``spread=0`` repeats the point.
+    """
+    rng = np.random.default_rng(seed)
+    point = point_values(config)
+    records: list[dict[str, Any]] = []
+    while len(records) < rows:
+        theta = {}
+        for p in config.parameters:
+            step = spread * (p.hi - p.lo) * (rng.random() - 0.5)
+            theta[p.name] = float(min(max(point[p.name] + step, p.lo), p.hi))
+        if feasible(config, theta):
+            records.append(theta)
+    table = pd.DataFrame(records)
+    table.insert(0, "hypothesis", [hypotheses[i % len(hypotheses)] for i in range(rows)])
+    table.insert(0, "weight", 1.0 / rows)
+    return table
+
+
+# --- the variance split ----------------------------------------------------------------------
+def variance_split(annual: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
+    """Per scenario: the variance of ``index`` in ``year`` over all runs, and its two parts.
+
+    Law of total variance over the ensemble as run (population variances, ddof 0):
+    ``variance = between_draws + within_draws`` where ``between_draws`` is the variance of the
+    draw means (parameter uncertainty) and ``within_draws`` the mean over draws of the
+    variance across replications (seeds: budget, staff, citizens, assessors). With equal
+    replications per draw the two add up exactly. ``parameter_share`` is between / total
+    (NaN when the total is 0).
+    """
+    if "draw" not in annual.columns:
+        raise ValueError("the table has no draw column (not a posterior ensemble)")
+    rows = []
+    at = annual[annual["year"] == year]
+    if at.empty:
+        raise ValueError(f"no rows for year {year}")
+    for (scenario, region), g in at.groupby(["scenario", "region"], sort=False):
+        by_draw = g.groupby("draw")[index]
+        means = by_draw.mean()
+        sizes = by_draw.size()
+        total = float(g[index].var(ddof=0))
+        between = float(np.average((means - g[index].mean()) ** 2, weights=sizes))
+        within = float(np.average(by_draw.var(ddof=0), weights=sizes))
+        rows.append({"scenario": scenario, "region": region, "year": int(year), "index": index,
+                     "draws": int(len(means)), "runs": int(len(g)), "variance": total,
+                     "between_draws": between, "within_draws": within,
+                     "parameter_share": between / total if total > 0 else math.nan})
+    return pd.DataFrame(rows)
+
+
+def variance_table(annual: pd.DataFrame, indices: Sequence[str] = INDICES,
+                   years: Sequence[int] | None = None) -> pd.DataFrame:
+    """:func:`variance_split` for every index and year (all simulated years if None)."""
+    years = sorted(annual["year"].unique()) if years is None else years
+    return pd.concat([variance_split(annual, i, int(y)) for y in years for i in indices],
+                     ignore_index=True)
+
+
+def write_variance_csv(annual: pd.DataFrame, path: str | Path) -> None:
+    """``variance.csv``: the variance split of each index, scenario and year."""
+    write_table(variance_table(annual), csv=path)
+
+
+def variance_markdown(annual: pd.DataFrame, year: int | None = None) -> str:
+    """A Markdown section: how much of each band in ``year`` (default: the last) is parameters."""
+    year = int(annual["year"].max()) if year is None else int(year)
+    table = variance_table(annual, years=[year])
+    lines = [f"## Where the uncertainty in {year} comes from", "",
+             "Share of each index's variance that is parameter uncertainty (between posterior "
+             "draws); the rest is luck (seeds: budget, staff, citizens, assessors).", "",
+             "| scenario | " + " | ".join(i.upper() for i in INDICES) + " |",
+             "| --- |" + " --- |" * len(INDICES)]
+    for scenario, t in table.groupby("scenario", sort=False):
+        cells = []
+        for index in INDICES:
+            share = float(t.loc[t["index"] == index, "parameter_share"].iloc[0])
+            cells.append("no spread" if math.isnan(share) else f"{100 * share:.0f}% parameters")
+        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
