@@ -30,17 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import rules as regulations
 from model.errors import ScenarioError
 from model.outputs import ANNUAL_COLUMNS
 from model.posterior import EnsembleTask, Posterior, draw_parameters, ensemble_tasks
 from model.runner import DEFAULT_YEARS, map_runs, run
 from model.scenario import COMPONENTS, Policy, Scenario, Shares, shares_in_year
 from model.seeds import run_seed, search_seed
-
-try:
-    from model import rules as regulations
-except ImportError:  # where the regulations' bands sit beside the index formulas
-    from model import assessment as regulations  # type: ignore[no-redef]
 
 OBJECTIVES = ("ipp", "spbe", "pemdi", "ikm", "equity")
 MIN_SHARE = 0.02

@@ -211,7 +211,9 @@ class StaffPool:
         n_app = max(n_new, int(round(n_new * per_post)))
         service = self._skill(quality, n_app)
         digital = self._skill(quality + bh.hire_digital_premium, n_app)
-        best = np.argsort(-service, kind="stable")[:n_new]
+        # the best n_new applicants, kept in the order they were drawn, so which unit a hire
+        # joins does not depend on their rank
+        best = np.sort(np.argsort(-service, kind="stable")[:n_new])
         cols = {
             "unit": np.asarray(unit, dtype=np.int8),
             "age": self.rng.uniform(bh.hire_age_min_years, bh.hire_age_max_years,
