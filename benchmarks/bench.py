@@ -5,7 +5,7 @@ Prints a table and writes ``<out>/bench.json``. What is measured (Jember unless 
 - ``citizen_steps_per_s_1e4/1e5/1e6``: simulated citizens x simulated months / wall seconds of
   one ``model.run`` 2018-2030 (build, 156 monthly steps, the yearly table), one process, best
   of a few repeats (the machine may be shared; the best is the least disturbed).
-- ``ratio_vs_agent_reference_1e5``: the per-agent Mesa reference (``benchmarks/reference.py``)
+- ``ratio_vs_agent_reference_1e5``: the per-agent Mesa reference (``model.reference``)
   timed in the same run on the same scenario and population; its horizon is given by
   ``--reference-years`` (the full 2018-2030 by default, else extrapolated per month and said so).
 - ``bytes_per_citizen``: ``Citizens.nbytes / n``, the per-citizen state.
@@ -52,15 +52,13 @@ from typing import Any
 
 import numpy as np
 
+import model
+from model.io import code_version, write_json
+from model.model import EGovModel
+from model.reference import ReferenceModel
+from model.runner import Task, _do, map_runs, replication_seeds
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from reference import ReferenceModel  # noqa: E402
-
-import model  # noqa: E402
-from model.io import code_version, write_json  # noqa: E402
-from model.model import EGovModel  # noqa: E402
-from model.runner import Task, _do, map_runs, replication_seeds  # noqa: E402
 
 WHATIF = ROOT / "scenarios" / "whatif" / "kediri_apps_to_training_2025.toml"
 
@@ -470,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": {
             "citizen_steps": "simulated citizens x simulated months / wall seconds of one "
                              "model.run 2018-2030 (build, steps, yearly table); best of repeats",
-            "reference": "per-agent Mesa model (benchmarks/reference.py), same scenario and "
+            "reference": "per-agent Mesa model (model.reference), same scenario and "
                          "population" + (", stepping time extrapolated from a shorter run"
                                          if ref["extrapolated"] else ", full horizon"),
             "full_region": "egovsim run <region> --population full --replications 1 as a child "

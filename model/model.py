@@ -104,13 +104,12 @@ class EGovModel(mesa.Model):
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
-        bh = scenario.behaviour
 
-        self.citizens = Citizens(scenario.population, bh, n_citizens, self.streams["citizens"])
+        self.citizens = self._new_citizens(n_citizens)
         real_staff = scenario.staff.civil_servants * scenario.staff.frontline_share
         n_staff = int(min(real_staff, max(MIN_STAFF_AGENTS,
                                           round(real_staff * n_citizens / residents))))
-        self.staff = StaffPool(scenario.staff, bh, max(n_staff, 1), self.streams["staff"])
+        self.staff = self._new_staff(max(n_staff, 1))
         self.units = [ServiceUnit(self, spec, i) for i, spec in enumerate(UNITS)]
         self.government = Government(self, scenario, start_year, self.streams["budget"],
                                      len(UNITS))
@@ -131,6 +130,14 @@ class EGovModel(mesa.Model):
                 self._apply_event(event)
         self.datacollector = mesa.DataCollector(
             model_reporters={o.name: _reporter(o.name) for o in MONTHLY_OUTPUTS})
+
+    def _new_citizens(self, n: int) -> Citizens:
+        """The ``n`` simulated citizens (a model with citizen agents of its own overrides this)."""
+        return Citizens(self.config.population, self.config.behaviour, n, self.streams["citizens"])
+
+    def _new_staff(self, n: int) -> StaffPool:
+        """The ``n`` simulated civil servants (overridable, as :meth:`_new_citizens`)."""
+        return StaffPool(self.config.staff, self.config.behaviour, n, self.streams["staff"])
 
     @property
     def mpp_open(self) -> bool:
