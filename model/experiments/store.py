@@ -39,15 +39,18 @@ ID_COLUMNS = ("run_id", "point", "replication", "seed")
 _PART_PREFIX = "part-"
 
 
-def fingerprint(exp: Experiment, design: pd.DataFrame) -> str:
-    """A hash of what determines the numbers: experiment, resolved base scenario, design."""
+def fingerprint(exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """A hash of what determines the numbers: experiment, resolved base scenario, design and
+    every run's seed (so a folder begun under another seed scheme is never continued).
+    """
     table = exp.to_table()
     for key in ("path", "base_path", "description"):
         table.pop(key, None)
     base = exp.base.to_table()
     base.pop("path", None)
     payload = json.dumps({"experiment": table, "base": base,
-                          "design": design.round(12).to_dict(orient="split")},
+                          "design": design.round(12).to_dict(orient="split"),
+                          "seeds": [int(x) for x in runs["seed"]]},
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -201,9 +204,9 @@ def new_manifest(exp: Experiment, design: pd.DataFrame, fp: str, backend: str,
         "design": {"method": exp.design.method, "points": len(design),
                    "factors": exp.factor_names, "table": "design.csv"},
         "runs": {"total": n_runs, "table": "runs.csv",
-                 "seeds": f"SeedSequence({exp.master_seed}) spawn key per "
-                          + ("replication (common random numbers)" if exp.seeds == "common"
-                             else "(point, replication)")},
+                 "seeds": f"model.seeds.run_seed({exp.master_seed}, replication"
+                          + (") (common random numbers)" if exp.seeds == "common"
+                             else ", point)")},
         "results": {"annual": "annual/", "outcomes": "outcomes.csv", "failures": "failures/"},
         "backend": backend, "code": code_version(),
     }
