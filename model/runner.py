@@ -64,6 +64,19 @@ def check_run(scenario: Scenario, *, years: tuple[int, int] = DEFAULT_YEARS,
                             "model needs")
 
 
+def check_runs(scenarios: Sequence[Scenario], *, years: tuple[int, int] = DEFAULT_YEARS,
+               population: int | None = DEFAULT_POPULATION, where: str = "population") -> None:
+    """:func:`check_run` for each scenario, and no two with the same name (their rows would be
+    pooled into one table).
+    """
+    names = [sc.name for sc in scenarios]
+    for sc in scenarios:
+        if names.count(sc.name) > 1:
+            raise ScenarioError(sc.path, "scenario.name", f"{sc.name!r} names two scenarios of "
+                                                          "this run; give each its own name")
+        check_run(sc, years=years, population=population, where=where)
+
+
 def run(scenario: Scenario, seed: int, *, years: tuple[int, int] = DEFAULT_YEARS,
         population: int | None = DEFAULT_POPULATION, replication: int = 0) -> pd.DataFrame:
     """Simulate ``scenario`` from January of ``years[0]`` to December of ``years[1]``.
@@ -147,12 +160,7 @@ def run_replications(scenarios: Iterable[Scenario], replications: int, master_se
     """
     scenarios = list(scenarios)
     check_replications(replications)
-    names = [sc.name for sc in scenarios]
-    for sc in scenarios:
-        if names.count(sc.name) > 1:
-            raise ScenarioError(sc.path, "scenario.name", f"{sc.name!r} names two scenarios of "
-                                                          "this run; give each its own name")
-        check_run(sc, years=years, population=population)
+    check_runs(scenarios, years=years, population=population)
     seeds = replication_seeds(_seed(master_seed, "--seed"), replications)
     tasks = [Task(sc, r, seeds[r], years, population)
              for sc in scenarios for r in range(replications)]
@@ -160,6 +168,6 @@ def run_replications(scenarios: Iterable[Scenario], replications: int, master_se
     return pd.concat(frames, ignore_index=True)
 
 
-__all__ = ["Backend", "DEFAULT_YEARS", "Task", "check_replications", "check_run",
+__all__ = ["Backend", "DEFAULT_YEARS", "Task", "check_replications", "check_run", "check_runs",
            "default_workers", "map_runs", "min_population", "replication_seeds", "run",
            "run_replications"]

@@ -89,8 +89,8 @@ class ResultStore:
         if not resume:
             if old is not None or done:
                 raise ScenarioError(str(self.out), None, "already holds results; pass --resume "
-                                                         "to continue them or choose another "
-                                                         "--out folder")
+                                                         "to continue them, --overwrite to "
+                                                         "replace them, or choose another --out")
             return set()
         if old is not None and old.get("fingerprint") != fp:
             raise ScenarioError(str(self.out), "manifest.json",
