@@ -176,7 +176,8 @@ def _toml_key(key: Any) -> str:
     return key if _BARE_KEY.match(key) else _toml_string(key)
 
 
-def _toml_value(v: Any) -> str:
+def toml_value(v: Any) -> str:
+    """One TOML value as written after ``key = `` (tables inline); see :func:`dumps_toml`."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, bool):
@@ -190,10 +191,10 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         return _toml_string(v)
     if isinstance(v, Mapping):
-        items = [f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items() if x is not None]
+        items = [f"{_toml_key(k)} = {toml_value(x)}" for k, x in v.items() if x is not None]
         return "{ " + ", ".join(items) + " }" if items else "{}"
     if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} {v!r} to TOML")
 
 
@@ -208,7 +209,7 @@ def _toml_table(name: str, table: Mapping[str, Any], header: str, lines: list[st
     namespace = bool(table) and all(isinstance(v, Mapping) for v in table.values())
     if not namespace or header == "[[":
         lines += ["", f"{header}{name}{header.replace('[', ']')}"]
-        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if v is not None]
+        lines += [f"{_toml_key(k)} = {toml_value(v)}" for k, v in table.items() if v is not None]
         return
     for key, sub in table.items():
         _toml_table(f"{name}.{_toml_key(key)}", sub, "[", lines)
@@ -228,7 +229,7 @@ def dumps_toml(data: Mapping[str, Any], header: str = "") -> str:
     body: list[str] = []
     for k, v in data.items():
         if v is not None and not isinstance(v, Mapping) and not _is_table_list(v):
-            body.append(f"{_toml_key(k)} = {_toml_value(v)}")
+            body.append(f"{_toml_key(k)} = {toml_value(v)}")
     for k, v in data.items():
         if isinstance(v, Mapping):
             _toml_table(_toml_key(k), v, "[", body)
@@ -236,7 +237,8 @@ def dumps_toml(data: Mapping[str, Any], header: str = "") -> str:
         if _is_table_list(v):
             for entry in v:
                 _toml_table(_toml_key(k), entry, "[[", body)
-    text = "\n".join(lines + [""] + body if lines else body).strip("\n") + "\n"
+    text = "\n".join(lines) + "\n\n" if lines else ""
+    text += "\n".join(body).strip("\n") + "\n"
     tomllib.loads(text)  # a bug here must never become a file that does not parse
     return text
 
