@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import typing
 from collections.abc import Sequence
 
 from model.defaults import (
@@ -133,13 +134,20 @@ def add_workers_option(p: argparse.ArgumentParser) -> None:
                    help="local worker processes (default: all cores)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line (not the usage block), status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser; only ``command``'s module is imported (all of them if None).
 
     Importing a subcommand's module can be slow (the app, calibration and sensitivity bring
     their libraries), so ``egovsim run`` does not pay for ``egovsim app``.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="egovsim", description="Agent-based simulator of bureaucratic digitalization and "
         "public-service quality in Indonesian local government.")
     from model import __version__

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import KEDIRI, run_cli
+from conftest import KEDIRI, REPO, run_cli
 
 SMALL = ("--years", "2018:2019", "--population", "300", "--replications", "1", "--quiet")
 
@@ -180,3 +180,61 @@ def test_option_parsers_known_answers():
                          (replications_arg, str(MAX_REPLICATIONS + 1))):
         with pytest.raises(argparse.ArgumentTypeError):
             parser(text)
+
+
+# --- regressions: inputs that once gave a traceback or a silent wrong result ------------------
+def _one_error_line(capsys) -> str:
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert 1 <= len(lines) <= 3 and "Traceback" not in "\n".join(lines), lines
+    return lines[-1]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--seed", "-1"], "--seed"),
+    (["--replications", "1000000000"], "--replications"),
+    (["--population", "2"], "--population"),
+    (["--population", "1e12"], "--population"),
+])
+def test_bad_run_settings_exit_2_with_one_line_and_nothing_written(tmp_path, capsys, args,
+                                                                  expected):
+    from model.cli import main
+    out = tmp_path / "out"
+    try:
+        code = main(["run", str(KEDIRI), *SMALL, *args, "--out", str(out)])
+    except SystemExit as exit_:  # argparse's own refusal
+        code = exit_.code
+    assert code == 2
+    assert expected in _one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_scenarios_with_one_name_are_refused_not_pooled(tmp_path, capsys):
+    from model.cli import main
+    copy = tmp_path / "copy.toml"
+    copy.write_text(KEDIRI.read_text())
+    assert main(["run", str(KEDIRI), str(copy), *SMALL, "--out", str(tmp_path / "o")]) == 2
+    assert "scenario.name" in _one_error_line(capsys)
+    assert not (tmp_path / "o").exists()
+
+
+def test_validate_checks_a_calibration_files_quick_table(tmp_path, capsys):
+    from model.cli import main
+    text = (REPO / "experiments" / "calibration.toml").read_text()
+    text = text.replace("../scenarios/", f"{REPO}/scenarios/")
+    good = tmp_path / "cal.toml"
+    good.write_text(text)
+    assert main(["validate", str(good)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[quick]                    #", "[quick]\nbogus = 1\n#"))
+    assert main(["validate", str(bad)]) == 2
+    assert "quick" in _one_error_line(capsys)
+
+
+def test_validate_and_run_refuse_a_deeply_nested_file_in_one_line(tmp_path, capsys):
+    from model.cli import main
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n")
+    assert main(["validate", str(deep)]) == 2
+    assert "nested" in _one_error_line(capsys)
+    assert main(["run", str(deep), *SMALL, "--out", str(tmp_path / "o")]) == 2
+    assert "nested" in _one_error_line(capsys)
