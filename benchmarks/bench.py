@@ -45,11 +45,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from reference import ReferenceModel  # noqa: E402
 
 import model  # noqa: E402
+from model.defaults import DEFAULT_YEARS  # noqa: E402
 from model.io import code_version, write_json  # noqa: E402
 from model.model import EGovModel  # noqa: E402
 from model.runner import Task, _do, map_runs, replication_seeds  # noqa: E402
 
-YEARS = (2018, 2030)
+YEARS = DEFAULT_YEARS
 MONTHS = 12 * (YEARS[1] - YEARS[0] + 1)
 SCENARIOS = {r: ROOT / "scenarios" / f"{r}.toml" for r in ("jember", "kediri")}
 
