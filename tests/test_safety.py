@@ -230,3 +230,19 @@ def test_a_full_disk_while_writing_is_one_line_and_keeps_the_old_folder(tmp_path
     assert len(err) == 1 and "No space left on device" in err[0] and "summary.md" in err[0]
     assert _seed_of(out) == 111
     assert _leftovers(out) == []
+
+
+def test_calibrate_and_sensitivity_are_refused_at_once_on_a_locked_folder(tmp_path, capsys):
+    from model.io import output_folder
+
+    out = tmp_path / "C"
+    calibration = REPO / "experiments" / "calibration.toml"
+    sensitivity = REPO / "experiments" / "quick_sensitivity.toml"
+    with output_folder(out, in_place=True):
+        started = time.monotonic()
+        assert _main("calibrate", calibration, "--quick", "--quiet", "--out", out) == 2
+        assert _main("sensitivity", sensitivity, "--quiet", "--out", out) == 2
+        assert time.monotonic() - started < 60, "refused, not run"
+    err = capsys.readouterr().err
+    assert err.count("another egovsim command is writing") == 2
+    assert sorted(p.name for p in out.iterdir()) == [".egovsim-results"]
