@@ -25,6 +25,11 @@ from model.errors import ScenarioError
 KINDS = ("serial", "pool", "dask-local", "scheduler")
 WINDOW_PER_WORKER = 2
 """Items in flight per worker (items): one running, one queued, so no worker waits."""
+CHECK_TIMEOUT = "20s"
+"""How long to try reaching a Dask scheduler before a sweep starts (assumption: a cluster on
+the same network answers in well under a second; 20 s allows a slow first connection)."""
+CONNECT_TIMEOUT = "30s"
+"""How long a sweep waits to connect to the scheduler it was checked against (assumption)."""
 
 
 def default_workers() -> int:
@@ -61,7 +66,7 @@ class Backend:
         from distributed import Client
 
         try:
-            Client(self.address, timeout="20s").close()
+            Client(self.address, timeout=CHECK_TIMEOUT).close()
         except (OSError, TimeoutError, ValueError) as err:
             raise ScenarioError(None, "--scheduler",
                                 f"cannot reach a Dask scheduler at {self.address}: {err}"
@@ -121,7 +126,7 @@ def _imap_dask(fn: Callable[[Any], Any], numbered: Iterator[tuple[int, Any]], ba
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
-        client = Client(backend.address, timeout="30s")
+        client = Client(backend.address, timeout=CONNECT_TIMEOUT)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         queue = as_completed()
