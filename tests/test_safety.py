@@ -246,3 +246,13 @@ def test_calibrate_and_sensitivity_are_refused_at_once_on_a_locked_folder(tmp_pa
     err = capsys.readouterr().err
     assert err.count("another egovsim command is writing") == 2
     assert sorted(p.name for p in out.iterdir()) == [".egovsim-results"]
+
+
+def test_a_sweep_never_writes_into_a_run_folder(tmp_path, capsys):
+    out = tmp_path / "D"
+    assert _run_here(out, 1) == 0
+    before = sorted(p.name for p in out.iterdir())
+    exp = _sweep_file(tmp_path, "one", [0.2])
+    assert _main("sweep", exp, "--out", out, "--workers", "1", "--quiet") == 2
+    assert "already holds results" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from model.errors import ScenarioError
 from model.experiments.outcomes import compute_outcomes, outcome_columns
 from model.experiments.spec import Experiment
-from model.io import atomic_write, code_version, write_json, write_table
+from model.io import MARKER, atomic_write, code_version, write_json, write_table
 
 FORMAT_VERSION = 1
 ID_COLUMNS = ("run_id", "point", "replication", "seed")
@@ -87,7 +87,8 @@ class ResultStore:
         old = self.read_manifest()
         done = self.done_ids()
         if not resume:
-            if old is not None or done:
+            others = self.out.is_dir() and any(p.name != MARKER for p in self.out.iterdir())
+            if old is not None or done or others:
                 raise ScenarioError(str(self.out), None, "already holds results; pass --resume "
                                                          "to continue them, --overwrite to "
                                                          "replace them, or choose another --out")
