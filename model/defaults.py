@@ -40,11 +40,21 @@ MAX_POPULATION = 50_000_000
 may declare (the province of West Java is about 50 million). Each citizen costs 23 bytes
 of state (``docs/performance.md``), so this is about 1.2 GB per run."""
 
+MONTHS_PER_YEAR = 12
+"""Months in a year (the model's step is one month)."""
+
 MIN_REQUESTS_PER_MONTH = 20.0
-"""Fewest expected service requests a month (simulated citizens x monthly need probability).
-Reason: the model needs at least one request every month; requests are Poisson, so at 20 a month
-the chance of a month without any is e^-20 = 2e-9, below one in three million 13-year runs.
-At the default need rate (1 a year) this is about 251 simulated citizens."""
+"""Fewest expected service needs a month across the simulated citizens
+(:func:`needs_per_month`). Reason: the model needs at least one request every month. Each
+citizen's needs arrive at ``need_rate_per_year``, so the chance that nobody needs a service in a
+month is exp(-needs_per_month): e^-20 = 2e-9 here, below one in three million 13-year runs. At
+the default need rate (1 a year) this is 240 simulated citizens."""
+
+
+def needs_per_month(citizens: float, need_rate_per_year: float) -> float:
+    """Expected service needs a month of ``citizens`` simulated citizens."""
+    return citizens * need_rate_per_year / MONTHS_PER_YEAR
+
 
 MIN_FRONTLINE_STAFF = 10.0
 """Fewest frontline civil servants (``civil_servants * frontline_share``, persons). Reason: the
@@ -59,4 +69,5 @@ MAX_TOML_DEPTH = 16
 
 __all__ = ["DEFAULT_POPULATION", "DEFAULT_REPLICATIONS", "DEFAULT_SEED", "DEFAULT_YEARS",
            "MAX_POPULATION", "MAX_REPLICATIONS", "MAX_RUNS", "MAX_TOML_DEPTH",
-           "MIN_FRONTLINE_STAFF", "MIN_REQUESTS_PER_MONTH", "YEAR_RANGE"]
+           "MIN_FRONTLINE_STAFF", "MIN_REQUESTS_PER_MONTH", "MONTHS_PER_YEAR", "YEAR_RANGE",
+           "needs_per_month"]

@@ -9,6 +9,7 @@ luck, and the same seed as replication *r* of a sweep with ``seeds = "common"``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from model.backend import Backend, default_workers, local
-from model.behaviour import p_per_month
 from model.defaults import (
     DEFAULT_POPULATION,
     DEFAULT_YEARS,
@@ -24,6 +24,7 @@ from model.defaults import (
     MAX_REPLICATIONS,
     MIN_REQUESTS_PER_MONTH,
     YEAR_RANGE,
+    needs_per_month,
 )
 from model.errors import ScenarioError
 from model.model import EGovModel
@@ -36,8 +37,8 @@ def min_population(scenario: Scenario) -> int:
     """Fewest simulated citizens a run of ``scenario`` needs
     (:data:`model.defaults.MIN_REQUESTS_PER_MONTH` expected requests a month).
     """
-    p = p_per_month(scenario.behaviour.need_rate_per_year)
-    return int(-(-MIN_REQUESTS_PER_MONTH // p))
+    per_citizen = needs_per_month(1, scenario.behaviour.need_rate_per_year)
+    return math.ceil(MIN_REQUESTS_PER_MONTH / per_citizen)
 
 
 def check_run(scenario: Scenario, *, years: tuple[int, int] = DEFAULT_YEARS,

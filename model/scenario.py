@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.behaviour import Behaviour, default_behaviour, p_per_month
-from model.defaults import MAX_TOML_DEPTH, MIN_FRONTLINE_STAFF, MIN_REQUESTS_PER_MONTH
+from model.behaviour import Behaviour, default_behaviour
+from model.defaults import (
+    MAX_TOML_DEPTH,
+    MIN_FRONTLINE_STAFF,
+    MIN_REQUESTS_PER_MONTH,
+    needs_per_month,
+)
 from model.errors import ScenarioError
 from model.params import as_table, build, param
 
@@ -394,7 +399,7 @@ def _check_runnable(sc: Scenario) -> Scenario:
     needs to run at all (limits in :mod:`model.defaults`, with their reasons).
     """
     path = sc.path
-    requests = sc.population.residents * p_per_month(sc.behaviour.need_rate_per_year)
+    requests = needs_per_month(sc.population.residents, sc.behaviour.need_rate_per_year)
     if requests < MIN_REQUESTS_PER_MONTH:
         raise ScenarioError(path, "population.residents",
                             f"{sc.population.residents} residents make {requests:.3g} service "

@@ -391,9 +391,9 @@ def test_policy_or_event_that_is_not_a_list_in_a_whatif_is_one_error(tmp_path, k
 
 # --- values each in range that together the model cannot run ----------------------------------
 def test_too_few_residents_for_one_request_a_month_is_refused(kediri):
-    from model.behaviour import p_per_month
     from model.defaults import MIN_REQUESTS_PER_MONTH
-    enough = math.ceil(MIN_REQUESTS_PER_MONTH / p_per_month(kediri.behaviour.need_rate_per_year))
+    # Each resident needs need_rate_per_year services a year, so rate / 12 a month.
+    enough = math.ceil(MIN_REQUESTS_PER_MONTH * 12 / kediri.behaviour.need_rate_per_year)
     assert with_overrides(kediri, {"population.residents": enough}).population.residents == enough
     with pytest.raises(ScenarioError, match="population.residents"):
         with_overrides(kediri, {"population.residents": enough - 1})
