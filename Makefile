@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(VENV)/bin/egovsim run scenarios/jember.toml scenarios/kediri.toml \
-	  --replications 10 --seed 20240101 --years 2018:2030 --out results/baseline
+	  --replications 10 --seed 20240101 --years 2018:2030 --out results/baseline --overwrite
 
 test: install
 	$(VENV)/bin/ruff check model tests benchmarks scripts docs

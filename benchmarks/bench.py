@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 import model
+from model.defaults import DEFAULT_YEARS
 from model.io import code_version, write_json
 from model.model import EGovModel
 from model.reference import ReferenceModel
@@ -62,7 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 WHATIF = ROOT / "scenarios" / "whatif" / "kediri_apps_to_training_2025.toml"
 
-YEARS = (2018, 2030)
+YEARS = DEFAULT_YEARS
 MONTHS = 12 * (YEARS[1] - YEARS[0] + 1)
 SCENARIOS = {r: ROOT / "scenarios" / f"{r}.toml" for r in ("jember", "kediri")}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from model import load_scenario
+from model.defaults import DEFAULT_SEED, DEFAULT_YEARS
 from model.io import write_table
 from model.runner import run_replications
 
@@ -28,7 +29,7 @@ YEARS = (2021, 2022, 2023, 2025, 2030)
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replications", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=20240101)
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="results/counterfactual")
     args = ap.parse_args(argv)
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                              policies=(*kediri.policies,
                                        *(p for p in jember.policies if p.shares is not None)))
     annual = run_replications([jember, jk, kediri, kj], args.replications, args.seed,
-                              years=(2018, 2030), workers=args.workers)
+                              years=DEFAULT_YEARS, workers=args.workers)
     mean = annual.groupby(["scenario", "year"])[["spbe", "ipp", "ikm"]].mean()
     rows = []
     for base, cf, region in (("jember", "jember_with_kediri_split", "Kabupaten Jember"),

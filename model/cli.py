@@ -2,20 +2,34 @@
 
 Bad input never becomes a traceback or a silent default: a :class:`ScenarioError` (or a bad
 option) prints one line naming the file and field, and the command exits with status 2 before
-anything is written.
+anything is written. An operating-system error while writing (no permission, a full disk, a
+path under a file, a read-only file system) is one line and status 2 too; the result folder
+helpers (:func:`model.io.output_folder`) make sure it leaves no partial result behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import typing
 from collections.abc import Sequence
-from pathlib import Path
 
+from model.defaults import (
+    DEFAULT_POPULATION,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    DEFAULT_YEARS,
+    MAX_POPULATION,
+    MAX_REPLICATIONS,
+    YEAR_RANGE,
+)
 from model.errors import ScenarioError
+from model.seeds import check_seed
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.commands.run", "simulate scenarios and write tables, summary and figures"),
@@ -39,13 +53,18 @@ def years_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"{text!r} is not FIRST:LAST (e.g. 2018:2030)") from None
     if len(parts) == 1:
         parts = parts * 2
-    if len(parts) != 2 or parts[1] < parts[0] or parts[0] < 1990 or parts[1] > 2100:
-        raise argparse.ArgumentTypeError(f"{text!r} is not FIRST:LAST with FIRST <= LAST")
+    if (len(parts) != 2 or parts[1] < parts[0] or parts[0] < YEAR_RANGE[0]
+            or parts[1] > YEAR_RANGE[1]):
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIRST:LAST with FIRST <= LAST within "
+                                         f"{YEAR_RANGE[0]}:{YEAR_RANGE[1]}")
     return parts[0], parts[1]
 
 
 def population_arg(text: str) -> int | None:
-    """Parse a simulated population: a positive whole number, or ``full`` (None)."""
+    """Parse a simulated population: a whole number up to :data:`MAX_POPULATION`, or ``full``
+    (None). The fewest a scenario needs is checked with the scenario
+    (:func:`model.runner.check_run`).
+    """
     if text == "full":
         return None
     try:
@@ -55,8 +74,26 @@ def population_arg(text: str) -> int | None:
     if not number.is_integer():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'")
     value = int(number)
-    if value < 1:
-        raise argparse.ArgumentTypeError("population must be at least 1")
+    if not 1 <= value <= MAX_POPULATION:
+        raise argparse.ArgumentTypeError(f"population must be 1-{MAX_POPULATION:,}")
+    return value
+
+
+def seed_arg(text: str) -> int:
+    """Parse a seed: a whole number >= 0 (:func:`model.seeds.check_seed`)."""
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (a whole number >= 0)"
+                                         ) from None
+
+
+def replications_arg(text: str) -> int:
+    """Parse a replication count: 1 .. :data:`MAX_REPLICATIONS`."""
+    value = positive_int(text)
+    if value > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than the {MAX_REPLICATIONS:,} "
+                                         "replications allowed")
     return value
 
 
@@ -71,15 +108,16 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_run_options(p: argparse.ArgumentParser, *, replications: int = 10) -> None:
+def add_run_options(p: argparse.ArgumentParser, *,
+                    replications: int = DEFAULT_REPLICATIONS) -> None:
     """Options shared by commands that simulate: replications, seed, years, population."""
-    from model.model import DEFAULT_POPULATION
-    p.add_argument("--replications", "-r", type=positive_int, default=replications,
+    p.add_argument("--replications", "-r", type=replications_arg, default=replications,
                    help=f"replications per scenario (default {replications})")
-    p.add_argument("--seed", type=int, default=20240101,
-                   help="master seed; replication seeds derive from it (default 20240101)")
-    p.add_argument("--years", type=years_arg, default=(2018, 2030),
-                   help="first and last simulated year, FIRST:LAST (default 2018:2030)")
+    p.add_argument("--seed", type=seed_arg, default=DEFAULT_SEED,
+                   help=f"master seed; replication seeds derive from it (default {DEFAULT_SEED})")
+    first, last = DEFAULT_YEARS
+    p.add_argument("--years", type=years_arg, default=DEFAULT_YEARS,
+                   help=f"first and last simulated year, FIRST:LAST (default {first}:{last})")
     p.add_argument("--population", type=population_arg, default=DEFAULT_POPULATION,
                    help=f"simulated citizens, or 'full' (default {DEFAULT_POPULATION})")
 
@@ -92,10 +130,24 @@ def add_posterior_options(p: argparse.ArgumentParser, *, default: int | None = N
                    help="draw only from this hypothesis of the posterior")
 
 
+def add_overwrite_option(p: argparse.ArgumentParser) -> None:
+    """``--overwrite``: replace an existing results folder (atomically)."""
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results already in --out (the old ones stay until the new "
+                        "ones are complete)")
+
+
 def add_workers_option(p: argparse.ArgumentParser) -> None:
     """``--workers N``: local processes (default: all cores)."""
     p.add_argument("--workers", type=positive_int, default=None,
                    help="local worker processes (default: all cores)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line (not the usage block), status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -104,7 +156,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     Importing a subcommand's module can be slow (the app, calibration and sensitivity bring
     their libraries), so ``egovsim run`` does not pay for ``egovsim app``.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="egovsim", description="Agent-based simulator of bureaucratic digitalization and "
         "public-service quality in Indonesian local government.")
     from model import __version__
@@ -134,19 +186,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(importlib.import_module(args._module).main(args) or 0)
     except ScenarioError as err:
-        print(f"egovsim: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return error(str(err))
+    except OSError as err:
+        return error(os_error_line(err))
     except KeyboardInterrupt:
-        print("egovsim: interrupted; finished results were kept", file=sys.stderr)
-        return 130
+        print("egovsim: interrupted; no half-written result was left", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
-def check_out_dir(out: str | Path) -> Path:
-    """An output folder that is not an existing file."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ScenarioError(str(out), None, "output path exists and is not a folder")
-    return path
+def error(line: str) -> int:
+    """Print ``line`` as the command's one error line; the exit status for bad input."""
+    print(f"egovsim: error: {line}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def os_error_line(err: OSError) -> str:
+    """One line for an operating-system error: the file, then what went wrong."""
+    what = err.strerror or type(err).__name__
+    where = err.filename2 if isinstance(err.filename, int) else err.filename
+    return f"{os.fsdecode(where)}: {what}" if where not in (None, "") else what
 
 
 if __name__ == "__main__":

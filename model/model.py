@@ -10,6 +10,7 @@ import numpy as np
 
 from model.assessment import YearState, YearTally, assess, within
 from model.citizens import ACCUMULATORS, Citizens, MonthContext, Outcomes
+from model.defaults import DEFAULT_POPULATION, DEFAULT_YEARS
 from model.government import Government
 from model.outputs import MONTHLY_OUTPUTS, QUINTILES
 from model.rules import IPP_UNITS, SURVEY
@@ -24,9 +25,6 @@ from model.scenario import (
 from model.seeds import process_streams
 from model.staff import HiringPlan, StaffPool, unit_spread
 from model.units import UNITS, ServiceUnit, unit_index
-
-DEFAULT_POPULATION = 20_000
-"""Simulated citizens when none is asked for; each stands for residents / population."""
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "jember.toml"
 MIN_STAFF_AGENTS = 200
@@ -91,8 +89,9 @@ class EGovModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | Path | None = None,
-                 population: int | None = DEFAULT_POPULATION, start_year: int = 2018,
-                 end_year: int = 2030, overrides: dict[str, Any] | None = None,
+                 population: int | None = DEFAULT_POPULATION,
+                 start_year: int = DEFAULT_YEARS[0], end_year: int = DEFAULT_YEARS[1],
+                 overrides: dict[str, Any] | None = None,
                  rng: Any = None) -> None:
         super().__init__(rng=rng)
         scenario, n_citizens = resolve_run(scenario, population, start_year, end_year,

@@ -502,8 +502,8 @@ class CivilServantAgents:
         n_aimed = sum(aimed)
         rate = bh.training_share_per_year * competency * self.n / max(n_aimed, 1)
         p_train = per_month(min(rate, TRAINING_RATE_CAP))
-        gains = (min(1.0, 2.0 * digital_share) * bh.training_gain,
-                 min(1.0, 2.0 * (1.0 - digital_share)) * bh.training_gain)
+        gains = (min(1.0, 2.0 * digital_share * bh.training_gain),
+                 min(1.0, 2.0 * (1.0 - digital_share) * bh.training_gain))
         for s, a, load in zip(self.members, aimed, expected_load.tolist(), strict=True):
             s.develop(p_train if a else 0.0, gains, load, regulation)
 

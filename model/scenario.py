@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from model.behaviour import Behaviour, default_behaviour
+from model.defaults import (
+    MAX_TOML_DEPTH,
+    MIN_FRONTLINE_STAFF,
+    MIN_REQUESTS_PER_MONTH,
+    needs_per_month,
+)
 from model.errors import ScenarioError
 from model.params import as_table, build, param
 from model.units import UNIT_KEYS
@@ -261,30 +267,69 @@ _HEAD_KEYS = {"name", "region", "description"}
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file; a missing, unreadable, empty or malformed file is a ScenarioError."""
+    """Parse a TOML file; a missing, unreadable, empty, malformed or too deeply nested file (or
+    a folder or device given as one) is a ScenarioError. A UTF-8 byte-order mark is accepted.
+    """
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise ScenarioError(str(path), None, "is a folder, not a file")
+    if p.exists() and not p.is_file():
+        raise ScenarioError(str(path), None, "is not a regular file (a device or pipe); give a "
+                                             "TOML file")
+    if not p.exists():
         raise ScenarioError(str(path), None, "file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(str(path), None, f"cannot read: {err}") from None
+        text = p.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is dropped
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), None, f"not UTF-8 text ({err.reason} at byte "
+                                             f"{err.start})") from None
+    except OSError as err:
+        raise ScenarioError(str(path), None, f"cannot read: {err.strerror or err}") from None
     if not text.strip():
         raise ScenarioError(str(path), None, "file is empty")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(str(path), None, f"TOML syntax error: {err}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), None, f"nested more than {MAX_TOML_DEPTH} levels deep"
+                            ) from None
+    depth = _depth(data)
+    if depth > MAX_TOML_DEPTH:
+        raise ScenarioError(str(path), None, f"nested {depth} levels deep; at most "
+                                             f"{MAX_TOML_DEPTH} are allowed")
+    return data
 
 
-def merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """A what-if's tables over its base's: key by key; ``[[policy]]``/``[[event]]`` appended."""
+def _depth(value: Any) -> int:
+    """Levels of tables and arrays in ``value`` (0 for a plain value), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict | list):
+            deepest = max(deepest, d + 1)
+            if d + 1 <= MAX_TOML_DEPTH:  # deeper than that is refused anyway
+                stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def merge_tables(base: dict[str, Any], over: dict[str, Any], *,
+                 path: str | None = None) -> dict[str, Any]:
+    """A what-if's tables over its base's: key by key; ``[[policy]]``/``[[event]]`` appended.
+
+    ``path`` (the what-if's file) names the file in the error when ``policy`` or ``event`` is
+    not a list of entries.
+    """
     out = dict(base)
     for key, value in over.items():
         if key in ("event", "policy"):
+            for source, entries in ((path, value), (None, base.get(key, []))):
+                if not isinstance(entries, list):
+                    raise ScenarioError(source, key, f"expected [[{key}]] entries, got "
+                                                     f"{entries!r}")
             out[key] = [*base.get(key, []), *value]
         elif isinstance(value, dict) and isinstance(base.get(key), dict):
-            out[key] = merge_tables(base[key], value)
+            out[key] = merge_tables(base[key], value, path=path)
         else:
             out[key] = value
     return out
@@ -296,17 +341,19 @@ def resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = data.pop("base", None)
     if base is None:
         return data
-    if not isinstance(base, str):
+    if not isinstance(base, str) or not base.strip():
         raise ScenarioError(str(path), "base", f"expected a file name, got {base!r}")
     base_path = (path.parent / base).resolve()
-    if base_path in chain:
+    if base_path == path.resolve() or base_path in chain:
         raise ScenarioError(str(path), "base", "scenarios name each other as base (a cycle)")
-    if not base_path.is_file():
+    if base_path.is_dir():
+        raise ScenarioError(str(path), "base", f"{base} is a folder; name a scenario file")
+    if not base_path.exists():
         raise ScenarioError(str(path), "base", f"base scenario {base} not found")
     base_data = resolve_file(base_path, (*chain, path.resolve()))
     # A fault in the base is reported against the base file, not the what-if naming it.
     scenario_from_table(base_data, str(path.parent / base))
-    return merge_tables(base_data, data)
+    return merge_tables(base_data, data, path=str(path))
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -436,12 +483,35 @@ def scenario_from_table(data: dict[str, Any], path: str | None = None) -> Scenar
         raise ScenarioError(path, "sources", "expected a table of field = \"source\"")
     for key, value in sources.items():
         _check_source_key(key, value, path)
-    return Scenario(
+    return _check_runnable(Scenario(
         name=head["name"], region=head["region"], description=head.get("description", ""),
         events=tuple(sorted((_build_event(e, path, f"event[{i}]") for i, e in enumerate(events)),
                             key=lambda e: (e.year, e.month))),
         policies=tuple(_build_policy(p, path, f"policy[{i}]") for i, p in enumerate(policies)),
-        behaviour=behaviour, sources=dict(sources), path=path, **tables)
+        behaviour=behaviour, sources=dict(sources), path=path, **tables))
+
+
+def _check_runnable(sc: Scenario) -> Scenario:
+    """Checks across fields that each field's own range cannot make: the values the model
+    needs to run at all (limits in :mod:`model.defaults`, with their reasons).
+    """
+    path = sc.path
+    requests = needs_per_month(sc.population.residents, sc.behaviour.need_rate_per_year)
+    if requests < MIN_REQUESTS_PER_MONTH:
+        raise ScenarioError(path, "population.residents",
+                            f"{sc.population.residents} residents make {requests:.3g} service "
+                            f"requests a month; the model needs at least "
+                            f"{MIN_REQUESTS_PER_MONTH:g}")
+    frontline = sc.staff.civil_servants * sc.staff.frontline_share
+    if frontline < MIN_FRONTLINE_STAFF:
+        raise ScenarioError(path, "staff.frontline_share",
+                            f"civil_servants x frontline_share = {frontline:.3g} frontline civil "
+                            f"servants; the model needs at least {MIN_FRONTLINE_STAFF:g}")
+    if sc.staff.mean_age_years >= sc.staff.retirement_age_years:
+        raise ScenarioError(path, "staff.mean_age_years",
+                            f"{sc.staff.mean_age_years:g} is not below retirement_age_years "
+                            f"{sc.staff.retirement_age_years:g}")
+    return sc
 
 
 def _check_source_key(key: str, value: Any, path: str | None) -> None:

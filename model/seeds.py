@@ -7,7 +7,10 @@ asks for it (``egovsim run``, a sweep, calibration, the app) or on the executor:
   (common random numbers: a what-if and its baseline differ by policy, not by luck), and the
   same as replication *r* of a sweep whose seeds are ``common``;
 - a run that should have luck of its own at each design point (a sweep with ``per_run``
-  seeds, a calibration particle) gets ``run_seed(master, r, point)``.
+  seeds, a calibration particle) gets ``run_seed(master, r, point)``;
+- a design's sampler (Latin hypercube, Saltelli, Morris) gets ``design_seed(master)``, whose
+  spawn key (:data:`DESIGN_KEY`) no run has, since replications stay below it
+  (:data:`model.defaults.MAX_REPLICATIONS`).
 
 Inside one run the model spawns one independent stream per random process from that seed
 (:func:`process_streams`), so a policy that changes how many draws one process takes leaves
@@ -23,6 +26,10 @@ DEFAULT_SEED = 20240101
 
 PROCESSES = ("budget", "staff", "citizens", "assessment", "events", "programmes")
 """The random processes of a run, each with its own stream (order fixed: part of the scheme)."""
+
+
+DESIGN_KEY = 0xDE5160
+"""Spawn key of the design sampler's seed (above any replication number)."""
 
 
 def _int(seq: np.random.SeedSequence) -> int:
@@ -41,6 +48,12 @@ def run_seed(master_seed: int, replication: int, point: int | None = None) -> in
     check_seed(master_seed)
     key = (int(replication),) if point is None else (int(replication), int(point))
     return _int(np.random.SeedSequence(master_seed, spawn_key=key))
+
+
+def design_seed(master_seed: int) -> int:
+    """The seed of a design's sampler (see the module docstring)."""
+    check_seed(master_seed)
+    return _int(np.random.SeedSequence(master_seed, spawn_key=(DESIGN_KEY,)))
 
 
 def replication_seeds(master_seed: int, replications: int) -> list[int]:

@@ -14,9 +14,10 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from model.calibration.report import rounded_split
-from model.io import write_text
+from model.io import dumps_toml, toml_value, write_toml
 from model.scenario import load_scenario
 
 SOURCE = "assumption: estimated by calibration (posterior median), see docs/calibration.md"
@@ -24,13 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def fmt(v: float) -> str:
-    """A number for a scenario file."""
+    """A number for a scenario file (4 significant digits, 6 from 10,000)."""
     return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.6g}"
 
 
-def inline(d: dict[str, float]) -> str:
-    """An inline TOML table."""
-    return "{ " + ", ".join(f"{k} = {fmt(v)}" for k, v in d.items()) + " }"
+def value(v: Any) -> str:
+    """A TOML value as it appears after ``key = `` (numbers rounded by :func:`fmt`)."""
+    if isinstance(v, dict):
+        v = {k: float(fmt(x)) for k, x in v.items()}
+    elif isinstance(v, float):
+        v = float(fmt(v))
+    return toml_value(v)
 
 
 def set_field(lines: list[str], table: str, field: str, value: str, nth: int = 0) -> None:
@@ -51,9 +56,10 @@ def set_field(lines: list[str], table: str, field: str, value: str, nth: int = 0
 
 def set_source(lines: list[str], key: str) -> None:
     """Add or replace the ``[sources]`` entry of ``key``."""
-    text = f'"{key}" = "{SOURCE}"'
+    text = dumps_toml({key: SOURCE}).strip()
+    head = text.partition(" = ")[0]
     for i, line in enumerate(lines):
-        if line.startswith(f'"{key}" ='):
+        if line.startswith(f"{head} ="):
             lines[i] = text
             return
     start = lines.index("[sources]")
@@ -63,17 +69,17 @@ def set_source(lines: list[str], key: str) -> None:
 def apply_region(path: Path, values: dict) -> None:
     """Write one region's estimates into its scenario file (validated after)."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    for key, value in values.items():
+    for key, estimate in values.items():
         parts = key.split(".")
         if key == "shares":
-            for c, v in rounded_split(value).items():
-                set_field(lines, "shares", c, fmt(v))
+            for c, v in rounded_split(estimate).items():
+                set_field(lines, "shares", c, value(v))
             set_source(lines, "shares.apps")
         elif parts[0] == "policy":
-            set_field(lines, "policy", "shares", inline(rounded_split(value)),
+            set_field(lines, "policy", "shares", value(rounded_split(estimate)),
                       nth=int(parts[1]))
         else:
-            set_field(lines, parts[0], parts[1], fmt(float(value)))
+            set_field(lines, parts[0], parts[1], value(float(estimate)))
             set_source(lines, key)
     tmp = path.with_name(f".{path.name}.check.toml")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -89,9 +95,9 @@ def main(argv: list[str]) -> int:
     src = Path(argv[0])
     text = src.read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    header = [line for line in text.splitlines() if line.startswith("#")]
-    body = ["[behaviour]"] + [f"{k} = {v!r}" for k, v in data["behaviour"].items()]
-    write_text(ROOT / "model" / "calibrated.toml", "\n".join(header + [""] + body) + "\n")
+    header = "\n".join(line[1:].removeprefix(" ") for line in text.splitlines()
+                       if line.startswith("#"))
+    write_toml(ROOT / "model" / "calibrated.toml", {"behaviour": data["behaviour"]}, header)
     for region, values in data.get("region", {}).items():
         apply_region(ROOT / "scenarios" / f"{region}.toml", values)
     return 0

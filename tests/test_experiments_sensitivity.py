@@ -116,7 +116,7 @@ def test_sensitivity_command_on_the_model(tmp_path, capsys):
 [experiment]
 name = "tiny_sobol"
 base = "{ROOT / 'scenarios' / 'kediri.toml'}"
-population = 200
+population = 300
 years = [2018, 2019]
 [design]
 method = "sobol"

@@ -159,3 +159,55 @@ def test_budget_factor_goes_through_with_overrides():
     assert sc.budget.egov_share == 0.025
     assert sc.staff.civil_servants == 4000  # whole-number field rounded
     assert sc.shares == base.shares
+
+
+# --- bounds and runnability, checked before anything runs --------------------------------------
+def _exp(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "e.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("change, field", [
+    (("replications = 2", "replications = 100000000"), "experiment.replications"),
+    (("population = 300", "population = 3"), "experiment.population"),
+    (("values = [0.2, 0.4]", "values = " + str([i / 1e6 for i in range(1, 1100)])), "design"),
+])
+def test_counts_beyond_the_declared_bounds_are_refused(tmp_path, change, field):
+    text = GOOD.replace(*change)
+    if field == "design":  # 1,099 x 2 levels x 2 replications x 1000 points of a third factor
+        text += "[[factor]]\nname = \"budget.volatility\"\nrange = [0.0, 0.2]\nlevels = 1000\n"
+    with pytest.raises(ScenarioError, match=field):
+        load_experiment(_exp(tmp_path, text))
+
+
+def test_an_experiment_whose_base_is_itself_or_an_experiment_says_so(tmp_path):
+    path = _exp(tmp_path, GOOD.replace(f'base = "{KEDIRI}"', 'base = "e.toml"'))
+    with pytest.raises(ScenarioError, match="experiment.base: names this experiment file"):
+        load_experiment(path)
+    other = tmp_path / "other.toml"
+    other.write_text(GOOD)
+    path = _exp(tmp_path, GOOD.replace(f'base = "{KEDIRI}"', 'base = "other.toml"'))
+    with pytest.raises(ScenarioError, match="is an experiment file"):
+        load_experiment(path)
+
+
+def test_a_design_point_the_model_cannot_run_is_refused_before_any_run(tmp_path):
+    # Each factor alone is fine on the base; together some points leave < 10 frontline staff.
+    text = GOOD.split("[[factor]]")[0] + """
+[[factor]]
+name = "staff.civil_servants"
+values = [100, 5000]
+[[factor]]
+name = "staff.frontline_share"
+values = [0.05, 0.9]
+[outcomes]
+ipp_2020 = { column = "ipp", year = 2020 }
+"""
+    exp = load_experiment(_exp(tmp_path, text))
+    out = tmp_path / "out"
+    with pytest.raises(ScenarioError, match=r"design point 0 \(staff.civil_servants = 100, "
+                                            r"staff.frontline_share = 0.05\): .*frontline"):
+        from model.experiments.execute import run_experiment
+        run_experiment(exp, out, progress=False)
+    assert not out.exists() or not any(out.iterdir())

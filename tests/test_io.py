@@ -100,3 +100,120 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path):
         assert stat.S_IMODE(target.stat().st_mode) == 0o644  # not mkstemp's private 0600
     finally:
         os.umask(mask)
+
+
+# --- TOML writer ------------------------------------------------------------------------------
+def test_dumps_toml_round_trips_through_tomllib_with_hostile_text():
+    import tomllib
+
+    from model.io import dumps_toml
+    data = {"base": "../kediri.toml",
+            "scenario": {"name": 'a"b\\c\nd\u007fe\x00f\tg', "region": "Kota <Kediri> | é"},
+            "shares": {"apps": 0.25, "competency": 1e-7, "big": 1e16, "n": 3, "on": True},
+            "sources": {"shares.apps": "data: x"},
+            "region": {"kediri": {"shares": {"apps": 0.5}, "initial.regulation": 0.3}},
+            "policy": [{"name": "p", "start_year": 2025, "end_year": None,
+                        "shift": {"from": "apps", "to": "competency", "fraction": 0.2},
+                        "levels": [1, 2.5]}]}
+    text = dumps_toml(data, header="made by a test\u007f\nline two")
+    expected = {**data, "policy": [{k: v for k, v in data["policy"][0].items() if v is not None}]}
+    assert tomllib.loads(text) == expected
+    assert text.startswith("# made by a test\\u007F\n# line two\n")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [1, None], object(),
+                                   pd.Timestamp("2024-01-01")])
+def test_dumps_toml_refuses_what_it_cannot_write(value):
+    from model.io import dumps_toml
+    with pytest.raises((TypeError, ValueError)):
+        dumps_toml({"t": {"x": value}})
+
+
+def test_write_toml_writes_atomically(tmp_path):
+    import tomllib
+
+    from model.io import write_toml
+    write_toml(tmp_path / "a.toml", {"behaviour": {"x": np.float64(0.5), "n": np.int64(2)}})
+    assert tomllib.loads((tmp_path / "a.toml").read_text()) == {"behaviour": {"x": 0.5, "n": 2}}
+
+
+# --- output files and folders -----------------------------------------------------------------
+def test_file_target_replaces_only_regular_files(tmp_path):
+    from model.io import file_target
+    (tmp_path / "f.html").write_text("old")
+    (tmp_path / "sub").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    assert file_target(tmp_path / "f.html") == tmp_path / "f.html"
+    assert file_target(tmp_path / "new.html") == tmp_path / "new.html"
+    for bad, why in (("", "not a file name"), (tmp_path / "sub", "is a folder"),
+                     (tmp_path / "pipe", "not a regular file"),
+                     (tmp_path / "f.html" / "x", "under a file")):
+        with pytest.raises(ScenarioError, match=why):
+            file_target(bad)
+    with pytest.raises(ScenarioError):
+        write_text(tmp_path / "pipe", "x")
+    assert stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
+
+
+def test_output_folder_publishes_on_success_and_leaves_nothing_on_error(tmp_path):
+    from model.io import MARKER, output_folder
+    out = tmp_path / "D"
+    with output_folder(out) as tmp:
+        assert tmp.parent == tmp_path and tmp != out and not out.exists()
+        write_text(tmp / "a.txt", "one")
+    assert (out / "a.txt").read_text() == "one" and (out / MARKER).exists()
+    with pytest.raises(RuntimeError), output_folder(out, overwrite=True) as tmp:
+        write_text(tmp / "a.txt", "two")
+        raise RuntimeError("crash while writing")
+    assert (out / "a.txt").read_text() == "one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".D.lock", "D"]
+    with pytest.raises(ScenarioError, match="--overwrite"), output_folder(out):
+        pass
+    with output_folder(out, overwrite=True) as tmp:
+        write_text(tmp / "b.txt", "two")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
+
+
+def test_output_folder_refuses_to_replace_a_folder_that_is_not_results(tmp_path):
+    from model.io import output_folder
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "precious.py").write_text("x")
+    for kwargs in ({"overwrite": True}, {"in_place": True}, {}):
+        with pytest.raises(ScenarioError, match="not egovsim results"), \
+                output_folder(tmp_path / "src", **kwargs):
+            pass
+    assert (tmp_path / "src" / "precious.py").read_text() == "x"
+    with pytest.raises(ScenarioError, match="root"), output_folder("/"):
+        pass
+
+
+def test_output_folder_without_atomic_exchange_still_replaces_whole(tmp_path, monkeypatch):
+    import model.io as io
+    out = tmp_path / "D"
+    with io.output_folder(out) as tmp:
+        write_text(tmp / "a.txt", "old")
+    monkeypatch.setattr(io, "_exchange", lambda a, b: False)
+    with io.output_folder(out, overwrite=True) as tmp:
+        write_text(tmp / "a.txt", "new")
+    assert (out / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".D.lock", "D"]
+
+
+def test_leftovers_of_a_killed_command_are_cleaned_and_an_old_folder_put_back(tmp_path):
+    from model.io import MARKER, output_folder
+    out = tmp_path / "D"
+    # Killed between the two renames of a replacement without atomic exchange: only the old
+    # folder set aside and the new temporary one remain.
+    (tmp_path / ".D.old-abc").mkdir()
+    (tmp_path / ".D.old-abc" / MARKER).touch()
+    (tmp_path / ".D.old-abc" / "a.txt").write_text("old")
+    (tmp_path / ".D.tmp-xyz").mkdir()
+    (tmp_path / ".D.tmp-xyz" / "a.txt").write_text("half")
+    with output_folder(out, in_place=True) as folder:
+        assert (folder / "a.txt").read_text() == "old"
+        (folder / ".a.txt.k2j4.tmp").write_bytes(b"")  # as atomic_write leaves when killed
+        (folder / "sub").mkdir()
+        (folder / "sub" / ".p.parquet.x.tmp").write_bytes(b"")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".D.lock", "D"]
+    with output_folder(out, in_place=True) as folder:
+        assert not list(folder.rglob("*.tmp"))

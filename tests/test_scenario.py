@@ -345,3 +345,69 @@ def test_every_region_field_states_its_source(path):
     scenario = load_scenario(path)
     fields = {f"{t}.{f.name}" for t, cls in _TABLES.items() for f in dataclasses.fields(cls)}
     assert sorted(fields - set(scenario.sources)) == []
+
+
+# --- files the loader must refuse with one line ----------------------------------------------
+KEDIRI_BASE = f'base = "{KEDIRI}"\n'
+
+
+@pytest.mark.parametrize("text", [
+    "a = " + "[" * 2000 + "]" * 2000,                       # deeper than Python's recursion
+    "a = " + "{b = " * 2000 + "1" + "}" * 2000,
+    "a = " + "[" * 40 + "]" * 40,                           # parses, but deeper than allowed
+])
+def test_deeply_nested_toml_is_one_error_not_a_recursion(tmp_path, text):
+    path = _write(tmp_path, "deep.toml", text)
+    with pytest.raises(ScenarioError, match="nested"):
+        read_toml(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (KEDIRI_BASE + '[scenario]\nname = "b"\nregion = "K"\n'
+                                        ).encode())
+    assert load_scenario(path).name == "b"
+
+
+def test_a_folder_or_device_as_scenario_says_what_it_is(tmp_path):
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_scenario("/dev/null")
+    path = _write(tmp_path, "w.toml", 'base = ".."\n')
+    with pytest.raises(ScenarioError, match=r"base: \.\. is a folder"):
+        load_scenario(path)
+    path = _write(tmp_path, "self.toml", 'base = "self.toml"\n')
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("key", ["policy", "event"])
+def test_policy_or_event_that_is_not_a_list_in_a_whatif_is_one_error(tmp_path, key):
+    path = _write(tmp_path, "w.toml", f"{KEDIRI_BASE}{key} = 5\n")
+    with pytest.raises(ScenarioError, match=rf"w.toml: {key}: expected \[\[{key}\]\]"):
+        load_scenario(path)
+
+
+# --- values each in range that together the model cannot run ----------------------------------
+def test_too_few_residents_for_one_request_a_month_is_refused(kediri):
+    from model.defaults import MIN_REQUESTS_PER_MONTH
+    # Each resident needs need_rate_per_year services a year, so rate / 12 a month.
+    enough = math.ceil(MIN_REQUESTS_PER_MONTH * 12 / kediri.behaviour.need_rate_per_year)
+    assert with_overrides(kediri, {"population.residents": enough}).population.residents == enough
+    with pytest.raises(ScenarioError, match="population.residents"):
+        with_overrides(kediri, {"population.residents": enough - 1})
+    with pytest.raises(ScenarioError, match="population.residents"):  # rarer needs, more people
+        with_overrides(kediri, {"population.residents": enough,
+                                "behaviour.need_rate_per_year": 0.5})
+
+
+def test_too_few_frontline_staff_or_staff_older_than_retirement_are_refused(kediri):
+    with pytest.raises(ScenarioError, match="staff.frontline_share"):
+        with_overrides(kediri, {"staff.civil_servants": 10, "staff.frontline_share": 0.0})
+    with pytest.raises(ScenarioError, match="staff.frontline_share"):
+        with_overrides(kediri, {"staff.civil_servants": 1, "staff.frontline_share": 1.0})
+    with pytest.raises(ScenarioError, match="staff.mean_age_years"):
+        with_overrides(kediri, {"staff.mean_age_years": 65, "staff.retirement_age_years": 40})
+    ok = with_overrides(kediri, {"staff.mean_age_years": 57, "staff.retirement_age_years": 58})
+    assert ok.staff.mean_age_years == 57

@@ -9,8 +9,9 @@ import shlex
 import sys
 import time
 
-from model.cli import add_workers_option, check_out_dir
-from model.runner import default_workers
+from model.backend import default_workers
+from model.cli import add_workers_option
+from model.io import output_folder
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,13 +34,13 @@ def main(args: argparse.Namespace) -> int:
     from model.calibration.pipeline import calibrate  # imports pyabc: only when calibrating
 
     config = load_config(args.config, quick=args.quick)
-    out = check_out_dir(args.out)
     workers = args.workers or default_workers()
     command = "egovsim calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"]
                                                  else [args.config, "--out", args.out])
     started = time.perf_counter()
-    summary = calibrate(config, out, method=args.method, workers=workers,
-                        scheduler=args.scheduler, progress=not args.quiet, command=command)
+    with output_folder(args.out, in_place=True) as out:  # locked; an ABC history is continued
+        summary = calibrate(config, out, method=args.method, workers=workers,
+                            scheduler=args.scheduler, progress=not args.quiet, command=command)
     patterns = summary["patterns"]
     fit = summary["fit"]
     print(f"egovsim: calibration ({args.method}) in {time.perf_counter() - started:.0f} s; "

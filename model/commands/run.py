@@ -1,21 +1,38 @@
-"""``egovsim run SCENARIO...``: replications of scenarios into tables, summary and figures."""
+"""``egovsim run SCENARIO...``: replications of scenarios into tables, summary and figures.
+
+The results folder appears whole or not at all: everything is validated first, the folder is
+locked, the files are written into a temporary sibling folder and that is renamed into place
+(:func:`model.io.output_folder`). An existing folder is replaced only with ``--overwrite``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
+from pathlib import Path
 
 from tqdm import tqdm
 
-from model.cli import add_posterior_options, add_run_options, add_workers_option, check_out_dir
+from model.cli import (
+    add_overwrite_option,
+    add_posterior_options,
+    add_run_options,
+    add_workers_option,
+)
 from model.figures import index_figure
-from model.io import code_version, write_json, write_table, write_text
+from model.io import code_version, output_folder, write_json, write_table, write_text
 from model.observed import observed_indices
 from model.posterior import posterior_ensemble
-from model.runner import default_workers, replication_seeds, run_replications
+from model.runner import check_runs, default_workers, replication_seeds, run_replications
 from model.scenario import load_scenario
 from model.summary import INDICES, summary_markdown
+
+KILL_AFTER = "EGOVSIM_TEST_KILL_AFTER"
+"""Test hook: the name of a result file after whose writing the process kills itself (SIGKILL),
+to show a kill at that moment leaves the old or the new folder, never a mix."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,44 +42,59 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_workers_option(p)
     add_posterior_options(p)
     p.add_argument("--out", default="results/run", help="output folder (default results/run)")
+    add_overwrite_option(p)
     p.add_argument("--quiet", action="store_true", help="do not print the summary")
 
 
+def _written(path: Path) -> None:
+    if os.environ.get(KILL_AFTER) == path.name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def main(args: argparse.Namespace) -> int:
-    """Validate everything first, simulate, then write each file atomically."""
+    """Validate everything first, take the folder, simulate, write, publish the folder."""
     scenarios = [load_scenario(path) for path in args.scenarios]
-    out = check_out_dir(args.out)
+    check_runs(scenarios, years=args.years, population=args.population, where="--population")
     ensemble = posterior_ensemble(args)
     observed = observed_indices()
     workers = args.workers or default_workers()
     n_runs = len(scenarios) * args.replications * (args.posterior or 1)
-    started = time.perf_counter()
-    with tqdm(total=n_runs, desc="runs", unit="run", delay=1.0, file=sys.stderr) as bar:
-        if ensemble is not None:
-            annual = ensemble.run(scenarios, args, workers, on_done=lambda i, _: bar.update())
-        else:
-            annual = run_replications(scenarios, args.replications, args.seed, years=args.years,
-                                      population=args.population, workers=workers,
+    with output_folder(args.out, overwrite=args.overwrite) as out:
+        started = time.perf_counter()
+        with tqdm(total=n_runs, desc="runs", unit="run", delay=1.0, file=sys.stderr) as bar:
+            if ensemble is not None:
+                annual = ensemble.run(scenarios, args, workers,
                                       on_done=lambda i, _: bar.update())
-    elapsed = time.perf_counter() - started
-    write_table(annual, csv=out / "annual.csv", parquet=out / "annual.parquet")
-    for index in INDICES:
-        index_figure(annual, observed, index, out / f"{index}.png")
-    summary = summary_markdown(annual, observed, "egovsim run: simulated against observed")
-    if ensemble is not None:
-        summary += "\n" + ensemble.write(annual, out)
-    write_text(out / "summary.md", summary)
-    write_json(out / "metadata.json", {
-        "command": "run", "argv": sys.argv[1:], "master_seed": args.seed,
-        "replications": args.replications,
-        "replication_seeds": replication_seeds(args.seed, args.replications),
-        "years": list(args.years),
-        "population": "full" if args.population is None else args.population,
-        "scenarios": [sc.to_table() for sc in scenarios], "code": code_version(),
-        "elapsed_seconds": round(elapsed, 3), "workers": workers,
-        **(ensemble.metadata() if ensemble is not None else {}),
-    })
+            else:
+                annual = run_replications(scenarios, args.replications, args.seed,
+                                          years=args.years, population=args.population,
+                                          workers=workers, on_done=lambda i, _: bar.update())
+        elapsed = time.perf_counter() - started
+        write_table(annual, csv=out / "annual.csv")
+        _written(out / "annual.csv")
+        write_table(annual, parquet=out / "annual.parquet")
+        _written(out / "annual.parquet")
+        for index in INDICES:
+            index_figure(annual, observed, index, out / f"{index}.png")
+            _written(out / f"{index}.png")
+        summary = summary_markdown(annual, observed, "egovsim run: simulated against observed")
+        if ensemble is not None:
+            summary += "\n" + ensemble.write(annual, out)
+        write_text(out / "summary.md", summary)
+        _written(out / "summary.md")
+        write_json(out / "metadata.json", {
+            "command": "run", "argv": sys.argv[1:], "master_seed": args.seed,
+            "replications": args.replications,
+            "replication_seeds": replication_seeds(args.seed, args.replications),
+            "years": list(args.years),
+            "population": "full" if args.population is None else args.population,
+            "scenarios": [sc.to_table() for sc in scenarios], "code": code_version(),
+            "elapsed_seconds": round(elapsed, 3), "workers": workers,
+            **(ensemble.metadata() if ensemble is not None else {}),
+        })
+        _written(out / "metadata.json")
     if not args.quiet:
         print(summary)
-    print(f"egovsim: {n_runs} runs in {elapsed:.1f} s; results in {out}/", file=sys.stderr)
+    print(f"egovsim: {n_runs} runs in {elapsed:.1f} s; results in {args.out}/", file=sys.stderr)
     return 0
+

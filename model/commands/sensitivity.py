@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from model.cli import check_out_dir
-from model.commands.sweep import add_executor_options, backend_from
+from model.commands.sweep import add_executor_options, backend_from, experiment_folder
 from model.errors import ScenarioError
 from model.experiments.design import build_design
 from model.experiments.execute import run_experiment
@@ -28,11 +26,11 @@ def main(args: argparse.Namespace) -> int:
         raise ScenarioError(args.experiment, "design.method",
                             f"{exp.design.method} is not a sensitivity design; use sobol or "
                             "morris (or run it with egovsim sweep)")
-    out = check_out_dir(args.out or Path("results") / exp.name)
-    summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
-                             progress=not args.quiet)
-    print(summary.line(), file=sys.stderr)
-    tables = analyse(exp, build_design(exp), summary.outcomes, out)
+    with experiment_folder(args, exp) as out:
+        summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
+                                 progress=not args.quiet)
+        print(summary.line(), file=sys.stderr)
+        tables = analyse(exp, build_design(exp), summary.outcomes, out)
     written = [f"{k}.csv" for k in tables]
     print(f"egovsim: sensitivity written to {out}/ ({', '.join(written)}, "
           f"{exp.design.method}.png)", file=sys.stderr)

@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.cli import check_out_dir, positive_int
-from model.experiments.execute import Backend, run_experiment
-from model.experiments.spec import load_experiment
-from model.runner import default_workers
+from model.backend import Backend, default_workers, local
+from model.cli import add_overwrite_option, positive_int
+from model.errors import ScenarioError
+from model.experiments.execute import run_experiment
+from model.experiments.spec import Experiment, load_experiment
+from model.io import output_folder
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
@@ -25,6 +27,7 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
                        help="use a running Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true",
                    help="continue the runs in --out: skip finished ones, redo the rest")
+    add_overwrite_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -34,8 +37,19 @@ def backend_from(args: argparse.Namespace) -> Backend:
         return Backend("scheduler", address=args.scheduler)
     if args.dask_local:
         return Backend("dask-local", workers=args.dask_local)
-    workers = args.workers or default_workers()
-    return Backend("serial" if workers == 1 else "pool", workers=workers)
+    return local(args.workers or default_workers())
+
+
+def experiment_folder(args: argparse.Namespace, exp: Experiment):
+    """The experiment's folder, held (locked) for the run: ``--out`` or ``results/NAME``.
+
+    A sweep folder is long-lived (``--resume`` continues it), so it is written in place; the
+    experiment's own check refuses a folder with another experiment's results.
+    """
+    if args.resume and args.overwrite:
+        raise ScenarioError(None, "--overwrite", "cannot be combined with --resume")
+    out = args.out if args.out is not None else Path("results") / exp.name
+    return output_folder(out, overwrite=args.overwrite, in_place=True)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,8 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate the file and the folder first, then run; print a one-line summary."""
     exp = load_experiment(args.experiment)
-    out = check_out_dir(args.out or Path("results") / exp.name)
-    summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
-                             progress=not args.quiet)
+    with experiment_folder(args, exp) as out:
+        summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
+                                 progress=not args.quiet)
     print(summary.line(), file=sys.stderr)
     return 1 if summary.failed else 0

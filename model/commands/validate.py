@@ -10,24 +10,32 @@ from model.errors import ScenarioError
 from model.experiments.spec import load_experiment
 from model.scenario import load_scenario, read_toml
 
+
+def load_calibration(path: str):
+    """A calibration file, checked with and without its ``[quick]`` settings."""
+    load_config(path, quick=True)
+    return load_config(path)
+
+
 VALIDATORS = {"scenario": load_scenario, "experiment": load_experiment,
-              "calibration": load_config}
-"""Top-level key that identifies a file kind -> its loader; experiments add theirs."""
+              "calibration": load_calibration}
+"""File kind -> its loader."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``egovsim validate``."""
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario or experiment files")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="scenario, experiment or calibration files")
 
 
 def load_any(path: str):
     """Validate one file by its kind (an experiment file has an [experiment] table)."""
     data = read_toml(path)
-    if "experiment" in data and "experiment" in VALIDATORS:
+    if "experiment" in data:
         return VALIDATORS["experiment"](path)
     if "regions" in data and "parameter" in data:  # a calibration file
         return VALIDATORS["calibration"](path)
-    return load_scenario(path)
+    return VALIDATORS["scenario"](path)
 
 
 def main(args: argparse.Namespace) -> int:

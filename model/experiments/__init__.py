@@ -3,7 +3,8 @@
 - :mod:`~model.experiments.spec`: experiment files (TOML), validated; applying factor values.
 - :mod:`~model.experiments.design`: full factorial, Latin hypercube, Sobol/Saltelli, Morris
   designs and the seed of every run, from one master seed.
-- :mod:`~model.experiments.execute`: serial, process-pool and Dask executors (same numbers).
+- :mod:`~model.experiments.execute`: running an experiment on any :class:`~model.backend.Backend`
+  (serial, process pool, Dask: the same numbers).
 - :mod:`~model.experiments.store`: the Parquet dataset, manifest, failures and resuming.
 - :mod:`~model.experiments.outcomes`: outcomes such as IPP in 2030.
 - :mod:`~model.experiments.sensitivity`: Sobol and Morris indices, seed-noise shares, figures.

@@ -12,9 +12,18 @@ Four methods:
 
 The samplers draw points of the unit hypercube; each factor maps [0, 1] to its values through
 its inverse CDF (:meth:`Factor.ppf`). The sampler's seed and every run's seed come from
-``numpy.random.SeedSequence(master_seed)`` with fixed spawn keys, so a run's seed depends only
-on the master seed, its design point and its replication, never on the executor or on which
-runs were already done.
+:mod:`model.seeds`, the one seed scheme of every tool, so a run's seed depends only on the
+master seed, its replication and (with ``per_run`` seeds) its design point, never on the
+executor or on which runs were already done. With ``seeds = "common"`` replication *r* of every
+point has the seed of replication *r* of ``egovsim run --seed master_seed``, so a one-point
+sweep reproduces that run row for row.
+
+``per_run`` stays the default: a space-filling design (Latin hypercube, Saltelli, Morris)
+estimates the mean response over many points with one or two replications each, and
+independent luck at each point averages out across them; with common seeds every point shares
+the same few draws of luck, so the whole response surface is conditional on them. Choose
+``common`` to compare a few policies pairwise (their differences are then not blurred by
+luck) or to reproduce ``egovsim run``.
 """
 
 from __future__ import annotations
@@ -29,10 +38,8 @@ from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
 from model.experiments.spec import Experiment
-
-_DESIGN_KEY = (0xDE5160,)
-_RUN_KEY = 0x5EED
-_COMMON_KEY = 0xC0AA
+from model.seeds import design_seed
+from model.seeds import run_seed as _seed_of_run
 
 
 @dataclass(frozen=True)
@@ -53,27 +60,11 @@ class DesignPoints:
         return df
 
 
-def _seed_int(seq: np.random.SeedSequence) -> int:
-    return int(seq.generate_state(1, dtype=np.uint32)[0])
-
-
-def design_seed(master_seed: int) -> int:
-    """The seed of the design's sampler."""
-    return _seed_int(np.random.SeedSequence(master_seed, spawn_key=_DESIGN_KEY))
-
-
 def run_seed(master_seed: int, point: int, replication: int, scheme: str = "per_run") -> int:
-    """The seed of one run.
-
-    ``per_run``: its own stream per (design point, replication). ``common``: replication *r*
-    gets the same seed at every design point (common random numbers: differences between
-    points are then not blurred by different luck).
+    """The seed of one run: ``per_run``, luck of its own per (point, replication);
+    ``common``, replication *r* has the same seed at every point (see the module docstring).
     """
-    if scheme == "common":
-        key = (_COMMON_KEY, replication)
-    else:
-        key = (_RUN_KEY, point, replication)
-    return _seed_int(np.random.SeedSequence(master_seed, spawn_key=key))
+    return _seed_of_run(master_seed, replication, None if scheme == "common" else point)
 
 
 def run_id(point: int, replication: int) -> str:

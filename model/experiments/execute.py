@@ -1,38 +1,34 @@
-"""Running an experiment: serially, on a local process pool, or on a Dask cluster.
+"""Running an experiment on any :class:`~model.backend.Backend` (serial, pool, Dask).
 
 Every run is one :class:`RunTask` handed to the top-level function :func:`execute_task`, which
 calls the pure boundary :func:`model.run` (through :func:`simulate_model`) and never raises: an
 error comes back as data and is recorded, and the sweep goes on. The task carries its own seed,
 so the numbers are identical whichever executor runs it, in whatever order.
 
-Results stream to disk as they arrive (:class:`~model.experiments.store.ResultStore`); at most
-a small window of tasks (twice the number of workers) is in flight, so memory stays flat
-however long the sweep.
+Results stream to disk as they arrive (:class:`~model.experiments.store.ResultStore`); the
+backend keeps only a small window of tasks in flight, so memory stays flat however long the
+sweep.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
 
+from model.backend import Backend
 from model.errors import ScenarioError
-from model.experiments.design import build_design, runs_table
+from model.experiments.design import DesignPoints, build_design, runs_table
 from model.experiments.spec import Experiment, apply_factors
 from model.experiments.store import ResultStore, fingerprint, new_manifest
-from model.runner import run
-
-BACKENDS = ("serial", "pool", "dask-local", "scheduler")
+from model.runner import check_run, run
 
 
 @dataclass(frozen=True)
@@ -85,105 +81,10 @@ def execute_task(task: RunTask) -> RunResult:
     return RunResult(task, table, seconds=time.perf_counter() - started)
 
 
-@dataclass(frozen=True)
-class Backend:
-    """Where runs execute: ``serial``, ``pool`` (N local processes), ``dask-local`` (a Dask
-    LocalCluster of N worker processes) or ``scheduler`` (an existing Dask cluster).
-    """
-
-    kind: str = "serial"
-    workers: int = 1
-    address: str | None = None
-
-    def describe(self) -> str:
-        """Short text for the manifest and the summary."""
-        if self.kind == "scheduler":
-            return f"dask scheduler {self.address}"
-        if self.kind == "serial":
-            return "serial"
-        return f"{self.kind} ({self.workers} workers)"
-
-
-def check_backend(backend: Backend) -> None:
-    """Fail early, before anything is written, if a Dask scheduler cannot be reached."""
-    if backend.kind != "scheduler":
-        return
-    from distributed import Client
-
-    try:
-        Client(backend.address, timeout="20s").close()
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ScenarioError(None, "--scheduler",
-                            f"cannot reach a Dask scheduler at {backend.address}: {err}"
-                            ) from None
-
-
 def execute(tasks: Iterable[RunTask], backend: Backend,
             on_result: Callable[[RunResult], None]) -> None:
     """Run every task on ``backend``; call ``on_result`` in the calling process as each ends."""
-    if backend.kind == "serial" or (backend.kind == "pool" and backend.workers <= 1):
-        for task in tasks:
-            on_result(execute_task(task))
-    elif backend.kind == "pool":
-        _execute_pool(iter(tasks), backend.workers, on_result)
-    elif backend.kind in ("dask-local", "scheduler"):
-        _execute_dask(iter(tasks), backend, on_result)
-    else:
-        raise ValueError(f"unknown backend {backend.kind!r}; use one of {BACKENDS}")
-
-
-def _execute_pool(tasks: Iterator[RunTask], workers: int,
-                  on_result: Callable[[RunResult], None]) -> None:
-    window = 2 * workers
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        pending: set = set()
-
-        def fill() -> None:
-            while len(pending) < window:
-                task = next(tasks, None)
-                if task is None:
-                    return
-                pending.add(pool.submit(execute_task, task))
-
-        fill()
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                on_result(fut.result())
-            fill()
-
-
-def _execute_dask(tasks: Iterator[RunTask], backend: Backend,
-                  on_result: Callable[[RunResult], None]) -> None:
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if backend.kind == "dask-local":
-        cluster = LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-    else:
-        client = Client(backend.address, timeout="30s")
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        window = 2 * n_workers
-        queue = as_completed()
-        for _ in range(window):
-            task = next(tasks, None)
-            if task is None:
-                break
-            queue.add(client.submit(execute_task, task, pure=False))
-        for fut in queue:
-            result = fut.result()
-            fut.release()
-            on_result(result)
-            task = next(tasks, None)
-            if task is not None:
-                queue.add(client.submit(execute_task, task, pure=False))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    backend.imap(execute_task, tasks, lambda _, result: on_result(result))
 
 
 @dataclass
@@ -209,6 +110,21 @@ class SweepSummary:
                 + (", failures.csv" if self.failed else "") + ")")
 
 
+def check_points(exp: Experiment, design: DesignPoints, points: Iterable[int]) -> None:
+    """Refuse, with one line naming the point, a design point whose scenario is invalid or
+    that the model cannot run (:func:`model.runner.check_run`); nothing is run or written.
+    """
+    for point in points:
+        values = dict(zip(design.names, (float(v) for v in design.values[point]), strict=True))
+        try:
+            scenario = apply_factors(exp.base, values)
+            check_run(scenario, years=exp.years, population=exp.population)
+        except ScenarioError as err:
+            shown = ", ".join(f"{k} = {v:.6g}" for k, v in values.items())
+            raise ScenarioError(exp.path, f"design point {point} ({shown})",
+                                err.message) from None
+
+
 def run_experiment(exp: Experiment, out: str | Path, backend: Backend | None = None, *,
                    resume: bool = False,
                    simulate: Callable[[RunTask], pd.DataFrame] = simulate_model,
@@ -216,24 +132,27 @@ def run_experiment(exp: Experiment, out: str | Path, backend: Backend | None = N
     """Run every unfinished run of ``exp`` into the folder ``out`` and compute the outcomes.
 
     ``simulate`` (a top-level function of a :class:`RunTask`) replaces the model, e.g. with a
-    test function of known answer.
+    test function of known answer. With the model, every design point still to run is checked
+    first (:func:`check_points`). The caller holds the folder (:func:`model.io.output_folder`
+    with ``in_place=True``), so no other writer is in it.
     """
     backend = backend or Backend()
     store = ResultStore(out)
     design = build_design(exp)
     design_table = design.table()
     runs = runs_table(exp, len(design))
-    fp = fingerprint(exp, design_table)
+    fp = fingerprint(exp, design_table, runs)
     done = store.check(fp, resume=resume)  # may refuse; nothing written yet
-    check_backend(backend)
+    todo = runs[~runs["run_id"].isin(done)]
+    if simulate is simulate_model:
+        check_points(exp, design, sorted(set(todo["point"])))
+    backend.check()
     manifest = new_manifest(exp, design_table, fp, backend.describe(), len(runs))
     previous = store.read_manifest() if resume else None
     if previous is not None:  # keep when the experiment started; note when it was resumed
         manifest["resumed"] = manifest["created"]
         manifest["created"] = previous.get("created", manifest["created"])
     store.start(manifest, design_table, runs)
-
-    todo = runs[~runs["run_id"].isin(done)]
     values = design.values
 
     def tasks() -> Iterator[RunTask]:

@@ -40,10 +40,18 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from model.defaults import (
+    DEFAULT_POPULATION,
+    DEFAULT_SEED,
+    DEFAULT_YEARS,
+    MAX_REPLICATIONS,
+    MAX_RUNS,
+    YEAR_RANGE,
+)
 from model.errors import ScenarioError
 from model.experiments.outcomes import STANDARD_OUTCOMES, Outcome, outcome_from_table
-from model.model import DEFAULT_POPULATION
 from model.params import build
+from model.runner import check_run
 from model.scenario import (
     COMPONENTS,
     SHARE_TOLERANCE,
@@ -150,8 +158,8 @@ class Experiment:
     factors: tuple[Factor, ...]
     outcomes: tuple[Outcome, ...] = STANDARD_OUTCOMES
     replications: int = 1
-    master_seed: int = 20240101
-    years: tuple[int, int] = (2018, 2030)
+    master_seed: int = DEFAULT_SEED
+    years: tuple[int, int] = DEFAULT_YEARS
     population: int | None = DEFAULT_POPULATION
     seeds: str = "per_run"
     description: str = ""
@@ -364,17 +372,29 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(base_name, str) or not base_name:
         raise ScenarioError(p, "experiment.base", "missing: name the base scenario file")
     base_path = Path(path).parent / base_name
+    if base_path.resolve() == Path(path).resolve():
+        raise ScenarioError(p, "experiment.base", "names this experiment file itself; name a "
+                                                  "scenario file")
+    if base_path.is_dir():
+        raise ScenarioError(p, "experiment.base", f"{base_name} is a folder; name a scenario file")
     if not base_path.is_file():
         raise ScenarioError(p, "experiment.base", f"base scenario {base_name} not found")
+    if "experiment" in read_toml(base_path):
+        raise ScenarioError(p, "experiment.base", f"{base_name} is an experiment file; name a "
+                                                  "scenario file")
     base = load_scenario(base_path)
 
     replications = _int(head.get("replications", 1), p, "experiment.replications")
-    seed = head.get("master_seed", 20240101)
+    if replications > MAX_REPLICATIONS:
+        raise ScenarioError(p, "experiment.replications",
+                            f"{replications} is more than the {MAX_REPLICATIONS:,} allowed")
+    seed = head.get("master_seed", DEFAULT_SEED)
     master_seed = _int(seed, p, "experiment.master_seed", lo=0)
-    years_raw = head.get("years", [2018, 2030])
+    years_raw = head.get("years", list(DEFAULT_YEARS))
     if (not isinstance(years_raw, list) or len(years_raw) != 2
             or not all(isinstance(y, int) and not isinstance(y, bool) for y in years_raw)
-            or years_raw[0] > years_raw[1] or years_raw[0] < 1990 or years_raw[1] > 2100):
+            or years_raw[0] > years_raw[1] or years_raw[0] < YEAR_RANGE[0]
+            or years_raw[1] > YEAR_RANGE[1]):
         raise ScenarioError(p, "experiment.years", f"expected [first, last], got {years_raw!r}")
     years = (years_raw[0], years_raw[1])
     pop_raw = head.get("population", DEFAULT_POPULATION)
@@ -397,6 +417,14 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(p, f"factor[{i}].name", f"{n} is varied twice")
     for i, f in enumerate(factors):
         _check_factor_on_base(base, f, i, p)
+    n_runs = design_size(design, factors) * replications
+    if n_runs > MAX_RUNS:
+        raise ScenarioError(p, "design", f"{n_runs:,} runs (points x replications) is more than "
+                                         f"the {MAX_RUNS:,} an experiment may have")
+    try:
+        check_run(base, years=years, population=population)
+    except ScenarioError as err:
+        raise ScenarioError(p, "experiment.population", err.message) from None
 
     outcomes = STANDARD_OUTCOMES
     if "outcomes" in data:
@@ -412,6 +440,20 @@ def load_experiment(path: str | Path) -> Experiment:
                       factors=factors, outcomes=outcomes, replications=replications,
                       master_seed=master_seed, years=years, population=population,
                       seeds=seeds, path=p, base_path=str(base_path))
+
+
+def design_size(design: Design, factors: tuple[Factor, ...]) -> int:
+    """The number of design points ``design`` makes over ``factors`` (before building it)."""
+    d = len(factors)
+    if design.method == "full_factorial":
+        return math.prod(len(f.values) if f.values is not None else int(f.levels or 0)
+                         for f in factors)
+    samples = int(design.samples or 0)
+    if design.method == "sobol":
+        return samples * (2 * d + 2 if design.second_order else d + 2)
+    if design.method == "morris":
+        return samples * (d + 1)
+    return samples
 
 
 def _load_design(raw: Any, path: str) -> Design:

@@ -32,22 +32,25 @@ import pyarrow.parquet as pq
 from model.errors import ScenarioError
 from model.experiments.outcomes import compute_outcomes, outcome_columns
 from model.experiments.spec import Experiment
-from model.io import atomic_write, code_version, write_json, write_table
+from model.io import MARKER, atomic_write, code_version, write_json, write_table
 
 FORMAT_VERSION = 1
 ID_COLUMNS = ("run_id", "point", "replication", "seed")
 _PART_PREFIX = "part-"
 
 
-def fingerprint(exp: Experiment, design: pd.DataFrame) -> str:
-    """A hash of what determines the numbers: experiment, resolved base scenario, design."""
+def fingerprint(exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """A hash of what determines the numbers: experiment, resolved base scenario, design and
+    every run's seed (so a folder begun under another seed scheme is never continued).
+    """
     table = exp.to_table()
     for key in ("path", "base_path", "description"):
         table.pop(key, None)
     base = exp.base.to_table()
     base.pop("path", None)
     payload = json.dumps({"experiment": table, "base": base,
-                          "design": design.round(12).to_dict(orient="split")},
+                          "design": design.round(12).to_dict(orient="split"),
+                          "seeds": [int(x) for x in runs["seed"]]},
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -84,10 +87,11 @@ class ResultStore:
         old = self.read_manifest()
         done = self.done_ids()
         if not resume:
-            if old is not None or done:
+            others = self.out.is_dir() and any(p.name != MARKER for p in self.out.iterdir())
+            if old is not None or done or others:
                 raise ScenarioError(str(self.out), None, "already holds results; pass --resume "
-                                                         "to continue them or choose another "
-                                                         "--out folder")
+                                                         "to continue them, --overwrite to "
+                                                         "replace them, or choose another --out")
             return set()
         if old is not None and old.get("fingerprint") != fp:
             raise ScenarioError(str(self.out), "manifest.json",
@@ -201,9 +205,9 @@ def new_manifest(exp: Experiment, design: pd.DataFrame, fp: str, backend: str,
         "design": {"method": exp.design.method, "points": len(design),
                    "factors": exp.factor_names, "table": "design.csv"},
         "runs": {"total": n_runs, "table": "runs.csv",
-                 "seeds": f"SeedSequence({exp.master_seed}) spawn key per "
-                          + ("replication (common random numbers)" if exp.seeds == "common"
-                             else "(point, replication)")},
+                 "seeds": f"model.seeds.run_seed({exp.master_seed}, replication"
+                          + (") (common random numbers)" if exp.seeds == "common"
+                             else ", point)")},
         "results": {"annual": "annual/", "outcomes": "outcomes.csv", "failures": "failures/"},
         "backend": backend, "code": code_version(),
     }
