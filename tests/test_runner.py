@@ -54,13 +54,3 @@ def test_run_replications_checks_every_scenario_first(kediri):
         run_replications([kediri], 0, 1, years=(2018, 2018), population=300)
 
 
-def test_the_model_core_defaults_agree_with_model_defaults():
-    # Until model/model.py imports them from model/defaults.py, its own copies must not drift.
-    import inspect
-
-    from model import defaults
-    from model.model import DEFAULT_POPULATION, EGovModel
-    params = inspect.signature(EGovModel).parameters
-    assert DEFAULT_POPULATION == defaults.DEFAULT_POPULATION
-    assert (params["start_year"].default, params["end_year"].default) == defaults.DEFAULT_YEARS
-    assert params["population"].default == defaults.DEFAULT_POPULATION
