@@ -4,8 +4,9 @@ Every row comes from code or data: :func:`model.params.describe` on :class:`Beha
 scenario dataclasses (unit, range, meaning, declared source), the values in use
 (:func:`model.behaviour.default_behaviour`, i.e. the declared defaults overlaid with
 ``model/calibrated.toml``), each region's values and the ``[sources]`` labels of
-``scenarios/jember.toml`` and ``scenarios/kediri.toml``, and the fixed constants of
-:mod:`model.units` and :mod:`model.assessment`. The tables replace the text between the two
+``scenarios/jember.toml`` and ``scenarios/kediri.toml``, the policy levers with their defaults
+(:data:`model.scenario.LEVER_DEFAULTS`), and the fixed constants and survey rules of
+:mod:`model.units` and :mod:`model.rules`. The tables replace the text between the two
 marker lines in docs/ODD.md, so the document cannot drift from the code.
 
     .venv/bin/python docs/make_param_table.py          # rewrite the tables in docs/ODD.md
@@ -146,18 +147,100 @@ def _dated(scenarios: list) -> list[str]:
             if p.shift is not None:
                 levers.append(f"shift {p.shift.fraction:g} of {p.shift.source} to "
                               f"{p.shift.target}")
-            for name in ("budget_multiplier", "hires_per_year_share", "hire_quality",
-                         "integration_share"):
-                if getattr(p, name) is not None:
-                    levers.append(f"{name} {getattr(p, name):g}")
+            levers += [f"{name} {_lever_value(getattr(p, name))}" for name in _lever_names()
+                       if getattr(p, name) is not None]
             out.append(f"  - policy *{p.name}*, {window}: {'; '.join(levers)}. {_cell(p.note)}")
         for e in sc.events:
             detail = {"recruitment": f"{e.hires} hires", "superapp":
                       f"integration_gain {e.integration_gain:g}", "mpp_open":
                       f"{e.services} services"}[e.kind]
-            out.append(f"  - event `{e.kind}` {e.year}-{e.month:02d}: {detail}, innovation "
-                       f"{e.innovation:g}. {_cell(e.note)} ({e.source or 'no source'})")
+            if e.kind != "superapp":  # units name where an MPP or a recruitment acts
+                detail += f", units {', '.join(e.units)}"
+            out.append(f"  - event `{e.kind}` {e.year}-{e.month:02d}: {detail}. "
+                       f"{_cell(e.note)} ({e.source or 'no source'})")
     return [*out, ""]
+
+
+_SCENARIO_LEVERS = {"hires_per_year_share": "staff.hires_per_year_share",
+                    "hire_quality": "staff.hire_quality",
+                    "integration_share": "apps.integration_share"}
+"""Levers whose default is the scenario's own value (see ``lever_in_year``)."""
+
+_PAID_FROM = {
+    "budget_multiplier": "the e-government budget itself (not budget-neutral)",
+    "hires_per_year_share": "belanja pegawai (`staff_cost_idr`, outside the e-government budget)",
+    "hire_quality": "—",
+    "replace_retirements": "belanja pegawai",
+    "hires_per_year": "belanja pegawai",
+    "staff_per_10k_target": "belanja pegawai",
+    "hire_units": "—",
+    "hire_selection": "belanja pegawai (recruitment cost per hire rises)",
+    "training_digital_share": "competency (how it is used)",
+    "training_units": "competency (where it is used)",
+    "literacy_target": "—",
+    "assisted_target": "—",
+    "connectivity_rural_share": "connectivity (how it is split)",
+    "integration_share": "apps (how it is used)",
+    "enforcement_share": "regulation (the rest buys rules and standards)",
+}
+"""What each lever spends, for the table (the interface programmes are read off
+``INTERFACE_PROGRAMMES``; "—" for levers that aim money or people without spending)."""
+
+
+_POLICY_WINDOW = ("name", "start_year", "end_year", "note")
+"""Fields of a policy that are not levers."""
+
+
+def _lever_names() -> list[str]:
+    """The levers of :class:`Policy`: its declared fields other than the name, window, note."""
+    from model.params import describe
+    from model.scenario import Policy
+
+    return [r["name"] for r in describe(Policy) if r["name"] not in _POLICY_WINDOW]
+
+
+def _lever_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return _num(value) if not isinstance(value, str) else value
+
+
+def _lever_default(name: str) -> str:
+    """A lever's value when no policy sets it (``LEVER_DEFAULTS`` or the scenario table)."""
+    from model.scenario import LEVER_DEFAULTS
+
+    if name in _SCENARIO_LEVERS:
+        return f"the scenario's `{_SCENARIO_LEVERS[name]}`"
+    value = LEVER_DEFAULTS[name]
+    if name == "connectivity_rural_share" and value is None:
+        return "rural share of residents"
+    if isinstance(value, tuple):
+        return "all units" if len(value) > 1 else value[0]
+    return _lever_value(value)
+
+
+def lever_table() -> list[str]:
+    """The policy levers: default, unit, range, meaning and what each spends."""
+    from model.params import describe
+    from model.scenario import INTERFACE_PROGRAMMES, Policy
+
+    declared = {r["name"]: r for r in describe(Policy)}
+    rows = []
+    for name in _lever_names():
+        r = declared[name]
+        paid = ("citizen interface (the rest keeps counters and portals)"
+                if name in INTERFACE_PROGRAMMES else _PAID_FROM[name])
+        rows.append([f"`{name}`", _lever_default(name), r["unit"], _range(r["lo"], r["hi"]),
+                     r["doc"], paid])
+    return ["##### Policy levers", "",
+            "Each lever takes the value of the last policy in force that sets it, else its "
+            "default (`LEVER_DEFAULTS` in `model/scenario.py`, or the scenario's own table). "
+            "Money levers split a component's Rupiah without changing the budget; the "
+            "citizen-interface programmes together take at most all of that component's "
+            "money.", "",
+            *_table(["lever", "default", "unit", "range", "meaning", "paid from"], rows)]
 
 
 def policy_tables() -> list[str]:
@@ -165,12 +248,15 @@ def policy_tables() -> list[str]:
     from model.params import describe
     from model.scenario import Event, Policy, Shift
 
-    out = ["#### Policies and events", ""]
-    for title, cls in (("`[[policy]]`", Policy), ("`shift` inside a policy", Shift),
-                       ("`[[event]]`", Event)):
+    out = ["#### Policies and events", "", *lever_table()]
+    window = [r for r in describe(Policy) if r["name"] in _POLICY_WINDOW]
+    for title, rows_in in (("`[[policy]]`: name and time window", window),
+                           ("`shift` inside a policy", describe(Shift)),
+                           ("`[[event]]`", describe(Event))):
         rows = []
-        for r in describe(cls):
+        for r in rows_in:
             default = "required" if r["default"].__class__.__name__ == "_MISSING_TYPE" \
+                else _lever_value(r["default"]) if isinstance(r["default"], tuple) \
                 else _num(r["default"])
             rows.append([f"`{r['name']}`", default, r["unit"], _range(r["lo"], r["hi"]),
                          r["doc"]])
