@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model.app.text import tr
+from model.present.text import tr
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent

@@ -30,12 +30,10 @@ from typing import Any
 
 import pandas as pd
 
-from model.assessment import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
 from model.errors import ScenarioError
-from model.figures import band_table
 from model.io import REPO_ROOT
-from model.outputs import AREAS, QUINTILES
 from model.params import describe
+from model.present.numbers import INDICES, band_table, label_of, paired_differences
 from model.runner import run_replications
 from model.scenario import (
     COMPONENTS,
@@ -62,11 +60,8 @@ DEFAULT_YEARS = (2018, 2030)
 DEFAULT_START_YEAR = 2025
 """The first year of the what-if when the page opens (the first year without observed data)."""
 MAX_UPLOAD_BYTES = 1_000_000
-INDICES = ("spbe", "ipp", "ikm")
 LEVERS = ("budget_multiplier", "hires_per_year_share", "hire_quality")
 """Scalar policy levers offered besides the shares."""
-DIVIDE_MEASURES = ("online_share", "wait_days", "satisfaction")
-GROUPS = (*QUINTILES, *AREAS)
 _TOL = 1e-9
 
 
@@ -390,64 +385,23 @@ def run_whatif(baseline: Scenario, whatif: Scenario, settings: Settings = Settin
 
 
 # --- numbers ------------------------------------------------------------------------------------
-def label_of(index: str, value: float) -> str:
-    """The official band of a value: SPBE predikat, IPP grade, IKM category."""
-    return {"spbe": spbe_predikat, "ipp": ipp_grade, "ikm": ikm_category}[index](value)
-
-
-def paired_difference(annual: pd.DataFrame, baseline: str, whatif: str,
-                      column: str) -> pd.DataFrame:
-    """Per year: mean, 5% and 95% over replications of (what-if - baseline), paired by seed."""
-    wide = annual[annual["scenario"].isin([baseline, whatif])].pivot_table(
-        index=["year", "replication"], columns="scenario", values=column)
-    diff = (wide[whatif] - wide[baseline]).rename("diff").reset_index()
-    g = diff.groupby("year")["diff"]
-    return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(0.05),
-                         "hi": g.quantile(0.95)}).reset_index()
-
-
 def headline(cmp: Comparison, year: int | None = None) -> pd.DataFrame:
     """One row per index in ``year`` (default: the last): baseline and what-if mean, band,
     official label, and the paired difference with its band.
     """
     year = year or int(cmp.annual["year"].max())
+    diff = paired_differences(cmp.annual, INDICES, cmp.baseline)
     rows = []
     for index in INDICES:
         bands = band_table(cmp.annual, index)
         b = bands[(bands["scenario"] == cmp.baseline) & (bands["year"] == year)].iloc[0]
         w = bands[(bands["scenario"] == cmp.whatif) & (bands["year"] == year)].iloc[0]
-        d = paired_difference(cmp.annual, cmp.baseline, cmp.whatif, index)
-        d = d[d["year"] == year].iloc[0]
+        d = diff[(diff["index"] == index) & (diff["year"] == year)].iloc[0]
         rows.append({"index": index, "year": year, "baseline": b["mean"], "baseline_lo": b["lo"],
                      "baseline_hi": b["hi"], "baseline_label": label_of(index, b["mean"]),
                      "whatif": w["mean"], "whatif_lo": w["lo"], "whatif_hi": w["hi"],
                      "whatif_label": label_of(index, w["mean"]), "diff": d["mean"],
-                     "diff_lo": d["lo"], "diff_hi": d["hi"]})
-    return pd.DataFrame(rows)
-
-
-def divide_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.DataFrame:
-    """Online share, waiting days and satisfaction by access quintile and area in ``year``.
-
-    One row per scenario, measure and group (q1..q5, urban, rural): the replication mean.
-    """
-    sel = annual[(annual["year"] == year) & annual["scenario"].isin(scenarios)]
-    rows = []
-    for sc in scenarios:
-        part = sel[sel["scenario"] == sc]
-        for m in DIVIDE_MEASURES:
-            for g in GROUPS:
-                rows.append({"scenario": sc, "measure": m, "group": g,
-                             "value": float(part[f"{m}_{g}"].mean())})
-    return pd.DataFrame(rows)
-
-
-def aspects_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.DataFrame:
-    """The IPP's six aspect scores (0-1) per scenario in ``year``, replication means."""
-    sel = annual[(annual["year"] == year) & annual["scenario"].isin(scenarios)]
-    rows = [{"scenario": sc, "aspect": a, "value": float(sel.loc[sel["scenario"] == sc,
-                                                                  f"ipp_{a}"].mean())}
-            for sc in scenarios for a in IPP_WEIGHTS]
+                     "diff_lo": d["lo90"], "diff_hi": d["hi90"]})
     return pd.DataFrame(rows)
 
 

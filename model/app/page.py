@@ -1,6 +1,6 @@
 """The Solara page: choose a region, move the levers, run, compare with the baseline.
 
-Start it with ``egovsim app``. Every text comes from :mod:`model.app.text`; every control from
+Start it with ``egovsim app``. Every text comes from :mod:`model.present.text`; every control from
 :func:`model.app.logic.controls`; every number from :mod:`model.app.logic`. State lives in
 Solara reactive variables, which Solara keeps per browser session.
 """
@@ -16,16 +16,16 @@ import solara.lab
 
 from model.app import logic
 from model.app.logic import Comparison, Settings, Source, WhatIf
-from model.app.plots import (
+from model.errors import ScenarioError
+from model.observed import observed_indices
+from model.present.plots import (
     aspects_figure,
     difference_figure,
     divide_figure,
     index_figure,
     png_bytes,
 )
-from model.app.text import LANGS, num, pct, tr
-from model.errors import ScenarioError
-from model.observed import observed_indices
+from model.present.text import LANGS, num, pct, tr
 from model.report import build_report
 
 DEFAULT_SOURCE = "jember.toml"
