@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
@@ -74,17 +75,24 @@ def list_scenarios(root: Path = SCENARIOS_DIR) -> list[str]:
 
 @dataclass(frozen=True)
 class Source:
-    """The baseline: its validated scenario and the merged TOML data it was built from.
+    """The scenario the what-if starts from: its validated scenario and merged TOML data.
 
     ``base_ref`` is the path a saved what-if uses as ``base`` (relative to ``scenarios/whatif``)
-    when the baseline is a file in ``scenarios/``; None for an uploaded file, whose what-if is
-    saved with all its tables.
+    when the scenario is a file in ``scenarios/``; None for an uploaded file, whose what-if is
+    saved with all its tables. ``base`` is, for an uploaded what-if naming a ``base``, that base
+    scenario: the what-if is compared with it rather than with itself.
     """
 
     label: str
     data: dict[str, Any]
     scenario: Scenario
     base_ref: str | None
+    base: Scenario | None = None
+
+    @property
+    def baseline(self) -> Scenario:
+        """What the what-if is compared with: the upload's base, else the scenario itself."""
+        return self.base if self.base is not None else self.scenario
 
 
 def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
@@ -98,11 +106,13 @@ def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
     return Source(name, data, scenario, ref)
 
 
-def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR) -> Source:
+def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR,
+                       years: tuple[int, int] = DEFAULT_YEARS) -> Source:
     """An uploaded scenario file, parsed as data; its ``base`` may only name a file in ``root``.
 
     A base is looked up as from ``scenarios/whatif/`` (where what-if files live), then from
-    ``scenarios/``; anything resolving outside ``root`` is refused.
+    ``scenarios/``; anything resolving outside ``root`` is refused, and so is a policy starting
+    outside the simulated ``years`` (it would never act, or act from the first month).
     """
     label = Path(filename).name or "upload.toml"
     if len(content) > MAX_UPLOAD_BYTES:
@@ -113,10 +123,29 @@ def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR
         raise ScenarioError(label, None, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(label, None, f"TOML syntax error: {err}") from None
+    except RecursionError:
+        raise ScenarioError(label, None, "nested too deeply") from None
     base = data.pop("base", None)
+    base_scenario = None
     if base is not None:
-        data = merge_tables(resolve_file(_base_inside(base, label, root)), data)
-    return Source(label, data, scenario_from_table(data, label), None)
+        base_path = _base_inside(base, label, root)
+        base_scenario = scenario_from_table(resolve_file(base_path),
+                                            base_path.relative_to(root.resolve()).as_posix())
+        data = merge_tables(resolve_file(base_path), data)
+    scenario = scenario_from_table(data, label)
+    for i, policy in enumerate(scenario.policies):
+        check_start_year(policy.start_year, years, label, f"policy.{i}.start_year")
+    return Source(label, data, scenario, None, base_scenario)
+
+
+def check_start_year(year: int, years: tuple[int, int], where: str | None = None,
+                     field: str = "start_year") -> None:
+    """Refuse a start year outside the simulated years (after the first: a policy from the
+    first year would be the baseline itself).
+    """
+    if not years[0] < year <= years[1]:
+        raise ScenarioError(where, field, f"{year} is outside the simulated years: choose "
+                            f"{years[0] + 1}-{years[1]}")
 
 
 def _base_inside(base: Any, label: str, root: Path) -> Path:
@@ -182,12 +211,21 @@ class WhatIf:
             return self.shares[key[7:]]
         return getattr(self, key)
 
-    def with_value(self, key: str, value: float) -> WhatIf:
-        """A copy with one control moved; moving a share rescales the other four."""
+    def with_value(self, key: str, value: float,
+                   reference: dict[str, float] | None = None) -> WhatIf:
+        """A copy with one control moved; moving a share rescales the other four.
+
+        When the other four are all zero (one share was set to 100%), they are given the
+        remainder in the proportions of ``reference`` (the baseline's split), never an equal
+        split nobody chose.
+        """
         if key == "start_year":
             return dataclasses.replace(self, start_year=int(value))
         if key.startswith("shares."):
-            return dataclasses.replace(self, shares=set_share(self.shares, key[7:], float(value)))
+            name = key[7:]
+            rest = sum(v for c, v in self.shares.items() if c != name)
+            start = reference if rest <= _TOL and reference is not None else self.shares
+            return dataclasses.replace(self, shares=set_share(start, name, float(value)))
         if key not in LEVERS:
             raise KeyError(key)
         return dataclasses.replace(self, **{key: float(value)})
@@ -247,12 +285,95 @@ def whatif_scenario(source: Source, whatif: WhatIf) -> Scenario:
     return scenario_from_table(data, f"{whatif_name(source, whatif)}.toml")
 
 
+# --- the page's address -------------------------------------------------------------------------
+def state_query(lang: str, name: str | None, whatif: WhatIf) -> str:
+    """The page's state as a query string: language, scenario file, start year and levers."""
+    items: dict[str, Any] = {"lang": lang}
+    if name is not None:
+        items["region"] = name
+    items["start_year"] = whatif.start_year
+    for c in controls():
+        if c.key != "start_year":
+            items[c.key] = f"{whatif.value(c.key):.6g}"
+    return urlencode(items)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """State read from the page's address; ``errors`` name each refused parameter."""
+
+    lang: str | None
+    region: str | None
+    start_year: int | None
+    levers: dict[str, float]
+    errors: tuple[str, ...]
+
+
+def parse_state(search: str | None, langs: tuple[str, ...],
+                years: tuple[int, int] = DEFAULT_YEARS) -> PageState:
+    """The state in a query string; a value out of range or unknown is refused with a message
+    naming the parameter (and the rest still applies).
+    """
+    query = parse_qs(search or "", keep_blank_values=True)
+    value = {k: v[-1] for k, v in query.items()}
+    errors: list[str] = []
+    lang = value.get("lang")
+    if lang is not None and lang not in langs:
+        errors.append(f"address: lang: {lang!r} is not one of {', '.join(langs)}")
+        lang = None
+    region = value.get("region")
+    if region is not None and region not in list_scenarios():
+        errors.append(f"address: region: {region!r} is not a scenario file in scenarios/")
+        region = None
+    start = None
+    if "start_year" in value:
+        try:
+            start = int(value["start_year"])
+            check_start_year(start, years, "address")
+        except ValueError:
+            errors.append(f"address: start_year: {value['start_year']!r} is not a year")
+            start = None
+        except ScenarioError as err:
+            errors.append(str(err))
+            start = None
+    levers: dict[str, float] = {}
+    for c in controls(years):
+        if c.key == "start_year" or c.key not in value:
+            continue
+        try:
+            x = float(value[c.key])
+        except ValueError:
+            errors.append(f"address: {c.key}: {value[c.key]!r} is not a number")
+            continue
+        if not (math.isfinite(x) and c.lo <= x <= c.hi):
+            errors.append(f"address: {c.key}: {value[c.key]} is outside [{c.lo:g}, {c.hi:g}]")
+            continue
+        levers[c.key] = x
+    shares = {k: v for k, v in levers.items() if k.startswith("shares.")}
+    if shares and (len(shares) != len(COMPONENTS) or abs(sum(shares.values()) - 1.0) > 1e-3):
+        errors.append("address: shares: give all five, summing to 1")
+        levers = {k: v for k, v in levers.items() if not k.startswith("shares.")}
+    return PageState(lang, region, start, levers, tuple(errors))
+
+
+def apply_levers(whatif: WhatIf, levers: dict[str, float]) -> WhatIf:
+    """``whatif`` with the levers of :func:`parse_state` set (the five shares at once)."""
+    shares = {k[7:]: v for k, v in levers.items() if k.startswith("shares.")}
+    if shares:
+        total = sum(shares.values())
+        whatif = dataclasses.replace(whatif, shares={c: shares[c] / total for c in COMPONENTS})
+    for key, v in levers.items():
+        if not key.startswith("shares."):
+            whatif = whatif.with_value(key, v)
+    return whatif
+
+
 # --- TOML out ---------------------------------------------------------------------------------
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
+    return k if _BARE.match(k) else _value(k)
 
 
 def _value(v: Any) -> str:
@@ -263,7 +384,8 @@ def _value(v: Any) -> str:
             raise ValueError(f"cannot write {v!r} to a scenario file")
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        # JSON escapes the other control characters; TOML also forbids a raw DEL (U+007F)
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007F")
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()
                                 if x is not None) + " }"

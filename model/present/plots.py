@@ -161,6 +161,7 @@ def difference_figure(annual: pd.DataFrame, baseline: str, whatif: str, lang: st
         ax.set_ylim(-span, span)
         for m in method_changes(index, years):
             ax.axvline(m.year - 0.5, color="0.35", lw=1, ls="--")
+        ax.set_xticks(range(years[0], years[1] + 1, 4))
     axes[0].set_ylabel(tr(lang, "plot.difference"), fontsize=8)
     fig.suptitle(tr(lang, "plot.difference_title"), fontsize=10)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.8, wspace=0.35)
