@@ -29,11 +29,8 @@ from model.present.marks import inside_band, method_changes, observation_points
 from model.present.numbers import (
     GROUPS,
     INDICES,
-    IPP_PARTS,
-    IPP_UNITS,
     MEASURES,
     PAIR_KEYS,
-    SPEND_COMPONENTS,
     band_table,
     group_differences,
     label_of,
@@ -57,8 +54,6 @@ REQUIRED_COLUMNS = ("scenario", "region", "replication", "year", *INDICES,
 SOURCE_TEXT_LANG = "en"
 """Language of the free text in scenario files (descriptions, policy names and notes,
 ``[sources]``): the committed files are written in English. Quoted as is, marked with it."""
-BILLION = 1e9
-"""Rupiah per billion (the unit of the spending figure)."""
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -253,18 +248,7 @@ def report_figures(c: Content) -> list[tuple[str, str, Figure]]:
                 plots.divide_figure(c.annual, c.labelled, c.years[1], lang)))
     out.append(("aspects", tr(lang, "plot.aspects_title", year=c.years[1]),
                 plots.aspects_figure(c.annual, c.labelled, c.years[1], lang)))
-    units = optional_columns(c.annual, [f"ipp_{u}" for u in (*IPP_UNITS, *IPP_PARTS)])
-    if units:
-        caption = tr(lang, "report.fig_units", year=c.years[1])
-        out.append(("ipp_units", caption, plots.columns_figure(
-            c.annual, c.labelled, c.years[1], units, caption, tr(lang, "index.ipp"), lang)))
-    spend = optional_columns(c.annual, [*(f"spend_{s}_idr" for s in SPEND_COMPONENTS),
-                                        "staff_cost_idr"])
-    if spend:
-        caption = tr(lang, "report.fig_spend", year=c.years[1])
-        out.append(("spending", caption, plots.columns_figure(
-            c.annual, c.labelled, c.years[1], spend, caption, tr(lang, "unit.billion_idr"), lang,
-            scale=BILLION)))
+    out += plots.optional_figures(c.annual, c.labelled, c.years[1], lang)
     return out
 
 

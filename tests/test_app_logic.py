@@ -263,3 +263,65 @@ def test_report_names_the_cli_command_that_repeats_the_runs(jember):
     assert (args.replications, args.seed, args.years, args.population) == (
         logic.DEFAULT_REPLICATIONS, logic.DEFAULT_SEED, logic.DEFAULT_YEARS,
         logic.DEFAULT_POPULATION)
+
+
+# --- split controls, address, start years, uploads with a base -----------------------------------
+def test_a_share_set_to_100_then_0_gives_back_the_baselines_split(jember):
+    ref = logic.in_force(jember.scenario, 2025)
+    all_apps = ref.with_value("shares.apps", 1.0, ref.shares)
+    assert all_apps.shares["apps"] == 1.0
+    back = all_apps.with_value("shares.apps", 0.0, ref.shares)
+    others = [c for c in COMPONENTS if c != "apps"]
+    rest = sum(ref.shares[c] for c in others)
+    for c in others:  # the baseline's proportions, not 25% each
+        assert back.shares[c] == pytest.approx(ref.shares[c] / rest, abs=1e-12)
+    assert len({round(back.shares[c], 6) for c in others}) > 1
+
+
+def test_the_address_round_trips_and_refuses_bad_values(jember):
+    wi = (logic.in_force(jember.scenario, 2027).with_value("hire_quality", 0.8)
+          .with_value("shares.competency", 0.4))
+    query = logic.state_query("en", "jember.toml", wi)
+    state = logic.parse_state(query, LANGS)
+    assert (state.lang, state.region, state.start_year, state.errors) == (
+        "en", "jember.toml", 2027, ())
+    back = logic.apply_levers(logic.in_force(jember.scenario, 2027), state.levers)
+    assert back.hire_quality == pytest.approx(0.8)
+    for c in COMPONENTS:
+        assert back.shares[c] == pytest.approx(wi.shares[c], abs=1e-5)
+    bad = logic.parse_state("lang=fr&region=../pyproject.toml&start_year=2031&hire_quality=7"
+                            "&shares.apps=0.9", LANGS)
+    assert (bad.lang, bad.region, bad.start_year, bad.levers) == (None, None, None, {})
+    text = " ".join(bad.errors)
+    for field in ("lang", "region", "start_year", "hire_quality", "shares"):
+        assert f"address: {field}:" in text, field
+    assert "2031 is outside the simulated years" in text
+
+
+def test_an_upload_whose_policy_starts_outside_the_years_is_refused():
+    text = (logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml").read_text()
+    late = text.replace("start_year = 2025", "start_year = 2031").encode()
+    with pytest.raises(ScenarioError, match=r"late\.toml: policy\.0\.start_year: 2031 is "
+                                            r"outside the simulated years"):
+        logic.source_from_upload(late, "late.toml")
+
+
+def test_an_uploaded_whatif_is_compared_with_its_base():
+    text = (logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml").read_bytes()
+    src = logic.source_from_upload(text, "mine.toml")
+    assert src.base is not None and src.base.name == "kediri"
+    assert src.baseline is src.base and src.baseline.policies == ()
+    wi = logic.in_force(src.scenario, 2025)
+    settings = logic.Settings(replications=2, seed=7, years=(2018, 2026), population=400)
+    cmp = logic.run_whatif(src.baseline, logic.whatif_scenario(src, wi), settings)
+    assert cmp.changed  # the upload's own policy is the difference
+    d = paired_differences(cmp.annual, ("spbe",), cmp.baseline)
+    assert d.loc[d["year"] == 2026, "mean"].abs().iloc[0] > 0
+
+
+def test_a_region_with_a_delete_character_still_saves_valid_toml(jember):
+    import dataclasses
+    odd = dataclasses.replace(jember.scenario, region="Kota\u007fKediri")
+    src = dataclasses.replace(jember, scenario=odd)
+    text = logic.whatif_toml(src, logic.in_force(odd, 2025).with_value("hire_quality", 0.7))
+    assert tomllib.loads(text)["scenario"]["region"] == "Kota\u007fKediri"

@@ -228,3 +228,30 @@ def test_file_text_shows_literally_in_markdown():
     assert "<" not in out and "](" not in out and "&lt;img" in out
     assert safe_url("https://example.org/a") and safe_url("javascript:alert(1)") is None
     assert safe_url('https://x.org/"onmouseover=') is None
+
+
+# --- optional columns and figures -------------------------------------------------------------
+def test_per_unit_and_spending_figures_appear_only_when_their_columns_are_declared_and_present(
+        monkeypatch):
+    from model import outputs
+    from model.present.plots import optional_figures
+    df = _annual()
+    assert optional_figures(df, [("kediri", "K")], 2025, "en") == []
+    df = df.assign(ipp_dukcapil=4.1, ipp_rsud=3.9, spend_apps_idr=2.0e9)
+    # columns the output registry does not declare are not shown
+    assert optional_figures(df, [("kediri", "K")], 2025, "en") == []
+    for name, unit in (("ipp_dukcapil", "index 1-5"), ("ipp_rsud", "index 1-5"),
+                       ("spend_apps_idr", "IDR/year")):
+        monkeypatch.setitem(outputs.OUTPUTS_BY_NAME, name, outputs.Output(name, unit, name))
+    figs = optional_figures(df, [("kediri", "K"), ("kediri_w", "W")], 2025, "id")
+    assert [stem for stem, _, _ in figs] == ["ipp_units", "spending"]
+    spend_ax = figs[1][2].axes[0]
+    assert spend_ax.patches[0].get_width() == pytest.approx(2.0)  # billions of Rupiah
+
+
+def test_a_name_in_another_script_draws_without_font_warnings(recwarn):
+    from model.present.plots import index_figure, png_bytes
+    df = _annual()
+    fig = index_figure(df, None, "spbe", [("kediri", "京都 🏛 Kediri"), ("kediri_w", "W")], "en")
+    assert png_bytes(fig)[:4] == b"\x89PNG"
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]

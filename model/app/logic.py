@@ -330,11 +330,11 @@ def parse_state(search: str | None, langs: tuple[str, ...],
         try:
             start = int(value["start_year"])
             check_start_year(start, years, "address")
+        except ScenarioError as err:  # (a ValueError too: caught first)
+            errors.append(str(err))
+            start = None
         except ValueError:
             errors.append(f"address: start_year: {value['start_year']!r} is not a year")
-            start = None
-        except ScenarioError as err:
-            errors.append(str(err))
             start = None
     levers: dict[str, float] = {}
     for c in controls(years):
@@ -370,6 +370,8 @@ def apply_levers(whatif: WhatIf, levers: dict[str, float]) -> WhatIf:
 
 # --- TOML out ---------------------------------------------------------------------------------
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters TOML forbids in a comment: shown there as ``\\uXXXX`` text."""
 
 
 def _key(k: str) -> str:
@@ -394,12 +396,16 @@ def _value(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def _shown_code(m: re.Match) -> str:
+    return f"\\u{ord(m.group()):04X}"
+
+
 def to_toml(data: dict[str, Any], header: str = "") -> str:
     """Scenario data as TOML: top-level values, ``[table]`` of values, ``[[array]]`` of tables.
 
     Nested tables inside a table or array entry become inline tables; None values are omitted.
     """
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines = [f"# {_CONTROL.sub(_shown_code, line)}".rstrip() for line in header.splitlines()]
     scalars = {k: v for k, v in data.items()
                if not isinstance(v, dict) and not _is_table_list(v) and v is not None}
     lines += [f"{_key(k)} = {_value(v)}" for k, v in scalars.items()]

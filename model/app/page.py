@@ -29,6 +29,7 @@ from model.present.plots import (
     difference_figure,
     gains_figure,
     index_figure,
+    optional_figures,
     png_bytes,
 )
 from model.present.text import LANGS, num, pct, tr
@@ -289,7 +290,9 @@ def Results(cmp: Comparison, source: Source, lang_: str) -> None:
         elif view.value == "divide":
             figs = [("gains", gains_figure(cmp.annual, cmp.baseline, cmp.whatif, last, lang_))]
         elif view.value == "aspects":
-            figs = [("aspects", aspects_figure(cmp.annual, names, last, lang_))]
+            figs = [("aspects", aspects_figure(cmp.annual, names, last, lang_)),
+                    *((stem, fig) for stem, _, fig in optional_figures(cmp.annual, names, last,
+                                                                        lang_))]
         else:
             figs = []
         return [(stem, png_bytes(f)) for stem, f in figs]

@@ -22,11 +22,15 @@ from matplotlib.figure import Figure
 from model.assessment import IPP_WEIGHTS
 from model.present.marks import BANDS, SCALE, method_changes
 from model.present.numbers import (
+    IPP_PARTS,
+    IPP_UNITS,
     MEASURES,
+    SPEND_COMPONENTS,
     aspects_table,
     band_table,
     divide_table,
     group_differences,
+    optional_columns,
     paired_differences,
     present_groups,
 )
@@ -37,6 +41,8 @@ MIN_SPAN = {"spbe": 0.6, "ipp": 0.6, "ikm": 0.25, "pemdi": 0.6}
 """Smallest height of a zoomed index axis (index points): a flat series still shows the band
 edges around it. Assumption: about one predikat/grade band for SPBE and IPP, about half the
 IKM's "Baik" band."""
+BILLION = 1e9
+"""Rupiah per billion (the unit of the spending figure)."""
 PAD = 0.08
 """Share of the data's range added above and below it on a zoomed axis."""
 FIGSIZE = (7.6, 4.2)
@@ -276,6 +282,28 @@ def columns_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year:
     ax.grid(alpha=0.25, axis="x")
     fig.subplots_adjust(left=0.27, right=0.97, bottom=0.3, top=0.9)
     return fig
+
+
+def optional_figures(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year: int,
+                     lang: str) -> list[tuple[str, str, Figure]]:
+    """The figures of columns a run may carry (declared in ``model.outputs``): the IPP per
+    evaluated unit and its evaluator/survey parts, and the Rupiah spent per component.
+    (file stem, caption, figure) each; none when the columns are absent.
+    """
+    out = []
+    units = optional_columns(annual, [f"ipp_{u}" for u in (*IPP_UNITS, *IPP_PARTS)])
+    if units:
+        caption = tr(lang, "report.fig_units", year=year)
+        out.append(("ipp_units", caption, columns_figure(
+            annual, scenarios, year, units, caption, tr(lang, "index.ipp"), lang)))
+    spend = optional_columns(annual, [*(f"spend_{s}_idr" for s in SPEND_COMPONENTS),
+                                      "staff_cost_idr"])
+    if spend:
+        caption = tr(lang, "report.fig_spend", year=year)
+        out.append(("spending", caption, columns_figure(
+            annual, scenarios, year, spend, caption, tr(lang, "unit.billion_idr"), lang,
+            scale=BILLION)))
+    return out
 
 
 def png_bytes(fig: Figure) -> bytes:
