@@ -73,6 +73,23 @@ def list_scenarios(root: Path = SCENARIOS_DIR) -> list[str]:
     return sorted(files, key=lambda f: (f.count("/"), f))
 
 
+def scenario_choices(lang: str, root: Path = SCENARIOS_DIR) -> dict[str, str]:
+    """The files of :func:`list_scenarios` by a human label: the region, and for a what-if
+    (a file in a subfolder) the policies it adds to its region's file, in words
+    (``"Kota Kediri, mulai 2025: ..."``).
+    """
+    from model.present.sentences import scenario_title
+    tables = {name: source_from_file(name, root).scenario.to_table()
+              for name in list_scenarios(root)}
+    regions = {t["region"]: t for name, t in tables.items() if "/" not in name}
+    out: dict[str, str] = {}
+    for name, t in tables.items():
+        ref = None if "/" not in name else regions.get(t["region"])
+        label = scenario_title(t, ref, lang)
+        out[label if label not in out else f"{label} ({name})"] = name
+    return out
+
+
 @dataclass(frozen=True)
 class Source:
     """The scenario the what-if starts from: its validated scenario and merged TOML data.

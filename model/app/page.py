@@ -47,6 +47,14 @@ ran_with = solara.reactive(None)  # the (source label, WhatIf, Settings) of the 
 view = solara.reactive("indices")
 
 _SOURCES: dict[str, Source] = {}
+_CHOICES: dict[str, dict[str, str]] = {}
+
+
+def _choices(lang_: str) -> dict[str, str]:
+    """Scenario files by their human labels in ``lang_`` (read once per language)."""
+    if lang_ not in _CHOICES:
+        _CHOICES[lang_] = logic.scenario_choices(lang_)
+    return _CHOICES[lang_]
 
 
 def current_source() -> Source:
@@ -171,10 +179,16 @@ def Html(markup: str, tag: str = "div") -> None:
 
 
 @solara.component
-def Notice(text: str, kind: str = "info") -> None:
-    """A message box (plain HTML: it does not depend on the Vuetify version installed)."""
+def Notice(text: str, kind: str = "info", lang_: str = "en") -> None:
+    """A message box (plain HTML: it does not depend on the Vuetify version installed). An
+    error names a file and field in the validator's words, which are English: in another
+    language it is introduced in that language and marked as English.
+    """
     background, color = NOTICE_COLORS[kind]
-    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=[f"egov-{kind}"],
+    markup = html.escape(text)
+    if kind == "error" and lang_ != "en":
+        markup = f'{html.escape(tr(lang_, "ui.error"))} <span lang="en">{markup}</span>'
+    solara.HTML(tag="div", unsafe_innerHTML=markup, classes=[f"egov-{kind}"],
                 style={"background": background, "color": color, "padding": "8px 12px",
                        "border-left": f"4px solid {color}", "margin": "6px 0",
                        "border-radius": "3px"})
@@ -206,10 +220,11 @@ def LeverSlider(control: logic.Control, wi: WhatIf, lang_: str) -> None:
 @solara.component
 def Controls(source: Source, wi: WhatIf, lang_: str) -> None:
     """The sidebar: region, upload, the levers, replications, run, save and report."""
-    options = logic.list_scenarios()
-    solara.Select(tr(lang_, "ui.region"), values=options,
-                  value=source_name.value if uploaded.value is None else None,
-                  on_value=choose_source)
+    choices = _choices(lang_)
+    label_of = {name: label for label, name in choices.items()}
+    solara.Select(tr(lang_, "ui.region"), values=list(choices),
+                  value=label_of.get(source_name.value) if uploaded.value is None else None,
+                  on_value=lambda label: choose_source(choices[label]))
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"},
                     classes=["egov-upload"]):
         ipywidgets.FileUpload.element(accept=".toml", multiple=False, on_value=on_picked,
@@ -378,9 +393,9 @@ def ResultsPane(source: Source, wi: WhatIf, lang_: str) -> None:
     # in the tree, so they are not rebuilt when a message comes or goes
     with solara.Column(gap="0px"):
         if message.value:
-            Notice(message.value, "error")
+            Notice(message.value, "error", lang_)
         if run_task.error:
-            Notice(str(run_task.exception), "error")
+            Notice(str(run_task.exception), "error", lang_)
         if ran_with.value is not None and ran_with.value[1:] != (wi, current_settings()):
             Notice(tr(lang_, "ui.stale"), "info")
     running = run_task.pending
@@ -415,7 +430,7 @@ def Page() -> None:
     try:
         source = current_source()
     except ScenarioError as err:
-        Notice(str(err), "error")
+        Notice(str(err), "error", lang_)
         return
     wi = whatif.value or logic.in_force(source.scenario, logic.DEFAULT_START_YEAR)
     query = logic.state_query(lang_, source_name.value if uploaded.value is None else None, wi)
