@@ -255,6 +255,7 @@ def report_figures(c: Content) -> list[tuple[str, str, Figure]]:
 def _trajectory(c: Content, index: str, name: str) -> str:
     lang = c.lang
     b = band_table(c.annual[c.annual["scenario"] == name], index).sort_values("year")
+    b = b[b["mean"].notna()]  # Pemdi is scored from 2026 only
     first, last = b.iloc[0], b.iloc[-1]
     l0, l1 = label_of(index, first["mean"]), label_of(index, last["mean"])
     label_name = tr(lang, f"label_name.{index}")
@@ -281,7 +282,10 @@ def _changes(c: Content, base: str, other: str) -> list[str]:
                               c.indices, base)
     out = []
     for index in c.indices:
-        row = diff[(diff["index"] == index) & (diff["year"] == year)].iloc[0]
+        row = diff[(diff["index"] == index) & (diff["year"] == year)]
+        if row.empty:
+            continue
+        row = row.iloc[0]
         bands = band_table(c.annual, index)
         mean = {n: float(bands[(bands["scenario"] == n) & (bands["year"] == year)]["mean"]
                          .iloc[0]) for n in (base, other)}
