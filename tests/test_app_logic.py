@@ -325,3 +325,9 @@ def test_a_region_with_a_delete_character_still_saves_valid_toml(jember):
     src = dataclasses.replace(jember, scenario=odd)
     text = logic.whatif_toml(src, logic.in_force(odd, 2025).with_value("hire_quality", 0.7))
     assert tomllib.loads(text)["scenario"]["region"] == "Kota\u007fKediri"
+
+
+def test_a_whatif_file_is_compared_with_the_file_it_names_as_base():
+    src = logic.source_from_file("whatif/kediri_apps_to_training_2025.toml")
+    assert src.base is not None and src.base.name == "kediri" and src.baseline is src.base
+    assert logic.source_from_file(JEMBER).base is None

@@ -43,6 +43,7 @@ from model.scenario import (
     Shares,
     lever_in_year,
     merge_tables,
+    read_toml,
     resolve_file,
     scenario_from_table,
     set_share,
@@ -120,7 +121,13 @@ def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
     data = resolve_file(path)
     scenario = scenario_from_table(data, f"scenarios/{name}")
     ref = os.path.relpath(path, (root / WHATIF_DIR.name).resolve()).replace(os.sep, "/")
-    return Source(name, data, scenario, ref)
+    base = read_toml(path).get("base")
+    base_scenario = None
+    if isinstance(base, str):  # a what-if file: compared with the scenario it names
+        base_path = (path.parent / base).resolve()
+        base_scenario = scenario_from_table(
+            resolve_file(base_path), os.path.relpath(base_path, root.resolve().parent))
+    return Source(name, data, scenario, ref, base_scenario)
 
 
 def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR,

@@ -92,8 +92,10 @@ def run_task(source: Source, wi: WhatIf, settings: Settings) -> Shown:
     return Shown(cmp, source, wi)
 
 
-def start_run() -> None:
-    """Run the current what-if (the click of the Run button)."""
+def start_run(clear: bool = True) -> None:
+    """Run the current what-if (the click of the Run button); ``clear`` removes the last
+    message (not on the first run, which keeps what the page's address was refused for).
+    """
     try:
         source = current_source()
         wi = whatif.value or logic.in_force(source.scenario, logic.DEFAULT_START_YEAR)
@@ -102,7 +104,8 @@ def start_run() -> None:
     except ScenarioError as err:
         message.value = str(err)
         return
-    message.value = ""
+    if clear:
+        message.value = ""
     whatif.value = wi
     ran_with.value = (source.label, wi, settings)
     run_task(source, wi, settings)
@@ -426,7 +429,7 @@ def Page() -> None:
             apply_address(router.search)
     lang_ = lang.value
     solara.Title(tr(lang_, "app.title"))
-    solara.use_effect(lambda: start_run() if ran_with.value is None else None, [])
+    solara.use_effect(lambda: start_run(clear=False) if ran_with.value is None else None, [])
     try:
         source = current_source()
     except ScenarioError as err:
