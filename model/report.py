@@ -1,10 +1,13 @@
 """A plain-language HTML report of a results folder, in Bahasa Indonesia or English.
 
 :func:`load_results` reads what ``egovsim run`` wrote (``annual.parquet`` or ``annual.csv`` and
-``metadata.json``) and checks it; :func:`build_report` turns the runs into one self-contained
-HTML page (figures embedded as base64 PNG, no external resource) written as sentences built
-from the numbers: what was compared, the trajectories and their official bands, what a what-if
-changes, who gains and who loses, the uncertainty, and the assumptions and data sources.
+``metadata.json``) and checks that it is whole; :func:`build_report` turns the runs into one
+self-contained HTML page (figures embedded as base64 PNG, no external resource) written as
+sentences built from the numbers (:mod:`model.present.sentences`): what was compared, the
+trajectories with their official bands and method changes, what a what-if changes, who gains
+and who loses, the uncertainty, and the assumptions and data sources. Places are named by their
+region and scenarios by a title made from their policies; free text from scenario files (their
+descriptions, policy names, source notes) is quoted in its own language and marked with it.
 """
 
 from __future__ import annotations
@@ -12,27 +15,45 @@ from __future__ import annotations
 import base64
 import html
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from model.app.logic import DIVIDE_MEASURES, GROUPS, INDICES, label_of, paired_difference
-from model.app.plots import (
-    aspects_figure,
-    difference_figure,
-    divide_figure,
-    index_figure,
-    png_bytes,
-)
-from model.app.text import num, pct, tr
 from model.errors import ScenarioError
-from model.figures import band_table
-from model.observed import observed_indices
+from model.present import plots
+from model.present.marks import inside_band, method_changes, observation_points
+from model.present.numbers import (
+    GROUPS,
+    INDICES,
+    MEASURES,
+    PAIR_KEYS,
+    band_table,
+    group_differences,
+    label_of,
+    optional_columns,
+    paired_differences,
+    present_groups,
+)
+from model.present.safe import safe_url
+from model.present.sentences import (
+    divide_state,
+    group_change,
+    index_change,
+    observed_fit,
+    policy_sentence,
+    scenario_title,
+)
+from model.present.text import num, tr
 
 REQUIRED_COLUMNS = ("scenario", "region", "replication", "year", *INDICES,
-                    *(f"{m}_{g}" for m in DIVIDE_MEASURES for g in GROUPS))
+                    *(f"{m}_{g}" for m in MEASURES for g in GROUPS))
+SOURCE_TEXT_LANG = "en"
+"""Language of the free text in scenario files (descriptions, policy names and notes,
+``[sources]``): the committed files are written in English. Quoted as is, marked with it."""
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -73,7 +94,32 @@ def load_results(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     unknown = sorted(set(annual["scenario"].astype(str)) - known)
     if unknown:
         raise ScenarioError(str(path), "scenario", f"{unknown[0]!r} is not in metadata.json")
+    check_complete(annual, metadata, str(path))
     return annual, metadata
+
+
+def check_complete(annual: pd.DataFrame, metadata: dict[str, Any], where: str) -> None:
+    """Refuse a truncated table: every scenario needs one row per run (replication, and draw
+    when present) and year of ``metadata``, and no index may be missing.
+    """
+    try:
+        y0, y1 = (int(y) for y in metadata["years"])
+        reps = int(metadata["replications"])
+    except (TypeError, ValueError):
+        raise ScenarioError(where, "years", "metadata years/replications unreadable") from None
+    keys = ["scenario", "year", *(k for k in PAIR_KEYS if k in annual.columns)]
+    if annual.duplicated(keys).any():
+        raise ScenarioError(where, None, "duplicate rows for one run and year")
+    draws = int(annual["draw"].nunique()) if "draw" in annual.columns else 1
+    expected = reps * draws * (y1 - y0 + 1)
+    for name, rows in annual.groupby("scenario", sort=False):
+        inside = rows["year"].between(y0, y1).all()
+        if len(rows) != expected or not inside:
+            raise ScenarioError(where, None, f"incomplete: scenario {name!r} has {len(rows)} of "
+                                f"{expected} rows ({reps} replications x {y1 - y0 + 1} years)")
+    for index in INDICES:
+        if annual[index].isna().any():
+            raise ScenarioError(where, index, f"{int(annual[index].isna().sum())} missing values")
 
 
 # --- what is compared with what ----------------------------------------------------------------
@@ -92,9 +138,25 @@ def comparisons(metadata: dict[str, Any], present: list[str]) -> list[tuple[str,
     return pairs
 
 
-# --- sentences ---------------------------------------------------------------------------------
+def titles(metadata: dict[str, Any], present: list[str], lang: str) -> dict[str, str]:
+    """A human title per scenario: its region, plus in words the policies it adds to its
+    region's reference. Titles that would coincide are numbered.
+    """
+    tables = {s["name"]: s for s in metadata["scenarios"] if s["name"] in present}
+    ref_of = {o: b for b, o in comparisons(metadata, present)}
+    out: dict[str, str] = {}
+    for name in present:
+        title = scenario_title(tables[name], tables.get(ref_of.get(name, name)), lang)
+        n, base = 2, title
+        while title in out.values():
+            title, n = f"{base} ({n})", n + 1
+        out[name] = title
+    return out
+
+
+# --- html pieces -------------------------------------------------------------------------------
 def _e(text: str) -> str:
-    return html.escape(text, quote=False)
+    return html.escape(str(text), quote=False)
 
 
 def _cap(text: str) -> str:
@@ -105,170 +167,164 @@ def _p(text: str) -> str:
     return f"<p>{_e(_cap(text))}</p>"
 
 
-def _finite(*xs: float) -> bool:
-    return all(x == x for x in xs)  # NaN != NaN: a group with no residents (Kediri: no rural)
+def quoted(text: str, lang: str, text_lang: str = SOURCE_TEXT_LANG) -> str:
+    """Text from a file, escaped, and marked with its language when it is not the page's."""
+    body = linkify(str(text))
+    return body if lang == text_lang else f'<span lang="{text_lang}">{body}</span>'
 
 
-def _policy_sentence(policy: dict[str, Any], lang: str) -> str:
-    parts = []
-    shares = policy.get("shares")
-    if shares:
-        split = ", ".join(f"{tr(lang, f'component.{c}')} {pct(v, lang)}" for c, v in shares.items())
-        parts.append(tr(lang, "report.policy_shares", split=split))
-    shift = policy.get("shift")
-    if shift:
-        parts.append(tr(lang, "report.policy_shift", fraction=pct(shift["fraction"], lang),
-                        source=tr(lang, f"component.{shift['source']}"),
-                        target=tr(lang, f"component.{shift['target']}")))
-    if policy.get("budget_multiplier") is not None:
-        parts.append(tr(lang, "report.policy_budget",
-                        ratio=num(policy["budget_multiplier"], lang, 2)))
-    if policy.get("hires_per_year_share") is not None:
-        parts.append(tr(lang, "report.policy_hires",
-                        share=pct(policy["hires_per_year_share"], lang, 1)))
-    if policy.get("hire_quality") is not None:
-        parts.append(tr(lang, "report.policy_quality", quality=num(policy["hire_quality"], lang)))
-    if policy.get("integration_share") is not None:
-        parts.append(tr(lang, "report.policy_integration",
-                        share=pct(policy["integration_share"], lang)))
-    when = (tr(lang, "report.policy_open", start=policy["start_year"])
-            if policy.get("end_year") is None
-            else tr(lang, "report.policy_window", start=policy["start_year"],
-                    end=policy["end_year"]))
-    what = "; ".join(parts) if parts else tr(lang, "report.policy_nothing")
-    return f"{when}: {what} ({policy.get('name', '')})."
+def code(text: str) -> str:
+    """An identifier or a command: not words of any language (``lang="zxx"``)."""
+    return f'<code lang="zxx">{_e(text)}</code>'
 
 
-def _figure(fig, alt: str) -> str:
-    data = base64.b64encode(png_bytes(fig)).decode("ascii")
+def linkify(text: str) -> str:
+    """Escaped text with its http(s) addresses as links (no other scheme becomes a link)."""
+    words = []
+    for w in text.split(" "):
+        core = w.rstrip(").,;")
+        if safe_url(core):
+            u = html.escape(core, quote=True)
+            words.append(f'<a href="{u}" rel="noopener noreferrer">{u}</a>' + _e(w[len(core):]))
+        else:
+            words.append(_e(w))
+    return " ".join(words)
+
+
+def _figure(fig: Figure, alt: str) -> str:
+    data = base64.b64encode(plots.png_bytes(fig)).decode("ascii")
     return (f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{_e(alt)}</figcaption></figure>")
 
 
-def _trajectory(annual: pd.DataFrame, observed: pd.DataFrame, index: str, name: str,
-                lang: str) -> str:
-    b = band_table(annual[annual["scenario"] == name], index).sort_values("year")
+# --- the content -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Content:
+    """What a report shows, computed once for the page and the exports."""
+
+    annual: pd.DataFrame
+    metadata: dict[str, Any]
+    lang: str
+    points: pd.DataFrame
+    present: list[str]
+    titles: dict[str, str]
+    pairs: list[tuple[str, str]]
+    years: tuple[int, int]
+    indices: tuple[str, ...]
+
+    @property
+    def labelled(self) -> list[tuple[str, str]]:
+        """(scenario, title) for the figures."""
+        return [(n, self.titles[n]) for n in self.present]
+
+
+def content(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id",
+            observed: pd.DataFrame | None = None) -> Content:
+    """The report's content; ``observed`` is :func:`model.observed.observed_indices` or
+    :func:`model.present.marks.observation_points` (default: ``data/observed.csv``).
+    """
+    points = (observation_points() if observed is None else observed
+              if "year_read" in observed.columns else observation_points(observed))
+    present = list(dict.fromkeys(annual["scenario"].astype(str)))
+    extra = tuple(optional_columns(annual, ["pemdi"]))
+    return Content(annual, metadata, lang, points, present, titles(metadata, present, lang),
+                   comparisons(metadata, present),
+                   (int(annual["year"].min()), int(annual["year"].max())), (*INDICES, *extra))
+
+
+def report_figures(c: Content) -> list[tuple[str, str, Figure]]:
+    """Every figure of the report: (file stem, caption, figure), in the page's order."""
+    lang, t = c.lang, c.titles
+    out = [(f"index_{i}", tr(lang, "report.fig_index", index=tr(lang, f"index.{i}")),
+            plots.index_figure(c.annual, c.points, i, c.labelled, lang)) for i in c.indices]
+    for k, (base, other) in enumerate(c.pairs, start=1):
+        out.append((f"difference_{k}", tr(lang, "report.fig_difference", other=t[other],
+                                          base=t[base]),
+                    plots.difference_figure(c.annual, base, other, lang)))
+        out.append((f"gains_{k}", tr(lang, "report.fig_gains", other=t[other], base=t[base],
+                                     year=c.years[1]),
+                    plots.gains_figure(c.annual, base, other, c.years[1], lang)))
+    out.append(("divide", tr(lang, "plot.divide_title", year=c.years[1]),
+                plots.divide_figure(c.annual, c.labelled, c.years[1], lang)))
+    out.append(("aspects", tr(lang, "plot.aspects_title", year=c.years[1]),
+                plots.aspects_figure(c.annual, c.labelled, c.years[1], lang)))
+    out += plots.optional_figures(c.annual, c.labelled, c.years[1], lang)
+    return out
+
+
+def _trajectory(c: Content, index: str, name: str) -> str:
+    lang = c.lang
+    b = band_table(c.annual[c.annual["scenario"] == name], index).sort_values("year")
+    b = b[b["mean"].notna()]  # Pemdi is scored from 2026 only
     first, last = b.iloc[0], b.iloc[-1]
+    l0, l1 = label_of(index, first["mean"]), label_of(index, last["mean"])
+    label_name = tr(lang, f"label_name.{index}")
+    label_text = (tr(lang, "report.trajectory_label_same", label_name=label_name, l0=l0)
+                  if l0 == l1 else tr(lang, "report.trajectory_label_change",
+                                      label_name=label_name, l0=l0, l1=l1))
+    text = tr(lang, "report.trajectory", scenario=c.titles[name],
+              index=tr(lang, f"index_short.{index}"), y0=int(first["year"]),
+              v0=num(first["mean"], lang), y1=int(last["year"]), v1=num(last["mean"], lang),
+              lo=num(last["lo"], lang), hi=num(last["hi"], lang), label_text=label_text)
     region = first["region"]
-    text = tr(lang, "report.trajectory", scenario=name, index=tr(lang, f"index_short.{index}"),
-              y0=int(first["year"]), v0=num(first["mean"], lang), y1=int(last["year"]),
-              v1=num(last["mean"], lang), lo=num(last["lo"], lang), hi=num(last["hi"], lang),
-              label_name=tr(lang, f"label_name.{index}"), l0=label_of(index, first["mean"]),
-              l1=label_of(index, last["mean"]))
-    obs = observed[(observed["region"] == region) & (observed["index"] == index)
-                   & observed["year"].between(b["year"].min(), b["year"].max())]
+    obs = c.points[(c.points["region"] == region) & (c.points["index"] == index)
+                   & c.points["year_read"].between(*c.years)]
     if len(obs):
-        merged = obs.merge(b, on="year")
-        inside = int(((merged["value"] >= merged["lo"]) & (merged["value"] <= merged["hi"])).sum())
-        values = ", ".join(f"{num(v, lang)} ({int(y)})" for y, v in zip(obs["year"], obs["value"],
-                                                                         strict=True))
-        text += " " + tr(lang, "report.observed_fit", values=values, inside=inside,
-                         total=len(obs))
+        text += " " + observed_fit(lang, inside_band(obs, b))
     else:
         text += " " + tr(lang, "report.observed_none", region=region)
     return _p(text)
 
 
-def _difference(annual: pd.DataFrame, base: str, other: str, index: str, lang: str) -> str:
-    d = paired_difference(annual, base, other, index).sort_values("year").iloc[-1]
-    year = int(d["year"])
-    bands = band_table(annual, index)
-    bmean = float(bands[(bands["scenario"] == base) & (bands["year"] == year)]["mean"].iloc[0])
-    omean = float(bands[(bands["scenario"] == other) & (bands["year"] == year)]["mean"].iloc[0])
-    direction = tr(lang, "report.higher" if d["mean"] >= 0 else "report.lower")
-    text = tr(lang, "report.difference", year=year, other=other, base=base,
-              index=tr(lang, f"index_short.{index}"), size=num(abs(d["mean"]), lang),
-              direction=direction, lo=num(d["lo"], lang, sign=True),
-              hi=num(d["hi"], lang, sign=True))
-    sure = d["lo"] > 0 or d["hi"] < 0
-    text += " " + tr(lang, "report.sure" if sure else "report.unsure")
-    lb, lo_ = label_of(index, bmean), label_of(index, omean)
-    key = "report.label_same" if lb == lo_ else "report.label_change"
-    text += " " + _cap(tr(lang, key, label_name=tr(lang, f"label_name.{index}"), base=lb,
-                          other=lo_))
-    return _p(text)
+def _changes(c: Content, base: str, other: str) -> list[str]:
+    year = c.years[1]
+    diff = paired_differences(c.annual[c.annual["scenario"].isin([base, other])],
+                              c.indices, base)
+    out = []
+    for index in c.indices:
+        row = diff[(diff["index"] == index) & (diff["year"] == year)]
+        if row.empty:
+            continue
+        row = row.iloc[0]
+        bands = band_table(c.annual, index)
+        mean = {n: float(bands[(bands["scenario"] == n) & (bands["year"] == year)]["mean"]
+                         .iloc[0]) for n in (base, other)}
+        out.append(_p(index_change(c.lang, index, year, c.titles[base], c.titles[other], row,
+                                   mean[base], mean[other])))
+    return out
 
 
-def _group_values(annual: pd.DataFrame, name: str, year: int, measure: str) -> dict[str, float]:
+def _group_means(annual: pd.DataFrame, name: str, year: int) -> dict[str, dict[str, float]]:
     sel = annual[(annual["scenario"] == name) & (annual["year"] == year)]
-    return {g: float(sel[f"{measure}_{g}"].mean()) for g in GROUPS}
+    return {m: {g: float(sel[f"{m}_{g}"].mean()) for g in present_groups(sel, m)}
+            for m in MEASURES}
 
 
-def _fmt_measure(measure: str, x: float, lang: str, sign: bool = False) -> str:
-    if measure == "online_share":
-        return pct(x, lang, 0, sign) + (" " + tr(lang, "report.points") if sign else "")
-    if measure == "wait_days":
-        return num(x, lang, 1, sign) + " " + tr(lang, "report.days")
-    return num(x, lang, 2, sign)
-
-
-def _who_gains(annual: pd.DataFrame, base: str, other: str, year: int, lang: str) -> str:
-    out = []
-    for m in DIVIDE_MEASURES:
-        b, o = _group_values(annual, base, year, m), _group_values(annual, other, year, m)
-        diff = {g: o[g] - b[g] for g in GROUPS}
-        quint = [g for g in GROUPS if g.startswith("q")]
-        best = max(quint, key=lambda g: diff[g] if m != "wait_days" else -diff[g])
-        worst = min(quint, key=lambda g: diff[g] if m != "wait_days" else -diff[g])
-        text = tr(lang, f"report.gain_{m}", best=tr(lang, f"group.{best}"),
-                  dbest=_fmt_measure(m, diff[best], lang, True),
-                  worst=tr(lang, f"group.{worst}"), dworst=_fmt_measure(m, diff[worst], lang, True))
-        if _finite(diff["urban"], diff["rural"]):
-            text += " " + tr(lang, "report.areas", urban=_fmt_measure(m, diff["urban"], lang, True),
-                             rural=_fmt_measure(m, diff["rural"], lang, True))
-        losers = [g for g in GROUPS if (diff[g] > 1e-9 if m == "wait_days" else diff[g] < -1e-9)]
-        if m != "online_share":
-            names = ", ".join(tr(lang, f"group.{g}") for g in losers)
-            text += " " + (tr(lang, "report.losers", groups=names) if losers
-                           else tr(lang, "report.no_losers"))
-        out.append(_p(text))
-    return "\n".join(out)
-
-
-def _divide_state(annual: pd.DataFrame, name: str, years: tuple[int, int], lang: str) -> str:
-    y0, y1 = years
-    v0 = {m: _group_values(annual, name, y0, m) for m in DIVIDE_MEASURES}
-    v1 = {m: _group_values(annual, name, y1, m) for m in DIVIDE_MEASURES}
-    on0, on1 = v0["online_share"], v1["online_share"]
-    text = tr(lang, "report.divide_state", scenario=name, year=y1, q5=pct(on1["q5"], lang),
-              q1=pct(on1["q1"], lang), gap1=pct(on1["q5"] - on1["q1"], lang),
-              y0=y0, gap0=pct(on0["q5"] - on0["q1"], lang),
-              w1=num(v1["wait_days"]["q1"], lang, 1), w5=num(v1["wait_days"]["q5"], lang, 1),
-              s1=num(v1["satisfaction"]["q1"], lang), s5=num(v1["satisfaction"]["q5"], lang))
-    if _finite(on1["urban"], on1["rural"]):
-        text += " " + tr(lang, "report.areas",
-                         urban=_fmt_measure("online_share", on1["urban"], lang),
-                         rural=_fmt_measure("online_share", on1["rural"], lang))
-    return _p(text)
-
-
-def _sources(metadata: dict[str, Any], lang: str) -> str:
+def _sources(c: Content) -> list[str]:
+    lang = c.lang
     seen: dict[tuple[str, str], list[str]] = {}
-    for sc in metadata["scenarios"]:
+    for name in c.present:
+        sc = next(s for s in c.metadata["scenarios"] if s["name"] == name)
         for key, text in (sc.get("sources") or {}).items():
-            seen.setdefault((key, text), []).append(sc.get("region") or sc["name"])
-    out = []
-    for kind, prefix in (("data", "data"), ("assumption", "assumption")):
-        items = [(k, t, regions) for (k, t), regions in seen.items() if t.startswith(prefix)]
+            seen.setdefault((key, str(text)), []).append(str(sc.get("region") or ""))
+    out = [_p(tr(lang, "report.sources_intro")), _p(tr(lang, "report.sources_language"))]
+    for kind in ("data", "assumption"):
+        prefix = f"{kind}:"
+        items = [(k, t[len(prefix):].strip(), r) for (k, t), r in seen.items()
+                 if t.startswith(prefix)]
         if not items:
             continue
         out.append(f"<h3>{_e(tr(lang, f'report.sources_{kind}', n=len(items)))}</h3><ul>")
-        for key, text, regions in items:
-            where = ", ".join(dict.fromkeys(regions))
-            out.append(f"<li><b>{_e(key)}</b> ({_e(where)}): {_linkify(text)}</li>")
+        out += [f"<li>{code(k)} ({_e(', '.join(dict.fromkeys(r)))}): {quoted(t, lang)}</li>"
+                for k, t, r in items]
         out.append("</ul>")
-    return "\n".join(out)
-
-
-def _linkify(text: str) -> str:
-    words = []
-    for w in text.split(" "):
-        if w.startswith(("http://", "https://")):
-            u = html.escape(w.rstrip(").,;"))
-            words.append(f'<a href="{u}">{u}</a>' + _e(w[len(w.rstrip(").,;")):]))
-        else:
-            words.append(_e(w))
-    return " ".join(words)
+    regions = set(c.annual["region"].astype(str))
+    urls = sorted(set(c.points.loc[c.points["region"].isin(regions), "source_url"].dropna()))
+    if urls:
+        out.append(f"<h3>{_e(tr(lang, 'report.observed_sources', n=len(urls)))}</h3><ul>")
+        out += [f"<li>{linkify(u)}</li>" for u in urls]
+        out.append("</ul>")
+    return out
 
 
 CSS = """
@@ -277,79 +333,92 @@ margin:2em auto;padding:0 1em;color:#222;line-height:1.5}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 h3{font-size:1.05em}figure{margin:1em 0}img{max-width:100%}
 figcaption{font-size:.85em;color:#555}.meta{color:#555;font-size:.9em}
-li{margin:.2em 0;font-size:.92em}
+li{margin:.2em 0;font-size:.92em}[lang="en"]{font-style:italic}
 """
 
 
 # --- the page -----------------------------------------------------------------------------------
 def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id",
-                 observed: pd.DataFrame | None = None) -> str:
-    """The report as one self-contained HTML page."""
-    observed = observed_indices() if observed is None else observed
-    present = list(dict.fromkeys(annual["scenario"].astype(str)))
-    tables = {s["name"]: s for s in metadata["scenarios"] if s["name"] in present}
-    years = (int(annual["year"].min()), int(annual["year"].max()))
+                 observed: pd.DataFrame | None = None,
+                 figures: list[tuple[str, str, Figure]] | None = None) -> str:
+    """The report as one self-contained HTML page (``figures``: from :func:`report_figures`
+    of the same content, when already drawn for an export).
+    """
+    c = content(annual, metadata, lang, observed)
+    figs = {stem: (caption, fig) for stem, caption, fig in (figures or report_figures(c))}
+
+    def figure(stem: str) -> str:
+        return _figure(figs[stem][1], figs[stem][0]) if stem in figs else ""
+
+    tables = {s["name"]: s for s in metadata["scenarios"] if s["name"] in c.present}
     reps = int(annual.groupby("scenario")["replication"].nunique().min())
     pop = metadata.get("population", "")
     pop_text = (tr(lang, "report.pop_full") if pop == "full"
                 else tr(lang, "report.pop_sample", pop=num(float(pop), lang, 0)))
-    pairs = comparisons(metadata, present)
-    labelled = [(n, n) for n in present]
-    code = metadata.get("code") or {}
-    body = [f"<h1>{_e(tr(lang, 'report.title'))}</h1>",
-            f'<p class="meta">{_e(tr(lang, "report.generated", date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), version=str(code.get("egovsim")), commit=str(code.get("git_commit"))))}</p>',  # noqa: E501
+    version = metadata.get("code") or {}
+    generated = tr(lang, "report.generated", date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                   version=str(version.get("egovsim")), commit=str(version.get("git_commit")))
+    body = [f"<h1>{_e(tr(lang, 'report.title'))}</h1>", f'<p class="meta">{_e(generated)}</p>',
             f"<h2>{_e(tr(lang, 'report.compared_h'))}</h2>",
-            _p(tr(lang, "report.compared_intro", n=len(present), reps=reps, y0=years[0],
-                  y1=years[1], pop=pop_text)), "<ul>"]
-    for name in present:
+            _p(tr(lang, "report.compared_intro", n=len(c.present), reps=reps, y0=c.years[0],
+                  y1=c.years[1], pop=pop_text)), "<ul>"]
+    for name in c.present:
         t = tables[name]
-        policies = " ".join(_policy_sentence(p, lang) for p in t.get("policies") or [])
-        body.append(f"<li><b>{_e(name)}</b> ({_e(str(t.get('region')))}): "
-                    f"{_e(str(t.get('description', '')).rstrip('.'))}."
-                    + (f" {_e(tr(lang, 'report.policies'))} {_e(policies)}" if policies else "")
-                    + "</li>")
+        item = f"<li><b>{_e(c.titles[name])}</b>"
+        if t.get("description"):
+            item += (f". {_e(tr(lang, 'report.description'))} "
+                     f"{quoted(str(t['description']).rstrip('.'), lang)}.")
+        policies = t.get("policies") or []
+        if policies:
+            item += f" {_e(tr(lang, 'report.policies'))} " + " ".join(
+                f"{_e(policy_sentence(p, lang))} ({quoted(str(p.get('name', '')), lang)})."
+                for p in policies)
+        body.append(item + "</li>")
     body.append("</ul>")
-    if pairs:
+    if c.pairs:
         body.append(_p(tr(lang, "report.pairs", pairs="; ".join(
-            tr(lang, "report.pair", other=o, base=b) for b, o in pairs))))
+            tr(lang, "report.pair", other=c.titles[o], base=c.titles[b]) for b, o in c.pairs))))
     body.append(f"<h2>{_e(tr(lang, 'report.trajectories_h'))}</h2>")
     body.append(_p(tr(lang, "report.trajectories_intro")))
-    for index in INDICES:
+    for index in c.indices:
         body.append(f"<h3>{_e(tr(lang, f'index.{index}'))}</h3>")
-        body.append(_figure(index_figure(annual, observed, index, labelled, lang),
-                            tr(lang, "report.fig_index", index=tr(lang, f"index.{index}"))))
-        body += [_trajectory(annual, observed, index, n, lang) for n in present]
-    if pairs:
+        body.append(figure(f"index_{index}"))
+        body += [_p(tr(lang, f"method.{m.key}.text")) for m in method_changes(index, c.years)]
+        alt = c.points[c.points["year_alt"].notna() & (c.points["index"] == index)
+                       & c.points["region"].isin(annual["region"])]
+        if len(alt):
+            body.append(_p(tr(lang, "observed.reading_note")))
+        body += [_trajectory(c, index, n) for n in c.present]
+    if c.pairs:
         body.append(f"<h2>{_e(tr(lang, 'report.changes_h'))}</h2>")
-        for base, other in pairs:
-            body.append(_figure(difference_figure(annual, base, other, lang),
-                                tr(lang, "report.fig_difference", other=other, base=base)))
-            body += [_difference(annual, base, other, i, lang) for i in INDICES]
+        for k, (base, other) in enumerate(c.pairs, start=1):
+            body.append(figure(f"difference_{k}"))
+            body += _changes(c, base, other)
     body.append(f"<h2>{_e(tr(lang, 'report.divide_h'))}</h2>")
     body.append(_p(tr(lang, "report.divide_intro")))
-    body.append(_figure(divide_figure(annual, labelled, years[1], lang),
-                        tr(lang, "plot.divide_title", year=years[1])))
-    for base, other in pairs:
-        body.append(f"<h3>{_e(tr(lang, 'report.pair', other=other, base=base))}</h3>")
-        body.append(_who_gains(annual, base, other, years[1], lang))
-    body += [_divide_state(annual, n, years, lang) for n in present]
-    body.append(_figure(aspects_figure(annual, labelled, years[1], lang),
-                        tr(lang, "plot.aspects_title", year=years[1])))
+    for k, (base, other) in enumerate(c.pairs, start=1):
+        body.append(f"<h3>{_e(tr(lang, 'report.pair', other=c.titles[other], base=c.titles[base]))}</h3>")  # noqa: E501
+        body.append(figure(f"gains_{k}"))
+        body += [_p(group_change(lang, m, group_differences(annual, base, other, c.years[1], m)))
+                 for m in MEASURES]
+    body.append(figure("divide"))
+    body += [_p(divide_state(lang, c.titles[n], c.years[1], c.years[0],
+                             _group_means(annual, n, c.years[1]),
+                             _group_means(annual, n, c.years[0]))) for n in c.present]
+    body.append(figure("aspects"))
+    if "ipp_units" in figs:
+        body += [f"<h3>{_e(tr(lang, 'report.units_h'))}</h3>", figure("ipp_units")]
+    if "spending" in figs:
+        body += [f"<h3>{_e(tr(lang, 'report.spend_h'))}</h3>", figure("spending")]
     body.append(f"<h2>{_e(tr(lang, 'report.uncertainty_h'))}</h2>")
     body.append(_p(tr(lang, "report.uncertainty", reps=reps)))
     body.append(f"<h2>{_e(tr(lang, 'report.sources_h'))}</h2>")
-    body.append(_p(tr(lang, "report.sources_intro")))
-    body.append(_sources({"scenarios": list(tables.values())}, lang))
-    regions = {t.get("region") for t in tables.values()}
-    urls = sorted(set(observed.loc[observed["region"].isin(regions), "source_url"].dropna()))
-    if urls:
-        body.append(f"<h3>{_e(tr(lang, 'report.observed_sources', n=len(urls)))}</h3><ul>")
-        body += [f"<li>{_linkify(u)}</li>" for u in urls]
-        body.append("</ul>")
+    body += _sources(c)
     body.append(f"<h2>{_e(tr(lang, 'report.reproduce_h'))}</h2>")
     argv = " ".join(str(a) for a in metadata.get("argv") or [])
-    body.append(_p(tr(lang, "report.reproduce", seed=metadata.get("master_seed"),
-                      command=f"egovsim {argv}" if argv else str(metadata.get("command")))))
+    command = f"egovsim {argv}" if argv else str(metadata.get("command"))
+    body.append(f"<p>{_e(tr(lang, 'report.reproduce', seed=metadata.get('master_seed')))} "
+                f"{code(command)}</p>")
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{_e(tr(lang, 'report.title'))}</title>\n<style>{CSS}</style>\n</head>\n"
             "<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")

@@ -12,7 +12,7 @@ import pytest
 import solara
 
 from model.app import logic, page
-from model.app.text import LANGS, tr
+from model.present.text import LANGS, tr
 
 FAST = logic.Settings(replications=2, years=(2018, 2030), population=500)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
 from html import unescape
@@ -12,9 +13,9 @@ import pandas as pd
 import pytest
 
 from model import cli
-from model.app.text import num, tr
 from model.figures import band_table
-from model.report import comparisons, load_results
+from model.present.text import num, tr
+from model.report import comparisons, load_results, titles
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -71,44 +72,81 @@ def test_report_speaks_its_language(pages):
 
 
 def test_sentences_are_built_from_the_numbers(results, pages):
-    annual, _ = load_results(results)
+    annual, metadata = load_results(results)
     for lang, page in pages.items():
         text = _text(page)
-        for name in ("jember", "jember_recruitment_2025", "kediri"):
+        names = titles(metadata, ["jember", "jember_recruitment_2025", "kediri"], lang)
+        for name, title in names.items():
             b = band_table(annual[annual["scenario"] == name], "ipp").sort_values("year")
-            first, last = b.iloc[0], b.iloc[-1]
-            sentence = tr(lang, "report.trajectory", scenario=name,
-                          index=tr(lang, "index_short.ipp"), y0=2018, v0=num(first["mean"], lang),
-                          y1=2027, v1=num(last["mean"], lang), lo=num(last["lo"], lang),
-                          hi=num(last["hi"], lang), label_name=tr(lang, "label_name.ipp"),
-                          l0=_grade(first["mean"]), l1=_grade(last["mean"]))
-            assert sentence[:1].upper() + sentence[1:] in text
+            last = b.iloc[-1]
+            assert f"{title}, " in text or f"{title} " in text
+            assert f"{num(last['mean'], lang)} " in text
+        # places by their region, never by file stem
+        assert names["kediri"] == "Kota Kediri" and names["jember"] == "Kabupaten Jember"
+        assert names["jember_recruitment_2025"].startswith("Kabupaten Jember, ")
+        for stem in ("jember_recruitment_2025", "kediri"):
+            # commands and source addresses may hold file names; nothing else does
+            outside_code = re.sub(r'<code lang="zxx">.*?</code>|<a [^>]*>.*?</a>', "", page,
+                                  flags=re.S)
+            assert not re.search(rf"\b{stem}\b", _text(outside_code)), stem
     # Indonesian numbers use a decimal comma
     assert re.search(r"\b[1-5],\d\d\b", _text(pages["id"]))
 
 
-def _grade(x: float) -> str:
-    from model.rules import ipp_grade
-    return ipp_grade(x)
-
-
-def test_whatif_is_compared_with_its_base_and_divide_is_described(pages):
+def test_whatif_is_compared_with_its_base_and_divide_is_described(results, pages):
+    _, metadata = load_results(results)
     for lang, page in pages.items():
         text = _text(page)
-        assert tr(lang, "report.pair", other="jember_recruitment_2025", base="jember") in text
-        assert text.count(tr(lang, "report.higher")) + text.count(tr(lang, "report.lower")) >= 3
+        names = titles(metadata, ["jember", "jember_recruitment_2025", "kediri"], lang)
+        assert tr(lang, "report.pair", other=names["jember_recruitment_2025"],
+                  base=names["jember"]) in text
         assert tr(lang, "group.q1") in text or tr(lang, "group.q5") in text
         # Kediri has no rural residents: no "rural" figure is invented for it
-        kediri = [s for s in re.split(r"(?<=\.)\s+", text) if "kediri" in s.lower()]
-        assert kediri and not any(re.search(r"\bnan\b|–%", s.lower()) for s in kediri)
-        assert not re.search(r"\bnan\b", text.lower())
+        said = text.split(tr(lang, "report.sources_h"))[0]  # the notes quote the files
+        kediri = [s for s in re.split(r"(?<=\.)\s+", said) if "Kota Kediri" in s]
+        assert kediri and not any(tr(lang, "group.rural") in s for s in kediri)
+        assert not re.search(r"\bnan\b|–%", text.lower())
+
+
+CONTRADICTIONS = [r"dari (\S+) menjadi \1\b", r"from (\S+) to \1\b",
+                  r"antara \+0,00 dan \+0,00\)\. Sedikitnya", r"selisih \d+%",
+                  r"Warga perkotaan: \d+%", r"paling membaik .* Yang memburuk"]
+
+
+def test_no_contradictory_phrasing(pages):
+    for page in pages.values():
+        text = _text(page)
+        for pattern in CONTRADICTIONS:
+            assert not re.search(pattern, text), pattern
+
+
+ENGLISH = {"the", "and", "of", "with", "from", "to", "is", "are", "for", "baseline", "what-if",
+           "observed", "share", "year", "years", "mean", "band", "budget", "staff", "online",
+           "assumption", "data:", "not", "found", "which", "that", "by", "on", "points",
+           "replications", "scenario", "policy", "people", "money", "training", "apps"}
+
+
+def test_the_indonesian_report_has_no_english_outside_marked_quotations(pages):
+    page = re.sub(r"<(\w+)[^>]*\blang=\"(en|zxx)\"[^>]*>.*?</\1>", " ", pages["id"], flags=re.S)
+    page = re.sub(r"<a [^>]*>.*?</a>", " ", page, flags=re.S)  # addresses of sources
+    words = {w.lower().strip(".,;:()\"'") for w in _text(page).split()}
+    assert not words & ENGLISH, sorted(words & ENGLISH)
+    # and the quotations are really marked, not dropped
+    assert pages["id"].count('lang="en"') > 20
+
+
+def test_method_changes_are_explained(pages):
+    for lang, page in pages.items():
+        text = _text(page)
+        for key in ("spbe_2021", "ipp_2022"):
+            assert tr(lang, f"method.{key}.text") in text
+        assert tr(lang, "observed.reading_note") in text
 
 
 def test_assumptions_and_sources_are_listed(pages):
     for lang, page in pages.items():
         text = _text(page)
-        assert "budget.apbd_idr" in text and "data: APBD 2024" in text
-        assert "assumption:" in text
+        assert "budget.apbd_idr" in text and "APBD 2024" in text
         assert tr(lang, "report.sources_data", n=0).split("(")[0] in text
         assert "https://" in page  # observed scores' sources, as links
 
@@ -148,3 +186,59 @@ def test_bad_results_folder_is_one_line_and_writes_nothing(results, tmp_path, ca
     assert "is a folder" in _fails(capsys, str(results), "--out", str(tmp_path))
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "cut", "empty"]
+
+
+def test_a_truncated_or_nan_table_is_refused(results, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    short = tmp_path / "short"
+    shutil.copytree(results, short)
+    (short / "annual.parquet").unlink()
+    full = pd.read_csv(short / "annual.csv")
+    full.head(3).to_csv(short / "annual.csv", index=False)
+    assert "incomplete: scenario 'jember' has 3 of 30 rows" in _fails(
+        capsys, str(short), "--out", str(out))
+    holes = tmp_path / "holes"
+    shutil.copytree(short, holes)
+    full.assign(ikm=full["ikm"].where(full.index != 5)).to_csv(holes / "annual.csv", index=False)
+    assert "annual.csv: ikm: 1 missing values" in _fails(capsys, str(holes), "--out", str(out))
+    assert not out.exists()
+
+
+def test_report_refuses_to_replace_a_device_or_other_non_file(results, tmp_path, capsys):
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    assert "not a regular file" in _fails(capsys, str(results), "--out", str(fifo))
+    assert fifo.is_fifo()
+
+
+def test_formats_write_every_figure_and_the_comparison_table(results, tmp_path, capsys):
+    out = tmp_path / "deck.html"
+    assert cli.main(["report", str(results), "--lang", "en", "--out", str(out),
+                     "--formats", "png,csv,xlsx"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "deck.html" not in names  # html was not asked for
+    pngs = [n for n in names if n.endswith(".png")]
+    assert {"deck_index_spbe.png", "deck_index_ipp.png", "deck_index_ikm.png",
+            "deck_difference_1.png", "deck_gains_1.png"} <= set(pngs)
+    assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in pngs)
+    csv = pd.read_csv(tmp_path / "deck_comparison.csv")
+    xlsx = pd.read_excel(tmp_path / "deck_comparison.xlsx")
+    assert len(csv) == len(xlsx) == 3 * 10 * 3  # scenarios x years x indices
+    assert set(csv["scenario"]) == {"jember", "jember_recruitment_2025", "kediri"}
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["report", str(results), "--out", str(out), "--formats", "png,pdf"])
+    assert exc.value.code == 2 and "'pdf' is not a format" in capsys.readouterr().err
+
+
+def test_pemdi_is_reported_when_a_run_declares_and_carries_it(results, monkeypatch):
+    from model import outputs
+    from model.report import build_report
+    annual, metadata = load_results(results)
+    annual = annual.assign(pemdi=(annual["spbe"] + 0.3).where(annual["year"] >= 2026))
+    page = build_report(annual, metadata, "id")
+    assert tr("id", "index.pemdi") not in page  # not declared in the output registry yet
+    monkeypatch.setitem(outputs.OUTPUTS_BY_NAME, "pemdi",
+                        outputs.Output("pemdi", "index 1-5", "Indeks Pemerintah Digital"))
+    text = _text(build_report(annual, metadata, "id"))
+    assert tr("id", "index.pemdi") in text and tr("id", "method.pemdi_2026.text") in text
+    assert re.search(r"Pemdi bergerak dari [0-9,]+ pada 2026", text)

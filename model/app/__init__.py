@@ -1,10 +1,9 @@
-"""The policymakers' what-if app (Solara) and the pieces it shares with the HTML report.
+"""The policymakers' what-if app (Solara).
 
-- :mod:`model.app.text`: labels and help texts in Bahasa Indonesia and English
-  (``model/i18n/*.toml``) and number formatting per language.
 - :mod:`model.app.logic`: scenario choice, controls generated from the scenario definitions,
-  the what-if ``[[policy]]``, replications through :func:`model.run`, bands and differences.
+  the what-if ``[[policy]]``, replications through :func:`model.run`, the headline numbers.
   Plain Python, testable without a browser.
-- :mod:`model.app.plots`: matplotlib figures used by the page and by the report.
 - :mod:`model.app.page`: the Solara page (imports Solara; start it with ``egovsim app``).
+
+Texts, numbers, figures and exports shared with the report live in :mod:`model.present`.
 """

@@ -27,15 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
 from model.errors import ScenarioError
-from model.figures import band_table
 from model.io import REPO_ROOT
-from model.outputs import AREAS, QUINTILES
 from model.params import describe
-from model.rules import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
+from model.present.numbers import INDICES, band_table, label_of, paired_differences
 from model.runner import run_replications
 from model.scenario import (
     COMPONENTS,
@@ -44,6 +43,7 @@ from model.scenario import (
     Shares,
     lever_in_year,
     merge_tables,
+    read_toml,
     resolve_file,
     scenario_from_table,
     set_share,
@@ -62,11 +62,8 @@ DEFAULT_YEARS = (2018, 2030)
 DEFAULT_START_YEAR = 2025
 """The first year of the what-if when the page opens (the first year without observed data)."""
 MAX_UPLOAD_BYTES = 1_000_000
-INDICES = ("spbe", "ipp", "ikm")
 LEVERS = ("budget_multiplier", "hires_per_year_share", "hire_quality")
 """Scalar policy levers offered besides the shares."""
-DIVIDE_MEASURES = ("online_share", "wait_days", "satisfaction")
-GROUPS = (*QUINTILES, *AREAS)
 _TOL = 1e-9
 
 
@@ -77,19 +74,43 @@ def list_scenarios(root: Path = SCENARIOS_DIR) -> list[str]:
     return sorted(files, key=lambda f: (f.count("/"), f))
 
 
+def scenario_choices(lang: str, root: Path = SCENARIOS_DIR) -> dict[str, str]:
+    """The files of :func:`list_scenarios` by a human label: the region, and for a what-if
+    (a file in a subfolder) the policies it adds to its region's file, in words
+    (``"Kota Kediri, mulai 2025: ..."``).
+    """
+    from model.present.sentences import scenario_title
+    tables = {name: source_from_file(name, root).scenario.to_table()
+              for name in list_scenarios(root)}
+    regions = {t["region"]: t for name, t in tables.items() if "/" not in name}
+    out: dict[str, str] = {}
+    for name, t in tables.items():
+        ref = None if "/" not in name else regions.get(t["region"])
+        label = scenario_title(t, ref, lang)
+        out[label if label not in out else f"{label} ({name})"] = name
+    return out
+
+
 @dataclass(frozen=True)
 class Source:
-    """The baseline: its validated scenario and the merged TOML data it was built from.
+    """The scenario the what-if starts from: its validated scenario and merged TOML data.
 
     ``base_ref`` is the path a saved what-if uses as ``base`` (relative to ``scenarios/whatif``)
-    when the baseline is a file in ``scenarios/``; None for an uploaded file, whose what-if is
-    saved with all its tables.
+    when the scenario is a file in ``scenarios/``; None for an uploaded file, whose what-if is
+    saved with all its tables. ``base`` is, for an uploaded what-if naming a ``base``, that base
+    scenario: the what-if is compared with it rather than with itself.
     """
 
     label: str
     data: dict[str, Any]
     scenario: Scenario
     base_ref: str | None
+    base: Scenario | None = None
+
+    @property
+    def baseline(self) -> Scenario:
+        """What the what-if is compared with: the upload's base, else the scenario itself."""
+        return self.base if self.base is not None else self.scenario
 
 
 def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
@@ -100,14 +121,22 @@ def source_from_file(name: str, root: Path = SCENARIOS_DIR) -> Source:
     data = resolve_file(path)
     scenario = scenario_from_table(data, f"scenarios/{name}")
     ref = os.path.relpath(path, (root / WHATIF_DIR.name).resolve()).replace(os.sep, "/")
-    return Source(name, data, scenario, ref)
+    base = read_toml(path).get("base")
+    base_scenario = None
+    if isinstance(base, str):  # a what-if file: compared with the scenario it names
+        base_path = (path.parent / base).resolve()
+        base_scenario = scenario_from_table(
+            resolve_file(base_path), os.path.relpath(base_path, root.resolve().parent))
+    return Source(name, data, scenario, ref, base_scenario)
 
 
-def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR) -> Source:
+def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR,
+                       years: tuple[int, int] = DEFAULT_YEARS) -> Source:
     """An uploaded scenario file, parsed as data; its ``base`` may only name a file in ``root``.
 
     A base is looked up as from ``scenarios/whatif/`` (where what-if files live), then from
-    ``scenarios/``; anything resolving outside ``root`` is refused.
+    ``scenarios/``; anything resolving outside ``root`` is refused, and so is a policy starting
+    outside the simulated ``years`` (it would never act, or act from the first month).
     """
     label = Path(filename).name or "upload.toml"
     if len(content) > MAX_UPLOAD_BYTES:
@@ -118,10 +147,29 @@ def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR
         raise ScenarioError(label, None, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(label, None, f"TOML syntax error: {err}") from None
+    except RecursionError:
+        raise ScenarioError(label, None, "nested too deeply") from None
     base = data.pop("base", None)
+    base_scenario = None
     if base is not None:
-        data = merge_tables(resolve_file(_base_inside(base, label, root)), data)
-    return Source(label, data, scenario_from_table(data, label), None)
+        base_path = _base_inside(base, label, root)
+        base_scenario = scenario_from_table(resolve_file(base_path),
+                                            base_path.relative_to(root.resolve()).as_posix())
+        data = merge_tables(resolve_file(base_path), data)
+    scenario = scenario_from_table(data, label)
+    for i, policy in enumerate(scenario.policies):
+        check_start_year(policy.start_year, years, label, f"policy.{i}.start_year")
+    return Source(label, data, scenario, None, base_scenario)
+
+
+def check_start_year(year: int, years: tuple[int, int], where: str | None = None,
+                     field: str = "start_year") -> None:
+    """Refuse a start year outside the simulated years (after the first: a policy from the
+    first year would be the baseline itself).
+    """
+    if not years[0] < year <= years[1]:
+        raise ScenarioError(where, field, f"{year} is outside the simulated years: choose "
+                            f"{years[0] + 1}-{years[1]}")
 
 
 def _base_inside(base: Any, label: str, root: Path) -> Path:
@@ -187,12 +235,21 @@ class WhatIf:
             return self.shares[key[7:]]
         return getattr(self, key)
 
-    def with_value(self, key: str, value: float) -> WhatIf:
-        """A copy with one control moved; moving a share rescales the other four."""
+    def with_value(self, key: str, value: float,
+                   reference: dict[str, float] | None = None) -> WhatIf:
+        """A copy with one control moved; moving a share rescales the other four.
+
+        When the other four are all zero (one share was set to 100%), they are given the
+        remainder in the proportions of ``reference`` (the baseline's split), never an equal
+        split nobody chose.
+        """
         if key == "start_year":
             return dataclasses.replace(self, start_year=int(value))
         if key.startswith("shares."):
-            return dataclasses.replace(self, shares=set_share(self.shares, key[7:], float(value)))
+            name = key[7:]
+            rest = sum(v for c, v in self.shares.items() if c != name)
+            start = reference if rest <= _TOL and reference is not None else self.shares
+            return dataclasses.replace(self, shares=set_share(start, name, float(value)))
         if key not in LEVERS:
             raise KeyError(key)
         return dataclasses.replace(self, **{key: float(value)})
@@ -252,12 +309,97 @@ def whatif_scenario(source: Source, whatif: WhatIf) -> Scenario:
     return scenario_from_table(data, f"{whatif_name(source, whatif)}.toml")
 
 
+# --- the page's address -------------------------------------------------------------------------
+def state_query(lang: str, name: str | None, whatif: WhatIf) -> str:
+    """The page's state as a query string: language, scenario file, start year and levers."""
+    items: dict[str, Any] = {"lang": lang}
+    if name is not None:
+        items["region"] = name
+    items["start_year"] = whatif.start_year
+    for c in controls():
+        if c.key != "start_year":
+            items[c.key] = f"{whatif.value(c.key):.6g}"
+    return urlencode(items)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """State read from the page's address; ``errors`` name each refused parameter."""
+
+    lang: str | None
+    region: str | None
+    start_year: int | None
+    levers: dict[str, float]
+    errors: tuple[str, ...]
+
+
+def parse_state(search: str | None, langs: tuple[str, ...],
+                years: tuple[int, int] = DEFAULT_YEARS) -> PageState:
+    """The state in a query string; a value out of range or unknown is refused with a message
+    naming the parameter (and the rest still applies).
+    """
+    query = parse_qs(search or "", keep_blank_values=True)
+    value = {k: v[-1] for k, v in query.items()}
+    errors: list[str] = []
+    lang = value.get("lang")
+    if lang is not None and lang not in langs:
+        errors.append(f"address: lang: {lang!r} is not one of {', '.join(langs)}")
+        lang = None
+    region = value.get("region")
+    if region is not None and region not in list_scenarios():
+        errors.append(f"address: region: {region!r} is not a scenario file in scenarios/")
+        region = None
+    start = None
+    if "start_year" in value:
+        try:
+            start = int(value["start_year"])
+            check_start_year(start, years, "address")
+        except ScenarioError as err:  # (a ValueError too: caught first)
+            errors.append(str(err))
+            start = None
+        except ValueError:
+            errors.append(f"address: start_year: {value['start_year']!r} is not a year")
+            start = None
+    levers: dict[str, float] = {}
+    for c in controls(years):
+        if c.key == "start_year" or c.key not in value:
+            continue
+        try:
+            x = float(value[c.key])
+        except ValueError:
+            errors.append(f"address: {c.key}: {value[c.key]!r} is not a number")
+            continue
+        if not (math.isfinite(x) and c.lo <= x <= c.hi):
+            errors.append(f"address: {c.key}: {value[c.key]} is outside [{c.lo:g}, {c.hi:g}]")
+            continue
+        levers[c.key] = x
+    shares = {k: v for k, v in levers.items() if k.startswith("shares.")}
+    if shares and (len(shares) != len(COMPONENTS) or abs(sum(shares.values()) - 1.0) > 1e-3):
+        errors.append("address: shares: give all five, summing to 1")
+        levers = {k: v for k, v in levers.items() if not k.startswith("shares.")}
+    return PageState(lang, region, start, levers, tuple(errors))
+
+
+def apply_levers(whatif: WhatIf, levers: dict[str, float]) -> WhatIf:
+    """``whatif`` with the levers of :func:`parse_state` set (the five shares at once)."""
+    shares = {k[7:]: v for k, v in levers.items() if k.startswith("shares.")}
+    if shares:
+        total = sum(shares.values())
+        whatif = dataclasses.replace(whatif, shares={c: shares[c] / total for c in COMPONENTS})
+    for key, v in levers.items():
+        if not key.startswith("shares."):
+            whatif = whatif.with_value(key, v)
+    return whatif
+
+
 # --- TOML out ---------------------------------------------------------------------------------
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters TOML forbids in a comment: shown there as ``\\uXXXX`` text."""
 
 
 def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
+    return k if _BARE.match(k) else _value(k)
 
 
 def _value(v: Any) -> str:
@@ -268,7 +410,8 @@ def _value(v: Any) -> str:
             raise ValueError(f"cannot write {v!r} to a scenario file")
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        # JSON escapes the other control characters; TOML also forbids a raw DEL (U+007F)
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007F")
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()
                                 if x is not None) + " }"
@@ -277,12 +420,16 @@ def _value(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
+def _shown_code(m: re.Match) -> str:
+    return f"\\u{ord(m.group()):04X}"
+
+
 def to_toml(data: dict[str, Any], header: str = "") -> str:
     """Scenario data as TOML: top-level values, ``[table]`` of values, ``[[array]]`` of tables.
 
     Nested tables inside a table or array entry become inline tables; None values are omitted.
     """
-    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    lines = [f"# {_CONTROL.sub(_shown_code, line)}".rstrip() for line in header.splitlines()]
     scalars = {k: v for k, v in data.items()
                if not isinstance(v, dict) and not _is_table_list(v) and v is not None}
     lines += [f"{_key(k)} = {_value(v)}" for k, v in scalars.items()]
@@ -390,64 +537,23 @@ def run_whatif(baseline: Scenario, whatif: Scenario, settings: Settings = Settin
 
 
 # --- numbers ------------------------------------------------------------------------------------
-def label_of(index: str, value: float) -> str:
-    """The official band of a value: SPBE predikat, IPP grade, IKM category."""
-    return {"spbe": spbe_predikat, "ipp": ipp_grade, "ikm": ikm_category}[index](value)
-
-
-def paired_difference(annual: pd.DataFrame, baseline: str, whatif: str,
-                      column: str) -> pd.DataFrame:
-    """Per year: mean, 5% and 95% over replications of (what-if - baseline), paired by seed."""
-    wide = annual[annual["scenario"].isin([baseline, whatif])].pivot_table(
-        index=["year", "replication"], columns="scenario", values=column)
-    diff = (wide[whatif] - wide[baseline]).rename("diff").reset_index()
-    g = diff.groupby("year")["diff"]
-    return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(0.05),
-                         "hi": g.quantile(0.95)}).reset_index()
-
-
 def headline(cmp: Comparison, year: int | None = None) -> pd.DataFrame:
     """One row per index in ``year`` (default: the last): baseline and what-if mean, band,
     official label, and the paired difference with its band.
     """
     year = year or int(cmp.annual["year"].max())
+    diff = paired_differences(cmp.annual, INDICES, cmp.baseline)
     rows = []
     for index in INDICES:
         bands = band_table(cmp.annual, index)
         b = bands[(bands["scenario"] == cmp.baseline) & (bands["year"] == year)].iloc[0]
         w = bands[(bands["scenario"] == cmp.whatif) & (bands["year"] == year)].iloc[0]
-        d = paired_difference(cmp.annual, cmp.baseline, cmp.whatif, index)
-        d = d[d["year"] == year].iloc[0]
+        d = diff[(diff["index"] == index) & (diff["year"] == year)].iloc[0]
         rows.append({"index": index, "year": year, "baseline": b["mean"], "baseline_lo": b["lo"],
                      "baseline_hi": b["hi"], "baseline_label": label_of(index, b["mean"]),
                      "whatif": w["mean"], "whatif_lo": w["lo"], "whatif_hi": w["hi"],
                      "whatif_label": label_of(index, w["mean"]), "diff": d["mean"],
-                     "diff_lo": d["lo"], "diff_hi": d["hi"]})
-    return pd.DataFrame(rows)
-
-
-def divide_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.DataFrame:
-    """Online share, waiting days and satisfaction by access quintile and area in ``year``.
-
-    One row per scenario, measure and group (q1..q5, urban, rural): the replication mean.
-    """
-    sel = annual[(annual["year"] == year) & annual["scenario"].isin(scenarios)]
-    rows = []
-    for sc in scenarios:
-        part = sel[sel["scenario"] == sc]
-        for m in DIVIDE_MEASURES:
-            for g in GROUPS:
-                rows.append({"scenario": sc, "measure": m, "group": g,
-                             "value": float(part[f"{m}_{g}"].mean())})
-    return pd.DataFrame(rows)
-
-
-def aspects_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.DataFrame:
-    """The IPP's six aspect scores (0-1) per scenario in ``year``, replication means."""
-    sel = annual[(annual["year"] == year) & annual["scenario"].isin(scenarios)]
-    rows = [{"scenario": sc, "aspect": a, "value": float(sel.loc[sel["scenario"] == sc,
-                                                                  f"ipp_{a}"].mean())}
-            for sc in scenarios for a in IPP_WEIGHTS]
+                     "diff_lo": d["lo90"], "diff_hi": d["hi90"]})
     return pd.DataFrame(rows)
 
 

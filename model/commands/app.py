@@ -1,8 +1,9 @@
 """``egovsim app``: start the what-if web app (Solara) on this computer.
 
 Binds to 127.0.0.1 by default, so only this computer can open the page. Solara's usage
-telemetry is switched off, and its page assets are served from the installed
-``solara-assets`` package, so the app works without internet.
+telemetry is switched off, its page assets are served from the installed ``solara-assets``
+package, so the app works without internet, and a closed session's memory is released after
+:data:`SESSION_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import os
 import sys
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+SESSION_TIMEOUT = "2m"
+"""How long Solara keeps a session's state (its runs: a few MB each) after its last page has
+closed, instead of Solara's default 24 hours; assumption: long enough to survive a reload, which
+also restores the levers from the page's address."""
 
 
 def port_arg(text: str) -> int:
@@ -41,7 +46,8 @@ def solara_argv(host: str, port: int) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """Replace this process with the Solara server (so its id is the server's)."""
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
+               SOLARA_KERNEL_CULL_TIMEOUT=SESSION_TIMEOUT)
     if args.host not in LOCAL_HOSTS:
         print(f"egovsim: warning: serving on {args.host}: other computers can reach the app",
               file=sys.stderr)

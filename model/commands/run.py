@@ -26,6 +26,7 @@ from model.figures import index_figure
 from model.io import code_version, output_folder, write_json, write_table, write_text
 from model.observed import observed_indices
 from model.posterior import posterior_ensemble
+from model.present.exports import write_differences
 from model.runner import check_runs, default_workers, replication_seeds, run_replications
 from model.scenario import load_scenario
 from model.summary import INDICES, summary_markdown
@@ -77,6 +78,9 @@ def main(args: argparse.Namespace) -> int:
         for index in INDICES:
             index_figure(annual, observed, index, out / f"{index}.png")
             _written(out / f"{index}.png")
+        if annual["scenario"].nunique() > 1:
+            write_differences(annual, out / "differences.csv")
+            _written(out / "differences.csv")
         summary = summary_markdown(annual, observed, "egovsim run: simulated against observed")
         if ensemble is not None:
             summary += "\n" + ensemble.write(annual, out)

@@ -1,4 +1,5 @@
-"""Labels and help texts in Bahasa Indonesia and English, read from ``model/i18n/<lang>.toml``.
+"""Labels and help texts in Bahasa Indonesia and English, read from ``model/i18n/<lang>.toml``,
+and numbers written the way each language writes them.
 
 Each file is a TOML document of tables of strings; a key is ``table.name`` (``"ui.run"``).
 Texts may hold ``{placeholders}`` filled by :func:`tr`. Both files must have the same keys
