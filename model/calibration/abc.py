@@ -47,7 +47,8 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
     particles does not collapse that way. The weights remain exact importance weights: pyabc
     computes them with this kernel's own density (:meth:`pdf`).
 
-    With ``support`` (a prior with an ``inside(values, names)`` test), a single proposal is
+    With ``support`` (a prior with an ``inside(values, names)`` test and ``variances(names)``),
+    a single proposal is
     drawn the way pyabc draws it (a particle by weight, a Gaussian step, again until the
     prior density is positive), but in batches: in 29 dimensions most steps leave the prior's
     box, and drawing and testing them one at a time cost more than the simulations did.
@@ -62,7 +63,13 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:  # noqa: D102
         self._X_arr = X.to_numpy()
         even = np.full(len(X), 1.0 / len(X))
-        self.cov = pyabc.transition.util.smart_cov(self._X_arr, even) * self.scaling
+        if len(X) < 2 and self.support is not None:
+            # One particle has no spread (a hypothesis nearly dead in model selection): step
+            # with the prior's own variances rather than pyabc's |x| fallback, whose steps
+            # in many dimensions almost never land inside the prior.
+            self.cov = np.diag(self.support.variances(list(X.columns))) * self.scaling
+        else:
+            self.cov = pyabc.transition.util.smart_cov(self._X_arr, even) * self.scaling
         self.normal = st.multivariate_normal(cov=self.cov, allow_singular=True)
         self._range = np.arange(len(self.X))
         self._names = list(X.columns)
@@ -170,15 +177,13 @@ def db_path(out: Path, repeat: int) -> Path:
 
 def _history(db: Path) -> pyabc.History | None:
     """The ABC run stored at ``db`` (its latest run), or None if there is none yet."""
-    if not db.is_file():
+    if not db.is_file() or db.stat().st_size == 0:  # none, or killed as sqlite created it
         return None
     try:
         history = pyabc.History(f"sqlite:///{db}", create=False)
         if history.id is None or history.max_t is None:
             return None
     except sqlalchemy.exc.SQLAlchemyError as err:
-        if db.stat().st_size == 0:
-            return None  # killed while sqlite created the file
         raise ScenarioError(str(db), None, f"not a readable ABC history ({type(err).__name__}); "
                             "use a new --out folder") from None
     return history

@@ -137,8 +137,9 @@ def run_repeats(config: CalibrationConfig, targets: list[Target], out: Path, *, 
 
 def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame]) -> pd.DataFrame:
     """Per hypothesis: probability (mean over repeats), its sd, min and max over repeats, the
-    probability in each repeat, the final effective sample size pooled over the repeats and
-    the smallest in one repeat, and whether it is retained (has particles).
+    probability in each repeat (of those that finished a generation, numbered in order), the
+    final effective sample size pooled over the repeats and the smallest in one repeat, and
+    whether it is retained (has particles).
     """
     probs = [abc_driver.model_probabilities(p, config) for p in pops]
     ess = [abc_driver.hypothesis_ess(p, config) for p in pops]
@@ -192,9 +193,13 @@ def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataF
 
 def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
                  histories: list[Any], workers: int) -> dict[str, Any]:
-    pops = [abc_driver.posterior(h, config) for h in histories]
-    gens = pd.concat([abc_driver.generations(h, config).assign(repeat=r)
-                      for r, h in enumerate(histories)], ignore_index=True)
+    ended = [r for r, h in enumerate(histories) if h.max_t >= 0]
+    if not ended:
+        raise ScenarioError(config.path, "settings.max_walltime_minutes", "the walltime ended "
+                            "before any repeat finished a generation; raise it")
+    pops = [abc_driver.posterior(histories[r], config) for r in ended]
+    gens = pd.concat([abc_driver.generations(histories[r], config).assign(repeat=r)
+                      for r in ended], ignore_index=True)
     write_table(gens, csv=out / "generations.csv")
     selection = model_selection(config, pops)
     write_table(selection, csv=out / "model_selection.csv")
@@ -220,6 +225,7 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
     write_table(patterns, csv=out / "patterns.csv")
     best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
     return {"generations": gens, "selection": selection, "hypotheses": per,
+            "repeats_used": ended,
             "patterns": patterns, "chosen": best, "point": point,
             "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
 
@@ -286,7 +292,8 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         gens, sel = summary["generations"], summary["selection"]
         row = sel.set_index("hypothesis").loc[best]
         detail = (f"ABC-SMC model selection (pyabc) over {len(config.hypotheses)} hypotheses, "
-                  f"{s.repeats} repeats, {len(gens)} generations, "
+                  f"{len(summary['repeats_used'])} of {s.repeats} repeats with a finished "
+                  f"generation, {len(gens)} generations, "
                   f"{int(gens['samples'].sum())} simulations; chosen: hypothesis {best} "
                   f"(probability {row['probability']:.2f}, effective sample size "
                   f"{row['effective_sample_size']:.0f}), its posterior medians")

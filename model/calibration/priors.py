@@ -75,6 +75,19 @@ class SplitPrior(pyabc.Distribution):
                         else spec.hi - spec.lo)
         return density
 
+    def variances(self, names: list[str]) -> np.ndarray:
+        """Each marginal's variance (uniform ``(hi-lo)^2/12``; log-uniform in closed form)."""
+        out = []
+        for n in names:
+            p = self.specs[n]
+            if p.prior == "loguniform":
+                log = np.log(p.hi / p.lo)
+                mean = (p.hi - p.lo) / log
+                out.append((p.hi ** 2 - p.lo ** 2) / (2.0 * log) - mean ** 2)
+            else:
+                out.append((p.hi - p.lo) ** 2 / 12.0)
+        return np.array(out)
+
     def inside(self, values: np.ndarray, names: list[str]) -> np.ndarray:
         """Which rows of ``values`` (columns ``names``) have positive prior density."""
         col = {n: i for i, n in enumerate(names)}
