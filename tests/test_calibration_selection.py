@@ -366,3 +366,33 @@ def test_a_hypothesis_left_with_one_particle_steps_with_the_prior_spread(two):
     np.random.seed(0)  # noqa: NPY002 (pyabc draws from the legacy global generator)
     draws = pd.DataFrame([dict(kernel.rvs()) for _ in range(200)])[names].to_numpy()
     assert prior.inside(draws, names).all()
+
+
+@pytest.mark.parametrize("when", ["abc_0.db", "repeats.json"])
+def test_sigkilled_calibration_continues_when_rerun(two, tmp_path, when):
+    """SIGKILL the real command as soon as ``when`` appears (the history being created; the
+    first repeat finished), then rerun it: it completes, in one run id per history.
+    """
+    import os
+    import signal
+    import time
+
+    _edit(two, "repeats = 1", "repeats = 2")
+    _edit(two, "max_generations = 4", "max_generations = 2")
+    _edit(two, "population_size = 60", "population_size = 8")
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "model.cli", "calibrate", str(two), "--out", str(out),
+           "--quiet", "--workers", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not (out / when).exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    for rep in (0, 1):
+        db = abc_driver.db_path(out, rep)
+        assert len(pyabc.History(f"sqlite:///{db}").all_runs()) == 1
+        assert abc_driver.generations_done(db) >= 1
+    assert pd.read_csv(out / "model_selection.csv")["probability"].sum() == pytest.approx(1.0)

@@ -32,6 +32,9 @@ def _national_mean(year: int) -> float:
     return float(row["value"].iloc[0])
 
 
+FITTED = ("read from fitted points, so a fit reproduces it by construction: a consistency "
+          "check, not out-of-sample evidence")
+
 Frames = Mapping[str, pd.DataFrame]
 """One posterior draw: calibration region name -> its annual table (one row per year)."""
 
@@ -134,11 +137,11 @@ def pattern_table(draws: list[tuple[dict[str, float], Frames]],
     w = np.ones(len(draws)) if weights is None else np.asarray(weights, float)
     primary = [pattern_facts(s) for s, _ in draws]
     rows = [{"fact": k, "kind": "study (fitted points)", "description": d,
-             "evidence": "the study's comparison", "expected": "", "share":
+             "evidence": "the study's comparison", "expected": FITTED, "share":
              _share([f[k] for f in primary], w)} for k, d in PATTERNS.items()]
     rows.append({"fact": "all_three", "kind": "study (fitted points)",
                  "description": "all three facts in the same draw", "evidence": "",
-                 "expected": "", "share": _share(
+                 "expected": FITTED, "share": _share(
                      [None if None in f.values() else all(f.values()) for f in primary], w)})
     secondary = [secondary_facts(fr) for _, fr in draws]
     rows += [{"fact": s.name, "kind": "secondary (not in the distance)",
