@@ -143,15 +143,21 @@ def test_a_parameter_neither_estimated_nor_fixed_is_an_error(two):
     ("predictive_draws = 4", "predictive_draws = 0", "settings.predictive_draws"),
     ("repeats = 1", "repeats = 0", "settings.repeats"),
 ])
-def test_bad_settings_exit_2_in_one_line_before_anything_is_written(two, tmp_path, old, new,
-                                                                    field):
+def test_bad_settings_name_the_field(two, old, new, field):
     _edit(two, old, new)
+    with pytest.raises(ScenarioError) as err:
+        load_config(two)
+    assert f": {field}:" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_settings_exit_2_in_one_line_before_anything_is_written(two, tmp_path):
+    _edit(two, "seed = 11", "seed = -1")
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(two), "--out",
                         str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and f": {field}:" in lines[0], r.stderr
+    assert len(lines) == 1 and ": settings.seed:" in lines[0], r.stderr
     assert not out.exists()
 
 
@@ -213,11 +219,13 @@ def _targets(ipp: float) -> list[Target]:
                                                    (3.0, "neutral", 0.8)])
 def test_model_selection_attributes_data_to_the_structure_that_made_them(
         two, tmp_path, monkeypatch, ipp, winner, at_least):
-    """Data with IPP 3.3 need a method factor of 1.1: only "lenient" reaches them. Data with IPP
-    3.0 are reached by both, but "lenient" spends its prior on factors the data exclude (about
-    0.01 of its 0.4-wide prior is within one tolerance of 1), so the simpler "neutral" wins
-    (Occam's razor in the marginal likelihood). Tolerances: 0.95 and 0.8, at 60 particles and
-    4 generations (the exact probabilities are above 0.99 and about 0.97).
+    """Data with IPP 3.3 need a method factor of 1.1: only "lenient" reaches them (for
+    "neutral" the IPP error is 15 tolerances), so p(lenient) -> 1. Data with IPP 3.0 are
+    reached by both, but "lenient" spreads its prior over factors the data exclude: with a
+    Gaussian error of 0.02 on IPP = 3 * factor and a uniform prior of width 0.4, the Bayes
+    factor for "neutral" is 1 / (2.5 * sqrt(2 pi) * 0.02 / 3) = 24, p(neutral) = 0.96 (Occam's
+    razor in the marginal likelihood). Measured at 60 particles and 4 generations: 1.00 and
+    0.958; tolerances 0.95 and 0.8 (a reduced budget stops at a wider epsilon).
     """
     monkeypatch.setattr(abc_driver, "Simulator", Stand)
     monkeypatch.setattr(Stand, "fail_after", None)
@@ -311,6 +319,7 @@ def test_default_settings_commit_at_least_500_posterior_draws():
     assert s.repeats >= 3 and s.repeats * s.population_size >= 500
 
 
+@pytest.mark.slow
 def test_quick_mode_end_to_end(tmp_path):
     config = ROOT / "experiments" / "calibration.toml"
     cfg = load_config(config, quick=True)
@@ -324,7 +333,9 @@ def test_quick_mode_end_to_end(tmp_path):
     assert list(selection["hypothesis"]) == [h.name for h in cfg.hypotheses]
     post = pd.read_parquet(out / "posterior.parquet")
     assert {*cfg.names, "weight", "hypothesis"} <= set(post.columns)
-    assert len(post) == cfg.settings.repeats * cfg.settings.population_size
+    used = pd.read_csv(out / "generations.csv")["repeat"].nunique()  # a slow machine may
+    assert 1 <= used <= cfg.settings.repeats  # end a repeat before its first generation
+    assert len(post) == used * cfg.settings.population_size
     assert post["weight"].sum() == pytest.approx(1.0)
     for h in cfg.hypotheses:  # estimated columns filled, fixed ones empty
         mine = post[post["hypothesis"] == h.name]
@@ -368,10 +379,11 @@ def test_a_hypothesis_left_with_one_particle_steps_with_the_prior_spread(two):
     assert prior.inside(draws, names).all()
 
 
-@pytest.mark.parametrize("when", ["abc_0.db", "repeats.json"])
-def test_sigkilled_calibration_continues_when_rerun(two, tmp_path, when):
-    """SIGKILL the real command as soon as ``when`` appears (the history being created; the
-    first repeat finished), then rerun it: it completes, in one run id per history.
+@pytest.mark.slow
+def test_sigkilled_calibration_continues_when_rerun(two, tmp_path):
+    """SIGKILL the real command as soon as its first history file appears (pyabc creating
+    it), then rerun it: it completes, with one run id per history. (Later kill points are
+    tested in process above.)
     """
     import os
     import signal
@@ -384,8 +396,8 @@ def test_sigkilled_calibration_continues_when_rerun(two, tmp_path, when):
     cmd = [sys.executable, "-m", "model.cli", "calibrate", str(two), "--out", str(out),
            "--quiet", "--workers", "1"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while not (out / when).exists() and proc.poll() is None and time.time() < deadline:
+    deadline, db = time.time() + 240, abc_driver.db_path(out, 0)
+    while not db.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
