@@ -385,3 +385,16 @@ def test_spread_kernel_proposals_stay_in_the_support():
     assert (draws >= 0).all()
     # half-normal mean sqrt(2/pi) = 0.798, sd 0.603; 4000 draws: se 0.0095, tolerance 4 se
     assert draws.mean() == pytest.approx(math.sqrt(2 / math.pi), abs=0.04)
+
+
+def test_de_command_on_the_runner_pool_writes_its_point(tiny, tmp_path):
+    out = tmp_path / "de"
+    r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(tiny), "--out",
+                        str(out), "--method", "de", "--workers", "2", "--quiet"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    cal = tomllib.loads((out / "calibrated.toml").read_text())
+    spec = {p.name: p for p in load_config(tiny).parameters}
+    for name, value in cal["behaviour"].items():
+        assert spec[name].lo <= value <= spec[name].hi
+    assert (out / "point_fit.csv").is_file() and (out / "patterns.csv").is_file()
