@@ -1,10 +1,11 @@
 """Parameter recovery: data simulated from known parameters go through the same ABC pipeline.
 
-    .venv/bin/python benchmarks/recovery.py experiments/calibration.toml \
-        --truth results/calibration/parameters.csv --out results/recovery
+    .venv/bin/python benchmarks/recovery.py experiments/calibration.toml --hypothesis people \
+        --truth results/calibration/hypotheses/people/parameters.csv --out results/recovery
 
-The truth is the posterior median of a calibration (``parameters.csv``) or, without
-``--truth``, the prior centres. Observed values are replaced by one simulation at the truth
+One hypothesis (``--hypothesis``, default the file's first) is fitted alone. The truth is the
+posterior median of a calibration (its ``parameters.csv``) or, without ``--truth``, the prior
+centres. Observed values are replaced by one simulation at the truth
 (same targets, tolerances and uncertain-year readings); the recovery passes when the 90%
 intervals of the identified parameters cover the truth. Writes ``recovery.csv`` and
 ``recovery.md`` into ``--out``.
@@ -37,7 +38,7 @@ def check_history(out: Path, fingerprint: dict) -> None:
     other data (truth, data seed) or settings is refused, never silently extended.
     """
     stamp = out / "recovery.json"
-    db = out / abc_driver.DB_NAME
+    db = abc_driver.db_path(out, 0)
     text = json.dumps(fingerprint, sort_keys=True, default=str)
     if db.is_file():
         if not stamp.is_file() or stamp.read_text() != text:
@@ -54,12 +55,13 @@ def truth_of(config, path: str | None) -> dict[str, float]:
         table = pd.read_csv(path)
         return dict(zip(table["parameter"], table["median"].astype(float), strict=True))
     return {p.name: math.sqrt(p.lo * p.hi) if p.prior == "loguniform" else (p.lo + p.hi) / 2
-            for p in config.parameters}
+            for p in config.estimated(config.hypotheses[0])}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config")
+    ap.add_argument("--hypothesis", default=None, help="the hypothesis to fit (default: first)")
     ap.add_argument("--truth", help="parameters.csv of a calibration (its medians are the truth)")
     ap.add_argument("--out", default="results/recovery")
     ap.add_argument("--workers", type=int, default=2)
@@ -71,18 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     s = config.settings
     changes = {k: v for k, v in (("population_size", args.population_size),
                                  ("max_walltime_minutes", args.minutes)) if v is not None}
-    config = dataclasses.replace(config, settings=dataclasses.replace(s, **changes))
+    h = config.hypothesis(args.hypothesis) if args.hypothesis else config.hypotheses[0]
+    config = dataclasses.replace(config, settings=dataclasses.replace(s, **changes),
+                                 hypotheses=(h,))
     truth = truth_of(config, args.truth)
-    stats = stats_of(simulate(config, truth, seed=args.data_seed))
+    stats = stats_of(simulate(config, truth, h, seed=args.data_seed))
     targets = synthetic_targets(targets_for(config), stats)
     out = Path(args.out)
-    check_history(out, {"config": str(args.config), "truth": truth, "data_seed": args.data_seed,
+    check_history(out, {"config": str(args.config), "hypothesis": h.name, "truth": truth,
+                        "data_seed": args.data_seed,
                         "settings": dataclasses.asdict(config.settings)})
     started = time.perf_counter()
     history = abc_driver.run_abc(config, targets, out, workers=args.workers)
-    post = abc_driver.posterior(history)
-    gens = abc_driver.generations(history)
-    table = report.parameter_table(config, post, prior_sample(config, 4000, s.seed))
+    post = abc_driver.posterior(history, config)
+    gens = abc_driver.generations(history, config)
+    table = report.parameter_table(config, post, prior_sample(config, 4000, s.seed, h), h)
     table.insert(1, "truth", [truth[n] for n in table["parameter"]])
     table["covered_90"] = (table["q05"] <= table["truth"]) & (table["truth"] <= table["q95"])
     write_table(table, csv=out / "recovery.csv")

@@ -4,6 +4,7 @@ The ABC driver's logic is tested on a cheap analytic stand-in for the simulator 
 answer); one end-to-end CLI run and one DE run use the real simulator on a tiny setting.
 """
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -19,17 +20,13 @@ import model
 from model.calibration import abc as abc_driver
 from model.calibration import load_config
 from model.calibration.config import MIN_FREE_SHARE
+from model.calibration.patterns import SECONDARY
 from model.calibration.priors import make_prior, prior_sample
 from model.calibration.report import weighted_quantile
-from model.calibration.simulate import (
-    InfeasibleShares,
-    compose_shares,
-    feasible,
-    scenarios_for,
-    seed_for,
-)
+from model.calibration.simulate import feasible, point_id, scenarios_for, seed_for
 from model.calibration.targets import Target
 from model.errors import ScenarioError
+from model.seeds import run_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
@@ -48,6 +45,7 @@ de_maxiter = 1
 de_popsize = 2
 point_replications = 2
 point_population = 300
+repeats = 1
 
 [regions]
 jember = "{SCEN / 'jember.toml'}"
@@ -138,19 +136,6 @@ def test_cli_bad_file_one_line_exit_2_nothing_written(tmp_path):
 
 
 # --- parameters -> scenarios ------------------------------------------------------------------
-def test_compose_shares_keeps_proportions_and_sums_to_one():
-    current = {"apps": 0.1, "competency": 0.2, "connectivity": 0.3, "regulation": 0.2,
-               "interface": 0.2}
-    out = compose_shares(current, {"apps": 0.5, "interface": 0.1})
-    assert sum(out.values()) == pytest.approx(1.0)
-    assert out["apps"] == 0.5 and out["interface"] == 0.1
-    # the other three keep their 2:3:2 ratio over the remaining 0.4
-    assert out["competency"] == pytest.approx(0.4 * 2 / 7)
-    assert out["connectivity"] == pytest.approx(0.4 * 3 / 7)
-    with pytest.raises(InfeasibleShares):
-        compose_shares(current, {"apps": 0.6, "interface": 0.4})
-
-
 def test_parameters_reach_the_scenarios(tiny):
     cfg = load_config(tiny)
     theta = {"ikm_expectation": 0.33, "ipp_factor_from_2023": 1.2,
@@ -166,8 +151,11 @@ def test_parameters_reach_the_scenarios(tiny):
     # unestimated behaviour sits at the declared defaults
     declared = model.behaviour.Behaviour()
     assert sc["kediri"].behaviour.stock_gain_per_year == declared.stock_gain_per_year
-    assert seed_for(1, theta) == seed_for(1, dict(reversed(theta.items())))
-    assert seed_for(1, theta) != seed_for(2, theta)
+    # seeds: the shared scheme, the point's identity a hash of its values (order irrelevant)
+    assert seed_for(cfg, theta) == seed_for(cfg, dict(reversed(theta.items())))
+    assert seed_for(cfg, theta, replication=3) == run_seed(7, 3, point_id(theta))
+    other = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, seed=8))
+    assert seed_for(other, theta) != seed_for(cfg, theta)
 
 
 def test_prior_truncates_infeasible_splits(tmp_path):
@@ -207,7 +195,7 @@ def test_weighted_quantile_known_answer():
 class FakeSimulator:
     """IKM = 3 + ikm_expectation, IPP = 3 * ipp_factor: a simulator with a known posterior."""
 
-    def __init__(self, config):
+    def __init__(self, config, hypothesis=None):
         self.rng = np.random.default_rng(0)
 
     def __call__(self, theta):
@@ -221,27 +209,25 @@ class FakeSimulator:
 def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(abc_driver, "Simulator", FakeSimulator)
     cfg = load_config(tiny)
-    cfg = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
-                                                    "population_size": 40}),
-                    cfg.regions, cfg.parameters)
+    cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings,
+                                                                population_size=40))
     truth = {"ikm_expectation": 0.25, "ipp_factor_from_2023": 1.1}
     targets = [Target("kediri", "ikm", 2021, 3.25, 0.02, "high", 2),
                Target("jember", "ipp", 2022, 3.3, 0.02, "high", 2)]
     out = tmp_path / "abc"
     h = abc_driver.run_abc(cfg, targets, out, workers=1, progress=False)
     assert h.max_t == 1
-    first = abc_driver.posterior(h)
+    first = abc_driver.posterior(h, cfg)
     # resume: two more generations, the first two kept as they were
-    cfg3 = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
-                                                     "max_generations": 4}),
-                     cfg.regions, cfg.parameters)
+    cfg3 = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings,
+                                                                 max_generations=4))
     h = abc_driver.run_abc(cfg3, targets, out, workers=1, progress=False)
     assert h.max_t == 3
     again, _ = h.get_distribution(m=0, t=1)
     assert np.allclose(np.sort(again["ikm_expectation"]), np.sort(first["ikm_expectation"]))
-    gens = abc_driver.generations(h)
+    gens = abc_driver.generations(h, cfg)
     assert list(gens["t"]) == [0, 1, 2, 3] and gens["epsilon"].is_monotonic_decreasing
-    post = abc_driver.posterior(h)
+    post = abc_driver.posterior(h, cfg)
     for name, value in truth.items():
         lo, hi = weighted_quantile(post[name].to_numpy(), post["weight"].to_numpy(),
                                    [0.05, 0.95])
@@ -252,12 +238,10 @@ def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
     assert hi - lo > 0.5 * (0.8 - 0.2) * 0.9
     assert math.isclose(post["weight"].sum(), 1.0)
     # the walltime is a hard deadline: a generation under way when it passes is discarded
-    late = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
-                                                     "max_generations": 6,
-                                                     "max_walltime_minutes": 0.0}),
-                     cfg.regions, cfg.parameters)
+    late = dataclasses.replace(cfg, settings=dataclasses.replace(
+        cfg.settings, max_generations=6, max_walltime_minutes=0.0))
     h = abc_driver.run_abc(late, targets, out, workers=1, progress=False)
-    assert h.max_t == 3 and abc_driver.generations_done(out / abc_driver.DB_NAME) == 4
+    assert h.max_t == 3 and abc_driver.generations_done(abc_driver.db_path(out, 0)) == 4
 
 
 # --- end to end, real simulator ----------------------------------------------------------------
@@ -267,23 +251,27 @@ def test_cli_end_to_end_real_model(tiny, tmp_path):
                         str(out), "--workers", "2", "--quiet"], capture_output=True, text=True,
                        cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    for name in ("posterior.parquet", "parameters.csv", "correlations.csv", "fit.csv",
-                 "patterns.csv", "point_fit.csv", "calibrated.toml", "summary.md",
-                 "generations.csv", "abc.db", "calibration.json"):
+    for name in ("posterior.parquet", "model_selection.csv", "patterns.csv", "point_fit.csv",
+                 "calibrated.toml", "summary.md", "generations.csv", "abc_0.db",
+                 "calibration.json"):
         assert (out / name).is_file(), name
-    figs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    one = out / "hypotheses" / "model"  # a file without [[hypothesis]] is one model
+    for name in ("parameters.csv", "correlations.csv", "fit.csv", "patterns.csv"):
+        assert (one / name).is_file(), name
+    figs = sorted(p.name for p in (one / "figures").glob("*.png"))
     assert figs == [f"{r}_{i}.png" for r in ("jember", "kediri") for i in ("ikm", "ipp", "spbe")]
-    params = pd.read_csv(out / "parameters.csv")
+    assert pd.read_csv(out / "model_selection.csv")["probability"].tolist() == [1.0]
+    params = pd.read_csv(one / "parameters.csv")
     assert list(params["parameter"]) == ["ikm_expectation", "ipp_factor_from_2023",
                                          "jember.policy.0.shares.interface",
                                          "kediri.initial.regulation"]
     assert ((params["q05"] <= params["median"]) & (params["median"] <= params["q95"])).all()
     assert ((params["prior_lo"] <= params["q05"]) & (params["q95"] <= params["prior_hi"])).all()
-    fit = pd.read_csv(out / "fit.csv")
+    fit = pd.read_csv(one / "fit.csv")
     assert ((fit["q05"] <= fit["median"]) & (fit["median"] <= fit["q95"])).all()
     assert set(fit["region"]) == {"jember", "kediri", "national"}
-    patterns = pd.read_csv(out / "patterns.csv")
-    assert patterns["share"].between(0, 1).all() and len(patterns) == 4
+    patterns = pd.read_csv(one / "patterns.csv")
+    assert len(patterns) == 4 + len(SECONDARY)
     cal = tomllib.loads((out / "calibrated.toml").read_text())
     assert set(cal["behaviour"]) == {"ikm_expectation", "ipp_factor_from_2023"}
     med = dict(zip(params["parameter"], params["median"], strict=True))
@@ -324,16 +312,14 @@ def test_dask_scheduler_runs_the_simulations(tiny, tmp_path):
 
     from model.calibration.pipeline import targets_for
     cfg = load_config(tiny)
-    cfg = type(cfg)(cfg.path, type(cfg.settings)(**{**cfg.settings.__dict__,
-                                                    "population_size": 4,
-                                                    "max_generations": 1}),
-                    cfg.regions, cfg.parameters)
+    cfg = dataclasses.replace(cfg, settings=dataclasses.replace(
+        cfg.settings, population_size=4, max_generations=1))
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
         h = abc_driver.run_abc(cfg, targets_for(cfg), tmp_path / "dask", workers=1,
                                scheduler=cluster.scheduler_address, progress=False)
     assert h.max_t == 0
-    post = abc_driver.posterior(h)
+    post = abc_driver.posterior(h, cfg)
     assert len(post) == 4 and post[cfg.names].notna().all().all()
 
 
@@ -399,3 +385,16 @@ def test_spread_kernel_proposals_stay_in_the_support():
     assert (draws >= 0).all()
     # half-normal mean sqrt(2/pi) = 0.798, sd 0.603; 4000 draws: se 0.0095, tolerance 4 se
     assert draws.mean() == pytest.approx(math.sqrt(2 / math.pi), abs=0.04)
+
+
+def test_de_command_on_the_runner_pool_writes_its_point(tiny, tmp_path):
+    out = tmp_path / "de"
+    r = subprocess.run([sys.executable, "-m", "model.cli", "calibrate", str(tiny), "--out",
+                        str(out), "--method", "de", "--workers", "2", "--quiet"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    cal = tomllib.loads((out / "calibrated.toml").read_text())
+    spec = {p.name: p for p in load_config(tiny).parameters}
+    for name, value in cal["behaviour"].items():
+        assert spec[name].lo <= value <= spec[name].hi
+    assert (out / "point_fit.csv").is_file() and (out / "patterns.csv").is_file()

@@ -1,9 +1,12 @@
-"""The ABC-SMC driver (pyabc): a resumable history in SQLite, local or Dask workers, a progress
-bar with generation, epsilon and acceptance rate.
+"""The ABC-SMC driver (pyabc): model selection over the file's hypotheses in one history,
+resumable in SQLite, local or Dask workers, a progress bar with generation, epsilon and
+acceptance rate.
 
-The history lives in ``OUT/abc.db``. If it already holds a run of the same calibration file,
-:func:`run_abc` loads it (``pyabc.ABCSMC.load``) and runs only the generations still missing,
-so a killed calibration continues where it stopped.
+Every hypothesis is one pyabc model (its own prior and :class:`SpreadKernel`); pyabc samples
+models and parameters jointly and reports each model's posterior probability per generation.
+Repeat ``r`` keeps its history in ``OUT/abc_<r>.db``. If it already holds a run, :func:`run_abc`
+loads it (``pyabc.ABCSMC.load``) and runs only the generations still missing, so a killed
+calibration continues where it stopped, whatever the moment it was killed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 import pyabc
 import pyabc.transition.util
 import scipy.stats as st
+import sqlalchemy.exc
 from pyabc.population import Particle
 from tqdm import tqdm
 
@@ -29,8 +33,7 @@ from model.calibration.priors import make_prior
 from model.calibration.simulate import Simulator
 from model.calibration.targets import Distance, Target
 from model.errors import ScenarioError
-
-DB_NAME = "abc.db"
+from model.seeds import run_seed
 
 
 class SpreadKernel(pyabc.MultivariateNormalTransition):
@@ -44,7 +47,8 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
     particles does not collapse that way. The weights remain exact importance weights: pyabc
     computes them with this kernel's own density (:meth:`pdf`).
 
-    With ``support`` (a prior with an ``inside(values, names)`` test), a single proposal is
+    With ``support`` (a prior with an ``inside(values, names)`` test and ``variances(names)``),
+    a single proposal is
     drawn the way pyabc draws it (a particle by weight, a Gaussian step, again until the
     prior density is positive), but in batches: in 29 dimensions most steps leave the prior's
     box, and drawing and testing them one at a time cost more than the simulations did.
@@ -59,7 +63,13 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:  # noqa: D102
         self._X_arr = X.to_numpy()
         even = np.full(len(X), 1.0 / len(X))
-        self.cov = pyabc.transition.util.smart_cov(self._X_arr, even) * self.scaling
+        if len(X) < 2 and self.support is not None:
+            # One particle has no spread (a hypothesis nearly dead in model selection): step
+            # with the prior's own variances rather than pyabc's |x| fallback, whose steps
+            # in many dimensions almost never land inside the prior.
+            self.cov = np.diag(self.support.variances(list(X.columns))) * self.scaling
+        else:
+            self.cov = pyabc.transition.util.smart_cov(self._X_arr, even) * self.scaling
         self.normal = st.multivariate_normal(cov=self.cov, allow_singular=True)
         self._range = np.arange(len(self.X))
         self._names = list(X.columns)
@@ -160,49 +170,102 @@ class DeadlineABCSMC(pyabc.ABCSMC):
         return simulate_one
 
 
+def db_path(out: Path, repeat: int) -> Path:
+    """The history of repeat ``repeat`` in the output folder."""
+    return out / f"abc_{repeat}.db"
+
+
+def _history(db: Path) -> pyabc.History | None:
+    """The ABC run stored at ``db`` (its latest run), or None if there is none yet."""
+    if not db.is_file() or db.stat().st_size == 0:  # none, or killed as sqlite created it
+        return None
+    try:
+        history = pyabc.History(f"sqlite:///{db}", create=False)
+        if history.id is None or history.max_t is None:
+            return None
+    except sqlalchemy.exc.SQLAlchemyError as err:
+        raise ScenarioError(str(db), None, f"not a readable ABC history ({type(err).__name__}); "
+                            "use a new --out folder") from None
+    return history
+
+
+def load_history(db: Path) -> pyabc.History:
+    """The finished history at ``db`` (for a repeat that is not run again)."""
+    history = _history(db)
+    if history is None:
+        raise ScenarioError(str(db), None, "no ABC history to continue; use a new --out folder")
+    return history
+
+
 def generations_done(db: Path) -> int:
     """Finished generations in the history at ``db`` (0 if there is none)."""
-    if not db.is_file():
+    history = _history(db)
+    return 0 if history is None else int(history.max_t) + 1
+
+
+def _start_or_continue(abc: pyabc.ABCSMC, db: Path, observed: dict[str, float]) -> int:
+    """Continue the run stored at ``db`` (returns its finished generations), or start one.
+
+    A file with no run in it (the process was killed while pyabc created it) is replaced, so a
+    restart never piles up new run ids beside a dead one; a run killed after its prior sample
+    but before generation 0 is continued under its own id (pyabc draws generation 0 again).
+    """
+    history = _history(db)
+    if history is None:
+        for leftover in (db, db.with_name(db.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        abc.new(f"sqlite:///{db}", observed)
         return 0
-    history = pyabc.History(f"sqlite:///{db}", _id=1)
+    abc.load(f"sqlite:///{db}", history.id)
     return int(history.max_t) + 1
 
 
+def models_and_priors(config: CalibrationConfig) -> tuple[list, list, list]:
+    """One pyabc model (named as its hypothesis), prior and kernel per hypothesis."""
+    models, priors, kernels = [], [], []
+    for h in config.hypotheses:
+        models.append(pyabc.model.FunctionModel(Simulator(config, h.name), name=h.name))
+        prior = make_prior(config, h)
+        priors.append(prior)
+        kernels.append(SpreadKernel(support=prior))
+    return models, priors, kernels
+
+
 def run_abc(config: CalibrationConfig, targets: list[Target], out: Path, *, workers: int,
-            scheduler: str | None = None, progress: bool = True) -> pyabc.History:
-    """Run (or continue) ABC-SMC; returns the history."""
+            scheduler: str | None = None, progress: bool = True, repeat: int = 0,
+            deadline: float | None = None) -> pyabc.History:
+    """Run (or continue) one ABC-SMC model selection over the file's hypotheses; returns the
+    history (``db_path(out, repeat)``). Repeat ``r`` draws from ``run_seed(seed, r)``;
+    ``deadline`` (``time.time()`` seconds) defaults to now plus the file's walltime.
+    """
     s = config.settings
     out.mkdir(parents=True, exist_ok=True)
-    db = out / DB_NAME
+    db = db_path(out, repeat)
     # pyabc draws priors and perturbations from the legacy global generator.
-    np.random.seed(s.seed % 2**32)  # noqa: NPY002
-    prior = make_prior(config)
-    abc = DeadlineABCSMC(Simulator(config), prior, Distance(targets),
-                       population_size=s.population_size,
-                       transitions=SpreadKernel(support=prior),
-                       sampler=make_sampler(workers, scheduler))
-    done = generations_done(db)
-    if done:
-        abc.load(f"sqlite:///{db}", 1)
-    else:
-        abc.new(f"sqlite:///{db}", Distance(targets).observed())
+    np.random.seed(run_seed(s.seed, repeat))  # noqa: NPY002
+    models, priors, kernels = models_and_priors(config)
+    abc = DeadlineABCSMC(models, priors, Distance(targets), population_size=s.population_size,
+                         transitions=kernels, sampler=make_sampler(workers, scheduler))
+    done = _start_or_continue(abc, db, Distance(targets).observed())
     remaining = s.max_generations - done
+    if deadline is None:
+        deadline = time.time() + 60.0 * s.max_walltime_minutes
     logger = logging.getLogger("ABC")
     logger.setLevel(logging.INFO)
     old_handlers, old_propagate = logger.handlers[:], logger.propagate
     logger.handlers, logger.propagate = [], False
-    with tqdm(total=s.max_generations, initial=done, desc="ABC-SMC generations", unit="gen",
-              file=sys.stderr, disable=not progress) as bar:
+    with tqdm(total=s.max_generations, initial=done, desc=f"ABC-SMC repeat {repeat}",
+              unit="gen", file=sys.stderr, disable=not progress) as bar:
         logger.addHandler(_ProgressHandler(bar))
         try:
             if remaining > 0:
                 warnings.filterwarnings("ignore", "covariance is not symmetric",
                                         RuntimeWarning)
                 if getattr(abc.sampler, "check_max_eval", False):
-                    abc.deadline = time.time() + 60.0 * s.max_walltime_minutes
+                    abc.deadline = deadline
                 abc.run(minimum_epsilon=s.min_epsilon, max_nr_populations=remaining,
                         min_acceptance_rate=s.min_acceptance_rate,
-                        max_walltime=timedelta(minutes=s.max_walltime_minutes))
+                        max_walltime=timedelta(seconds=max(deadline - time.time(), 0.0)))
         finally:
             logger.handlers, logger.propagate = old_handlers, old_propagate
             sampler = abc.sampler
@@ -211,29 +274,61 @@ def run_abc(config: CalibrationConfig, targets: list[Target], out: Path, *, work
     return abc.history
 
 
-def posterior(history: pyabc.History) -> pd.DataFrame:
-    """The last generation: one row per particle, parameter columns, ``weight`` and
-    ``distance``.
+def population(history: pyabc.History, config: CalibrationConfig,
+               t: int | None = None) -> pd.DataFrame:
+    """Generation ``t`` (default: the last): one row per particle, a column per parameter of
+    the file (NaN where its hypothesis does not estimate it), ``hypothesis``, ``weight`` (the
+    joint weight: the hypothesis' probability times the particle's weight within it; sums to 1)
+    and ``distance``.
     """
-    df, w = history.get_distribution(m=0, t=history.max_t)
-    df = df.reset_index(drop=True)
-    df.columns = [str(c) for c in df.columns]
-    df["weight"] = np.asarray(w) / np.sum(w)
-    dist = history.get_weighted_distances(t=history.max_t)
-    df["distance"] = dist["distance"].to_numpy() if len(dist) == len(df) else np.nan
+    t = history.max_t if t is None else t
+    names = [h.name for h in config.hypotheses]
+    rows = []
+    for particle in history.get_population(t=t).particles:
+        row = {n: np.nan for n in config.names}
+        row.update({str(k): float(v) for k, v in particle.parameter.items()})
+        row.update(hypothesis=names[particle.m], weight=float(particle.weight),
+                   distance=float(particle.distance))
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=[*config.names, "hypothesis", "weight", "distance"])
+    df["weight"] = df["weight"] / df["weight"].sum()
     return df
 
 
-def generations(history: pyabc.History) -> pd.DataFrame:
-    """Per generation: epsilon, simulations, accepted particles, acceptance rate, and the
-    effective sample size of the particles' weights.
+def posterior(history: pyabc.History, config: CalibrationConfig) -> pd.DataFrame:
+    """The last generation (see :func:`population`)."""
+    return population(history, config)
+
+
+def model_probabilities(post: pd.DataFrame, config: CalibrationConfig) -> dict[str, float]:
+    """Each hypothesis' posterior probability in a population (0 for one that died out)."""
+    by = post.groupby("hypothesis")["weight"].sum()
+    return {h.name: float(by.get(h.name, 0.0)) for h in config.hypotheses}
+
+
+def hypothesis_ess(post: pd.DataFrame, config: CalibrationConfig) -> dict[str, float]:
+    """Kish's effective sample size of each hypothesis' particles (0 if it has none)."""
+    out = {}
+    for h in config.hypotheses:
+        w = post.loc[post["hypothesis"] == h.name, "weight"].to_numpy()
+        out[h.name] = effective_sample_size(w) if w.size and w.sum() > 0 else 0.0
+    return out
+
+
+def generations(history: pyabc.History, config: CalibrationConfig) -> pd.DataFrame:
+    """Per generation: epsilon, simulations, accepted particles, acceptance rate, the
+    effective sample size of all weights, and per hypothesis its probability ``p.<name>``
+    and effective sample size ``ess.<name>``.
     """
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].copy()
-    sizes = history.get_nr_particles_per_population()
-    pops["accepted"] = [int(sizes.get(t, 0)) for t in pops["t"]]
-    pops["acceptance_rate"] = pops["accepted"] / pops["samples"].clip(lower=1)
-    pops["effective_sample_size"] = [
-        effective_sample_size(history.get_distribution(t=int(t))[1]) for t in pops["t"]]
-    return pops[["t", "epsilon", "samples", "accepted", "acceptance_rate",
-                 "effective_sample_size"]].reset_index(drop=True)
+    rows = []
+    for r in pops.itertuples():
+        pop = population(history, config, int(r.t))
+        row = {"t": int(r.t), "epsilon": float(r.epsilon), "samples": int(r.samples),
+               "accepted": len(pop), "acceptance_rate": len(pop) / max(int(r.samples), 1),
+               "effective_sample_size": effective_sample_size(pop["weight"])}
+        row.update({f"p.{k}": v for k, v in model_probabilities(pop, config).items()})
+        row.update({f"ess.{k}": v for k, v in hypothesis_ess(pop, config).items()})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,8 +1,21 @@
-"""The calibration file (``experiments/calibration.toml``): settings, regions and priors.
+"""The calibration file (``experiments/calibration.toml``): settings, regions, priors and
+competing hypotheses.
 
 Each ``[[parameter]]`` names a scenario field (``key``, as understood by
 :func:`model.with_overrides`), the region it belongs to (absent: a shared behavioural
 parameter, the same in both regions), its prior family and bounds, and the reason for them.
+
+Each ``[[hypothesis]]`` is one model structure competing in ABC model selection: a ``name``,
+its ``reasoning``, the ``[[parameter]]`` names it estimates (``estimate``; default: every
+parameter it does not fix) and ``fixed = { "behaviour.<field>" = value }``, the mechanisms it
+switches off at neutral values, with ``fixed_reason``. Every parameter is either estimated or
+fixed in each hypothesis; naming a behaviour field the model lacks is an error. A file without
+``[[hypothesis]]`` is one model that estimates every parameter.
+
+A region's scenario keeps its own ``[behaviour]`` table during calibration (the base of every
+simulated scenario is the declared defaults overlaid with it); a scenario may not set a field
+that the calibration estimates or fixes.
+
 Everything is validated here, once; errors are :class:`~model.errors.ScenarioError`.
 """
 
@@ -10,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +31,15 @@ from typing import Any
 from model.behaviour import Behaviour
 from model.errors import ScenarioError
 from model.params import meta_of
-from model.scenario import COMPONENTS, Scenario, load_scenario, read_toml, with_overrides
+from model.scenario import (
+    COMPONENTS,
+    Scenario,
+    load_scenario,
+    read_toml,
+    resolve_file,
+    with_overrides,
+)
+from model.seeds import DEFAULT_SEED, check_seed
 
 PRIOR_FAMILIES = ("uniform", "loguniform")
 MIN_FREE_SHARE = 0.05
@@ -27,14 +49,19 @@ _SETTINGS = {"seed": int, "population": int, "years": list, "population_size": i
              "max_generations": int, "min_epsilon": float, "min_acceptance_rate": float,
              "max_walltime_minutes": float, "predictive_draws": int, "predictive_years": list,
              "de_maxiter": int, "de_popsize": int, "point_replications": int,
-             "point_population": int}
+             "point_population": int, "repeats": int}
+_AT_LEAST_ONE = ("population", "population_size", "max_generations", "point_replications",
+                 "point_population", "predictive_draws", "repeats", "de_maxiter", "de_popsize")
+SINGLE_MODEL = "model"
+"""Name of the one hypothesis of a calibration file without ``[[hypothesis]]`` tables."""
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True)
 class Settings:
     """How the calibration runs (a ``[settings]`` table; ``[quick]`` overrides it)."""
 
-    seed: int = 20240101
+    seed: int = DEFAULT_SEED
     population: int = 5000
     years: tuple[int, int] = (2018, 2023)
     population_size: int = 200
@@ -48,6 +75,9 @@ class Settings:
     de_popsize: int = 8
     point_replications: int = 20
     point_population: int = 20_000
+    repeats: int = 3
+    """Independent ABC-SMC runs (seeds ``run_seed(seed, r)``) sharing the walltime; their
+    spread is the uncertainty of the model probabilities."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,19 @@ class ParameterSpec:
 
 
 @dataclass(frozen=True)
+class Hypothesis:
+    """One competing model structure: what it estimates, what it fixes, and why."""
+
+    name: str
+    reasoning: str
+    estimate: tuple[str, ...]
+    """Names of the ``[[parameter]]`` entries it estimates (file order)."""
+    fixed: dict[str, float]
+    """``behaviour.<field>`` -> the value it is held at."""
+    fixed_reason: str = ""
+
+
+@dataclass(frozen=True)
 class CalibrationConfig:
     """A validated calibration file."""
 
@@ -80,6 +123,20 @@ class CalibrationConfig:
     settings: Settings
     regions: dict[str, Scenario]
     parameters: tuple[ParameterSpec, ...]
+    hypotheses: tuple[Hypothesis, ...]
+    region_behaviour: dict[str, dict[str, Any]]
+    """Each region's own ``[behaviour]`` table (kept in every simulated scenario)."""
+
+    def hypothesis(self, name: str) -> Hypothesis:
+        """The hypothesis called ``name``."""
+        for h in self.hypotheses:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def estimated(self, hypothesis: Hypothesis) -> tuple[ParameterSpec, ...]:
+        """The parameters ``hypothesis`` estimates, in file order."""
+        return tuple(p for p in self.parameters if p.name in hypothesis.estimate)
 
     @property
     def names(self) -> list[str]:
@@ -107,14 +164,19 @@ def _settings(table: Any, path: str, where: str, base: Settings) -> Settings:
             value = float(value)
         if not isinstance(value, tp) or isinstance(value, bool):
             raise ScenarioError(path, f"{where}.{key}", f"expected {tp.__name__}, got {value!r}")
+        if tp is float and not math.isfinite(value):
+            raise ScenarioError(path, f"{where}.{key}", f"{value!r} is not a finite number")
+        if key == "seed":
+            try:
+                check_seed(value)
+            except ValueError as err:
+                raise ScenarioError(path, f"{where}.{key}", str(err)) from None
         if tp is list:
             if (len(value) != 2 or not all(isinstance(v, int) for v in value)
                     or value[1] < value[0]):
                 raise ScenarioError(path, f"{where}.{key}", "expected [first_year, last_year]")
             value = (value[0], value[1])
-        elif key != "seed" and value < 0 or key in ("population", "population_size",
-                                                    "max_generations", "point_replications",
-                                                    "point_population") and value < 1:
+        elif value < 0 or key in _AT_LEAST_ONE and value < 1:
             raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range")
         elif key == "min_acceptance_rate" and not 0 < value <= 1:
             raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range (0, 1]: "
@@ -209,18 +271,112 @@ def _parameter(table: Any, i: int, regions: dict[str, Scenario], path: str) -> P
                          hi=float(hi), reason=reason.strip())
 
 
+def _fixed_value(key: Any, value: Any, path: str, where: str) -> float:
+    head, _, field = str(key).partition(".")
+    if head != "behaviour" or not field:
+        raise ScenarioError(path, where, "only behaviour fields can be fixed "
+                            "(\"behaviour.<field>\" = value)")
+    try:
+        meta = meta_of(Behaviour, field)
+    except KeyError:
+        raise ScenarioError(path, where, f"{field!r} is not a behaviour parameter of this "
+                            "model") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ScenarioError(path, where, f"expected a number, got {value!r}")
+    if meta and (meta.lo is not None and value < meta.lo or meta.hi is not None
+                 and value > meta.hi):
+        raise ScenarioError(path, where, f"{value!r} leaves the declared range "
+                            f"[{meta.lo:g}, {meta.hi:g}]")
+    return float(value)
+
+
+def _hypothesis(table: Any, i: int, specs: tuple[ParameterSpec, ...], path: str) -> Hypothesis:
+    where = f"hypothesis[{i}]"
+    if not isinstance(table, dict):
+        raise ScenarioError(path, where, "expected a table")
+    allowed = {"name", "reasoning", "estimate", "fixed", "fixed_reason"}
+    for key in table:
+        if key not in allowed:
+            raise ScenarioError(path, f"{where}.{key}", "unknown key; valid keys are: "
+                                + ", ".join(sorted(allowed)))
+    name, reasoning = table.get("name"), table.get("reasoning")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ScenarioError(path, f"{where}.name", "expected a name of letters, digits, _ or - "
+                            "(it names an output folder)")
+    if not isinstance(reasoning, str) or not reasoning.strip():
+        raise ScenarioError(path, f"{where}.reasoning", "missing (required)")
+    fixed_table = table.get("fixed", {})
+    if not isinstance(fixed_table, dict):
+        raise ScenarioError(path, f"{where}.fixed", "expected a table of \"behaviour.<field>\" "
+                            "= value")
+    fixed = {str(k): _fixed_value(k, v, path, f"{where}.fixed.{k}")
+             for k, v in fixed_table.items()}
+    fixed_reason = table.get("fixed_reason", "")
+    if fixed and (not isinstance(fixed_reason, str) or not fixed_reason.strip()):
+        raise ScenarioError(path, f"{where}.fixed_reason", "missing: say why the fixed "
+                            "values are neutral")
+    by_name = {p.name: p for p in specs}
+    estimate = table.get("estimate")
+    if estimate is None:
+        names = tuple(p.name for p in specs if p.key not in fixed)
+    else:
+        if not isinstance(estimate, list) or not all(isinstance(n, str) for n in estimate):
+            raise ScenarioError(path, f"{where}.estimate", "expected a list of parameter names")
+        for n in estimate:
+            if n not in by_name:
+                raise ScenarioError(path, f"{where}.estimate", f"{n!r} is not a [[parameter]] "
+                                    "name")
+            if by_name[n].key in fixed:
+                raise ScenarioError(path, f"{where}.estimate", f"{n!r} is also fixed")
+        names = tuple(p.name for p in specs if p.name in estimate)
+        loose = [p.name for p in specs if p.name not in names and p.key not in fixed]
+        if loose:
+            raise ScenarioError(path, f"{where}.estimate", f"parameter {loose[0]!r} is neither "
+                                "estimated nor fixed")
+    if not names:
+        raise ScenarioError(path, f"{where}.estimate", "estimates no parameter")
+    return Hypothesis(name=name, reasoning=reasoning.strip(), estimate=names, fixed=fixed,
+                      fixed_reason=str(fixed_reason).strip())
+
+
+def _hypotheses(tables: Any, specs: tuple[ParameterSpec, ...],
+                path: str) -> tuple[Hypothesis, ...]:
+    if tables is None:
+        return (Hypothesis(name=SINGLE_MODEL, reasoning="every [[parameter]] estimated, one "
+                           "model", estimate=tuple(p.name for p in specs), fixed={}),)
+    if not isinstance(tables, list) or not tables:
+        raise ScenarioError(path, "hypothesis", "expected [[hypothesis]] entries")
+    out = tuple(_hypothesis(t, i, specs, path) for i, t in enumerate(tables))
+    names = [h.name for h in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(path, "hypothesis", f"hypothesis {dup[0]!r} appears twice")
+    return out
+
+
+def _region_behaviour(file: Path, name: str, touched: set[str], path: str) -> dict[str, Any]:
+    """A region scenario's own ``[behaviour]`` table (not the loader's committed defaults)."""
+    table = dict(resolve_file(file.resolve()).get("behaviour", {}))
+    clash = sorted(f"behaviour.{k}" for k in table if f"behaviour.{k}" in touched)
+    if clash:
+        raise ScenarioError(path, f"regions.{name}", f"its scenario sets {clash[0]}, which the "
+                            "calibration estimates or fixes; remove it from one of them")
+    return table
+
+
 def load_config(path: str | Path, quick: bool = False) -> CalibrationConfig:
     """Read and validate a calibration file; ``quick`` applies its ``[quick]`` table."""
     p = str(path)
     data = read_toml(path)
-    allowed = {"settings", "quick", "regions", "parameter"}
+    allowed = {"settings", "quick", "regions", "parameter", "hypothesis"}
     for key in data:
         if key not in allowed:
             raise ScenarioError(p, key, "unknown table; valid tables are: "
                                 + ", ".join(sorted(allowed)))
     settings = _settings(data.get("settings", {}), p, "settings", Settings())
+    quick_settings = _settings(data.get("quick", {}), p, "quick", settings)
     if quick:
-        settings = _settings(data.get("quick", {}), p, "quick", settings)
+        settings = quick_settings
     regions_table = data.get("regions")
     if not isinstance(regions_table, dict) or not regions_table:
         raise ScenarioError(p, "regions", "missing [regions] table of name = \"scenario.toml\"")
@@ -246,4 +402,10 @@ def load_config(path: str | Path, quick: bool = False) -> CalibrationConfig:
         if low > 1.0 - MIN_FREE_SHARE:
             raise ScenarioError(p, "parameter", f"{region} {split}: the lower bounds of the "
                                 "estimated shares leave no room for the others")
-    return CalibrationConfig(path=p, settings=settings, regions=regions, parameters=specs)
+    hypotheses = _hypotheses(data.get("hypothesis"), specs, p)
+    touched = {s.key for s in specs if s.region is None} | {
+        k for h in hypotheses for k in h.fixed}
+    region_behaviour = {name: _region_behaviour(Path(path).parent / file, name, touched, p)
+                        for name, file in regions_table.items()}
+    return CalibrationConfig(path=p, settings=settings, regions=regions, parameters=specs,
+                             hypotheses=hypotheses, region_behaviour=region_behaviour)

@@ -1,8 +1,26 @@
 """``calibrate``: from a calibration file to every output in one folder.
 
 Order: validate the file and the output folder (nothing is written before), estimate (ABC-SMC
-or differential evolution), then write tables, figures and ``calibrated.toml``, each file
-atomically. See ``docs/calibration.md``.
+model selection over the file's hypotheses, ``repeats`` times with independent seeds, or
+differential evolution for one point), then write tables, figures and ``calibrated.toml``,
+each file atomically. Outputs (``--out DIR``):
+
+- ``model_selection.csv``: per hypothesis its posterior probability (mean over repeats), its
+  spread over the repeats, and its final effective sample size;
+- ``posterior.parquet``: the last generation of every repeat pooled, a column per parameter of
+  the file (NaN where a hypothesis does not estimate it), ``hypothesis``, ``weight`` (sums to
+  1: the repeats count equally), ``repeat`` and ``distance``;
+- ``generations.csv``: per repeat and generation, epsilon, simulations, acceptance, and each
+  hypothesis' probability and effective sample size;
+- ``patterns.csv``: the study's facts and the secondary facts
+  (:mod:`model.calibration.patterns`) per hypothesis and for the whole posterior;
+- ``hypotheses/<name>/``: parameter table, correlations, fit table, pattern shares,
+  posterior-predictive table and band figures of each retained hypothesis;
+- ``calibrated.toml``, ``point_fit.csv``, ``point_patterns.csv``: the chosen point
+  (:func:`model.calibration.report.choose_point`) as ``egovsim run`` sees it;
+- ``summary.md``, ``calibration.json``; the histories ``abc_<repeat>.db``.
+
+See ``docs/calibration.md``.
 """
 
 from __future__ import annotations
@@ -19,14 +37,18 @@ import pandas as pd
 
 from model.calibration import abc as abc_driver
 from model.calibration import report
-from model.calibration.config import CalibrationConfig
+from model.calibration.config import CalibrationConfig, Hypothesis
 from model.calibration.de import run_de
+from model.calibration.patterns import pattern_table, secondary_facts
 from model.calibration.priors import prior_sample
-from model.calibration.simulate import scenarios_for
+from model.calibration.simulate import hypothesis_of, scenarios_for, stats_of
 from model.calibration.targets import Target, build_targets, pattern_facts
 from model.errors import ScenarioError
 from model.io import code_version, write_json, write_table, write_text
 from model.runner import run_replications
+
+REPEATS_FILE = "repeats.json"
+"""Which repeats finished (a finished repeat is not run again when the command is rerun)."""
 
 
 def config_hash(config: CalibrationConfig) -> str:
@@ -35,6 +57,8 @@ def config_hash(config: CalibrationConfig) -> str:
     data = {"seed": s.seed, "population": s.population, "years": s.years,
             "population_size": s.population_size,
             "parameters": [asdict(p) for p in config.parameters],
+            "hypotheses": [asdict(h) for h in config.hypotheses],
+            "region_behaviour": config.region_behaviour,
             "regions": {k: v.to_table() for k, v in config.regions.items()}}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -47,7 +71,7 @@ def targets_for(config: CalibrationConfig) -> list[Target]:
 def check_resume(config: CalibrationConfig, out: Path, method: str) -> None:
     """Refuse to continue a history that belongs to another calibration."""
     meta = out / "calibration.json"
-    if (out / abc_driver.DB_NAME).exists() and method == "abc":
+    if any(out.glob("abc_*.db")) and method == "abc":
         if not meta.is_file():
             raise ScenarioError(str(out), None, "holds an ABC history without calibration.json; "
                                 "use a new --out folder")
@@ -58,92 +82,187 @@ def check_resume(config: CalibrationConfig, out: Path, method: str) -> None:
 
 
 def point_check(config: CalibrationConfig, point: dict[str, float], targets: list[Target],
-                workers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                workers: int, hypothesis: Hypothesis | str | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The chosen point as ``egovsim run`` will see it (``point_replications`` replications at
     ``point_population`` citizens, 20 and 20,000 by default): the replication mean at each
-    observed point, and the pattern facts on the means and per replication.
+    observed point, and the pattern facts per replication and on the means.
     """
     s = config.settings
-    scen = scenarios_for(config, point)
+    scen = scenarios_for(config, point, hypothesis)
     annual = run_replications(list(scen.values()), s.point_replications, s.seed,
                               years=s.predictive_years, population=s.point_population,
                               workers=workers)
     names = {sc.name: r for r, sc in scen.items()}
     annual["calibration_region"] = annual["scenario"].map(names)
-    mean = annual.groupby(["calibration_region", "year"])[["spbe", "ipp", "ikm"]].mean()
-    mean_stats = {f"{r}.{i}.{y}": float(mean.loc[(r, y), i]) for (r, y) in mean.index
-                  for i in ("spbe", "ipp", "ikm")}
+    mean = annual.groupby(["calibration_region", "year"]).mean(numeric_only=True).reset_index()
+    mean_frames = {r: g for r, g in mean.groupby("calibration_region")}
+    mean_stats = stats_of(mean_frames)
     fit = report.fit_table(targets, [mean_stats]).drop(
         columns=["q05", "q95", "covered_90"]).rename(columns={"median": "mean",
                                                               "error_of_median": "error"})
     fit["within_0.3"] = fit["error"].abs() <= 0.3
     fit["within_0.15"] = fit["error"].abs() <= 0.15
-    reps = report.draw_stats(annual)
-    facts = pattern_facts(mean_stats)
-    shares = report.pattern_shares(reps)
-    every = None if None in facts.values() else all(facts.values())
-    shares["holds_on_means"] = [facts.get(k, every) for k in shares["fact"]]
+    shares = pattern_table(report.draws_of(annual))
+    facts = {**pattern_facts(mean_stats), **secondary_facts(mean_frames)}
+    primary = [facts[k] for k in pattern_facts(mean_stats)]
+    facts["all_three"] = None if None in primary else all(primary)
+    shares["holds_on_means"] = [facts.get(k) for k in shares["fact"]]
     return fit, shares
 
 
-def _write_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
-                   post: pd.DataFrame | None, point: dict[str, float], workers: int,
-                   method: str, header: str) -> dict[str, Any]:
+def _finished_repeats(out: Path) -> set[int]:
+    path = out / REPEATS_FILE
+    return set(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else set()
+
+
+def run_repeats(config: CalibrationConfig, targets: list[Target], out: Path, *, workers: int,
+                scheduler: str | None, progress: bool) -> list[Any]:
+    """Every repeat's history; each unfinished repeat gets an equal slice of the walltime."""
     s = config.settings
-    summary: dict[str, Any] = {}
-    if post is not None:
-        write_table(post, parquet=out / "posterior.parquet")
-        prior = prior_sample(config, 4000, s.seed)
-        params = report.parameter_table(config, post, prior)
-        write_table(params, csv=out / "parameters.csv")
-        write_table(report.correlations(config, post), csv=out / "correlations.csv")
-        point = report.point_of(params)
-        thetas = report.resample(post, s.predictive_draws, s.seed).to_dict("records")
-        what = f"posterior predictive ({s.predictive_draws} draws)"
-        summary["parameters"] = params
-    else:
-        thetas = [point] * s.predictive_draws
-        what = f"the {method} point, {s.predictive_draws} seeds"
-    annual = report.predictive(config, thetas, workers)
-    write_table(annual, parquet=out / "predictive.parquet")
-    draws = report.draw_stats(annual)
-    fit = report.fit_table(targets, draws)
-    patterns = report.pattern_shares(draws)
-    write_table(fit, csv=out / "fit.csv")
+    slice_seconds = 60.0 * s.max_walltime_minutes / s.repeats
+    finished = _finished_repeats(out)
+    histories = []
+    for r in range(s.repeats):
+        if r in finished:
+            histories.append(abc_driver.load_history(abc_driver.db_path(out, r)))
+            continue
+        histories.append(abc_driver.run_abc(config, targets, out, workers=workers,
+                                            scheduler=scheduler, progress=progress, repeat=r,
+                                            deadline=time.time() + slice_seconds))
+        finished.add(r)
+        write_json(out / REPEATS_FILE, sorted(finished))
+    return histories
+
+
+def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per hypothesis: probability (mean over repeats), its sd, min and max over repeats, the
+    probability in each repeat (of those that finished a generation, numbered in order), the
+    final effective sample size pooled over the repeats and the smallest in one repeat, and
+    whether it is retained (has particles).
+    """
+    probs = [abc_driver.model_probabilities(p, config) for p in pops]
+    ess = [abc_driver.hypothesis_ess(p, config) for p in pops]
+    pooled = pooled_posterior(pops)
+    pooled_ess = abc_driver.hypothesis_ess(pooled, config)
+    rows = []
+    for h in config.hypotheses:
+        ps = np.array([p[h.name] for p in probs])
+        row = {"hypothesis": h.name, "probability": float(ps.mean()),
+               "probability_sd": float(ps.std(ddof=1)) if len(ps) > 1 else float("nan"),
+               "probability_min": float(ps.min()), "probability_max": float(ps.max()),
+               "repeats": len(ps)}
+        row.update({f"probability_repeat_{r}": float(v) for r, v in enumerate(ps)})
+        row.update(particles=int((pooled["hypothesis"] == h.name).sum()),
+                   effective_sample_size=pooled_ess[h.name],
+                   effective_sample_size_min_repeat=float(min(e[h.name] for e in ess)),
+                   retained=bool((pooled["hypothesis"] == h.name).any()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pooled_posterior(pops: list[pd.DataFrame]) -> pd.DataFrame:
+    """The repeats' last generations pooled, each repeat carrying weight 1 / repeats."""
+    frames = [p.assign(repeat=r, weight=p["weight"] / p["weight"].sum() / len(pops))
+              for r, p in enumerate(pops)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataFrame,
+                        targets: list[Target], folder: Path, workers: int) -> dict[str, Any]:
+    """Parameter table, correlations, predictive fit, pattern shares and figures of one
+    hypothesis (``post``: its pooled particles).
+    """
+    s = config.settings
+    post = post.assign(weight=post["weight"] / post["weight"].sum())
+    params = report.parameter_table(config, post, prior_sample(config, 4000, s.seed, h), h)
+    write_table(params, csv=folder / "parameters.csv")
+    write_table(report.correlations(config, post, h), csv=folder / "correlations.csv")
+    thetas = report.resample(post, s.predictive_draws, s.seed).to_dict("records")
+    annual = report.predictive(config, thetas, workers, h)
+    write_table(annual, parquet=folder / "predictive.parquet")
+    draws = report.draws_of(annual)
+    fit = report.fit_table(targets, [stats for stats, _ in draws])
+    patterns = pattern_table(draws)
+    write_table(fit, csv=folder / "fit.csv")
+    write_table(patterns, csv=folder / "patterns.csv")
+    report.band_figures(config, annual, targets, folder / "figures",
+                        f"{h.name}: posterior predictive ({s.predictive_draws} draws)")
+    return {"parameters": params, "fit": fit, "patterns": patterns}
+
+
+def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
+                 histories: list[Any], workers: int) -> dict[str, Any]:
+    ended = [r for r, h in enumerate(histories) if h.max_t >= 0]
+    if not ended:
+        raise ScenarioError(config.path, "settings.max_walltime_minutes", "the walltime ended "
+                            "before any repeat finished a generation; raise it")
+    pops = [abc_driver.posterior(histories[r], config) for r in ended]
+    gens = pd.concat([abc_driver.generations(histories[r], config).assign(repeat=r)
+                      for r in ended], ignore_index=True)
+    write_table(gens, csv=out / "generations.csv")
+    selection = model_selection(config, pops)
+    write_table(selection, csv=out / "model_selection.csv")
+    post = pooled_posterior(pops)
+    write_table(post, parquet=out / "posterior.parquet")
+    per: dict[str, dict[str, Any]] = {}
+    for h in config.hypotheses:
+        mine = post[post["hypothesis"] == h.name]
+        if len(mine):
+            per[h.name] = _hypothesis_outputs(config, h, mine, targets,
+                                              out / "hypotheses" / h.name, workers)
+    probs = dict(zip(selection["hypothesis"], selection["probability"], strict=True))
+    patterns = pd.concat([t["patterns"].assign(hypothesis=n) for n, t in per.items()],
+                         ignore_index=True)
+    mixture = patterns.assign(weighted=patterns["share"] * patterns["hypothesis"].map(probs))
+    mixture = mixture.groupby("fact", sort=False).agg(
+        kind=("kind", "first"), description=("description", "first"),
+        evidence=("evidence", "first"), expected=("expected", "first"),
+        share=("weighted", "sum")).reset_index()
+    retained = sum(probs[n] for n in per)
+    mixture["share"] = mixture["share"] / retained
+    patterns = pd.concat([patterns, mixture.assign(hypothesis="posterior")], ignore_index=True)
     write_table(patterns, csv=out / "patterns.csv")
-    report.band_figures(config, annual, targets, out / "figures", what)
-    point_fit, point_patterns = point_check(config, point, targets, workers)
-    write_table(point_fit, csv=out / "point_fit.csv")
-    write_table(point_patterns, csv=out / "point_patterns.csv")
-    write_text(out / "calibrated.toml", report.calibrated_toml(config, point, header))
-    summary.update(fit=fit, patterns=patterns, point_fit=point_fit, point_patterns=point_patterns)
-    return summary
+    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
+    return {"generations": gens, "selection": selection, "hypotheses": per,
+            "repeats_used": ended,
+            "patterns": patterns, "chosen": best, "point": point,
+            "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
 
 
 def _md(df: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            return floatfmt.format(v)
+        return str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
     cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + " --- |" * len(cols)]
     for _, r in df.iterrows():
-        cells = [floatfmt.format(v) if isinstance(v, float | np.floating) else str(v)
-                 for v in r]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cell(v) for v in r) + " |")
     return "\n".join(lines)
 
 
-def summary_markdown(summary: dict[str, Any], method: str, gens: pd.DataFrame | None) -> str:
+def summary_markdown(summary: dict[str, Any], method: str) -> str:
     """A readable summary of the outputs."""
     parts = [f"# Calibration summary ({method})", ""]
-    if gens is not None:
-        parts += ["## Generations", "", _md(gens, "{:.4g}"), ""]
-    if "parameters" in summary:
-        p = summary["parameters"].drop(columns=["key"])
-        parts += ["## Parameters (posterior median, 90% interval)", "", _md(p, "{:.4g}"), ""]
-    fit = summary["fit"].drop(columns=["sigma", "confidence"], errors="ignore")
-    parts += ["## Fit: posterior predictive", "", _md(fit), "",
-              "## Pattern facts: share of draws", "", _md(summary["patterns"]), "",
-              "## The chosen point, as `egovsim run` sees it (replication means)", "",
+    if "selection" in summary:
+        parts += ["## Model selection (posterior probability over repeats)", "",
+                  _md(summary["selection"], "{:.4g}"), "",
+                  f"Chosen point: hypothesis `{summary['chosen']}` (highest mean probability), "
+                  "its weighted posterior medians.", "",
+                  "## Generations", "", _md(summary["generations"], "{:.4g}"), ""]
+        for name, t in summary["hypotheses"].items():
+            p = t["parameters"].drop(columns=["key"])
+            fit = t["fit"].drop(columns=["sigma", "confidence"], errors="ignore")
+            parts += [f"## Hypothesis `{name}`", "",
+                      "### Parameters (posterior median, 90% interval)", "", _md(p, "{:.4g}"),
+                      "", "### Fit: posterior predictive", "", _md(fit), "",
+                      "### Pattern facts: share of draws", "",
+                      _md(t["patterns"][["fact", "kind", "share"]]), ""]
+    parts += ["## The chosen point, as `egovsim run` sees it (replication means)", "",
               _md(summary["point_fit"]), "",
-              _md(summary["point_patterns"]), ""]
+              _md(summary["point_patterns"][["fact", "kind", "share", "holds_on_means"]]), ""]
     return "\n".join(parts)
 
 
@@ -152,45 +271,65 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
               command: str = "") -> dict[str, Any]:
     """Estimate and write every output into ``out``; returns the summary tables."""
     check_resume(config, out, method)
+    # The output-folder lock (model.io) is taken here, before anything is written.
     targets = targets_for(config)
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     meta = {"config_file": config.path, "config_hash": config_hash(config), "method": method,
             "settings": asdict(config.settings), "workers": workers, "scheduler": scheduler,
             "command": command, "code": code_version(),
+            "hypotheses": [asdict(h) for h in config.hypotheses],
             "targets": [asdict(t) for t in targets]}
     write_json(out / "calibration.json", meta)
-    gens = None
-    post = None
-    point: dict[str, float] = {}
+    s = config.settings
     if method == "abc":
-        resumed_from = abc_driver.generations_done(out / abc_driver.DB_NAME)
-        history = abc_driver.run_abc(config, targets, out, workers=workers, scheduler=scheduler,
-                                     progress=progress)
-        post = abc_driver.posterior(history)
-        gens = abc_driver.generations(history)
-        write_table(gens, csv=out / "generations.csv")
-        detail = (f"ABC-SMC (pyabc), {len(gens)} generations, final epsilon "
-                  f"{gens['epsilon'].iloc[-1]:.3f}, effective sample size "
-                  f"{gens['effective_sample_size'].iloc[-1]:.0f} of "
-                  f"{int(gens['accepted'].iloc[-1])}, {int(gens['samples'].sum())} simulations; "
-                  "chosen point: posterior median")
-        if resumed_from:
-            detail += (f" (the command continued a history it found with {resumed_from} "
+        resumed = sum(abc_driver.generations_done(abc_driver.db_path(out, r))
+                      for r in range(s.repeats))
+        histories = run_repeats(config, targets, out, workers=workers, scheduler=scheduler,
+                                progress=progress)
+        summary = _abc_outputs(config, targets, out, histories, workers)
+        best, point = summary["chosen"], summary["point"]
+        gens, sel = summary["generations"], summary["selection"]
+        row = sel.set_index("hypothesis").loc[best]
+        detail = (f"ABC-SMC model selection (pyabc) over {len(config.hypotheses)} hypotheses, "
+                  f"{len(summary['repeats_used'])} of {s.repeats} repeats with a finished "
+                  f"generation, {len(gens)} generations, "
+                  f"{int(gens['samples'].sum())} simulations; chosen: hypothesis {best} "
+                  f"(probability {row['probability']:.2f}, effective sample size "
+                  f"{row['effective_sample_size']:.0f}), its posterior medians")
+        if resumed:
+            detail += (f" (the command continued histories it found with {resumed} "
                        "generations: run it as often to reproduce)")
     else:
-        point, best = run_de(config, targets, workers)
-        detail = f"differential evolution, distance {best:.3f} at the chosen point"
+        h = hypothesis_of(config, None)
+        best = h.name
+        point, dist = run_de(config, targets, workers, h)
+        detail = f"differential evolution on hypothesis {best}, distance {dist:.3f}"
+        thetas = [point] * s.predictive_draws
+        annual = report.predictive(config, thetas, workers, h)
+        write_table(annual, parquet=out / "predictive.parquet")
+        draws = report.draws_of(annual)
+        fit = report.fit_table(targets, [stats for stats, _ in draws])
+        patterns = pattern_table(draws)
+        write_table(fit, csv=out / "fit.csv")
+        write_table(patterns, csv=out / "patterns.csv")
+        report.band_figures(config, annual, targets, out / "figures",
+                            f"the de point, {s.predictive_draws} seeds")
+        summary = {"fit": fit, "patterns": patterns, "chosen": best, "point": point}
     elapsed = time.perf_counter() - started
     date = time.strftime("%Y-%m-%d", time.gmtime())
     header = (f"Calibrated behavioural parameters: {detail}.\nProduced {date} with seed "
-              f"{config.settings.seed}, population {config.settings.population} per run, "
-              f"years {config.settings.years[0]}-{config.settings.years[1]}.\n"
+              f"{s.seed}, population {s.population} per run, "
+              f"years {s.years[0]}-{s.years[1]}.\n"
               f"Reproduce: {command}\nSee docs/calibration.md.")
-    summary = _write_outputs(config, targets, out, post, point, workers, method, header)
+    point_fit, point_patterns = point_check(config, point, targets, workers, best)
+    write_table(point_fit, csv=out / "point_fit.csv")
+    write_table(point_patterns, csv=out / "point_patterns.csv")
+    write_text(out / "calibrated.toml", report.calibrated_toml(config, point, header, best))
+    summary.update(point_fit=point_fit, point_patterns=point_patterns)
     meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     meta["estimation_seconds"] = round(elapsed, 1)
+    meta["chosen_hypothesis"] = best
     write_json(out / "calibration.json", meta)
-    write_text(out / "summary.md", summary_markdown(summary, method, gens))
-    summary["generations"] = gens
+    write_text(out / "summary.md", summary_markdown(summary, method))
     return summary

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pyabc
 
-from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig, ParameterSpec
+from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig, Hypothesis, ParameterSpec
+from model.calibration.simulate import hypothesis_of
+from model.shares import SUM_TOLERANCE
 
 
 def rv(spec: ParameterSpec) -> pyabc.RV:
@@ -73,6 +75,19 @@ class SplitPrior(pyabc.Distribution):
                         else spec.hi - spec.lo)
         return density
 
+    def variances(self, names: list[str]) -> np.ndarray:
+        """Each marginal's variance (uniform ``(hi-lo)^2/12``; log-uniform in closed form)."""
+        out = []
+        for n in names:
+            p = self.specs[n]
+            if p.prior == "loguniform":
+                log = np.log(p.hi / p.lo)
+                mean = (p.hi - p.lo) / log
+                out.append((p.hi ** 2 - p.lo ** 2) / (2.0 * log) - mean ** 2)
+            else:
+                out.append((p.hi - p.lo) ** 2 / 12.0)
+        return np.array(out)
+
     def inside(self, values: np.ndarray, names: list[str]) -> np.ndarray:
         """Which rows of ``values`` (columns ``names``) have positive prior density."""
         col = {n: i for i, n in enumerate(names)}
@@ -80,29 +95,31 @@ class SplitPrior(pyabc.Distribution):
         hi = np.array([self.specs[n].hi for n in names])
         ok = np.all((values >= lo) & (values <= hi), axis=1)
         for g in self.groups:
-            ok &= values[:, [col[n] for n in g]].sum(axis=1) <= 1.0 - MIN_FREE_SHARE + 1e-12
+            ok &= values[:, [col[n] for n in g]].sum(axis=1) <= 1.0 - MIN_FREE_SHARE + SUM_TOLERANCE
         return ok
 
 
-def make_prior(config: CalibrationConfig) -> SplitPrior:
-    """The joint prior of a calibration file.
+def make_prior(config: CalibrationConfig,
+               hypothesis: Hypothesis | str | None = None) -> SplitPrior:
+    """The joint prior of one hypothesis' estimated parameters (None: the file's first).
 
     Parameter names with dots are fine for pyabc; split grouping reads the ``name`` so a
     regional share must keep its default name (``region.key``).
     """
-    return SplitPrior({p.name: p for p in config.parameters})
+    return SplitPrior({p.name: p for p in config.estimated(hypothesis_of(config, hypothesis))})
 
 
-def prior_sample(config: CalibrationConfig, n: int, seed: int) -> pd.DataFrame:
-    """``n`` draws from the truncated prior (for prior widths in the parameter table)."""
+def prior_sample(config: CalibrationConfig, n: int, seed: int,
+                 hypothesis: Hypothesis | str | None = None) -> pd.DataFrame:
+    """``n`` draws from one hypothesis' truncated prior (None: the file's first)."""
     rng = np.random.default_rng(seed)
     cols = {}
-    for p in config.parameters:
+    for p in config.estimated(hypothesis_of(config, hypothesis)):
         u = rng.random(4 * n)
         cols[p.name] = (p.lo * (p.hi / p.lo) ** u if p.prior == "loguniform"
                         else p.lo + (p.hi - p.lo) * u)
     df = pd.DataFrame(cols)
     ok = np.ones(len(df), dtype=bool)
     for g in _split_groups(list(df.columns)):
-        ok &= df[g].sum(axis=1).to_numpy() <= 1.0 - MIN_FREE_SHARE + 1e-12
+        ok &= df[g].sum(axis=1).to_numpy() <= 1.0 - MIN_FREE_SHARE + SUM_TOLERANCE
     return df[ok].head(n).reset_index(drop=True)

@@ -1,10 +1,12 @@
-"""Calibration outputs: parameter table, correlations, posterior-predictive fit, pattern-fact
-shares, band figures and the chosen point (``calibrated.toml``).
+"""Calibration outputs per hypothesis: parameter table, correlations, posterior-predictive
+fit, band figures and the chosen point (``calibrated.toml``).
 
-The chosen point is the **posterior median** of each parameter (weighted). It is robust with
-a few hundred ABC particles, unlike a MAP, which would need a density estimate in many
-dimensions; its fit is checked by simulating it (``point_fit.csv``) because a vector of
-marginal medians need not be a joint high-density point.
+The chosen point (:func:`choose_point`): the hypothesis with the highest posterior probability
+(mean over repeats), and in it the **weighted posterior median** of each estimated parameter,
+the hypothesis' fixed values for the rest. A median is robust with a few hundred ABC particles,
+unlike a MAP, which would need a density estimate in many dimensions; its fit is checked by
+simulating it (``point_fit.csv``) because a vector of marginal medians need not be a joint
+high-density point.
 """
 
 from __future__ import annotations
@@ -20,26 +22,25 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.calibration.config import CalibrationConfig  # noqa: E402
+from model.calibration.config import CalibrationConfig, Hypothesis  # noqa: E402
 from model.calibration.simulate import (  # noqa: E402
     INDICES,
     behaviour_overrides,
+    hypothesis_of,
     region_overrides,
-    seed_for,
     simulate,
     stats_of,
 )
 from model.calibration.targets import (  # noqa: E402
-    PATTERNS,
     Distance,
     Target,
     best_reading,
-    pattern_facts,
     simulated,
 )
 from model.figures import INDEX_LABELS  # noqa: E402
 from model.io import atomic_write  # noqa: E402
 from model.runner import map_runs  # noqa: E402
+from model.shares import rounded_split  # noqa: E402
 
 NOT_IDENTIFIED = 0.75
 """Posterior/prior 90%-width ratio at or above which a parameter is flagged not identified."""
@@ -63,12 +64,14 @@ def identification(ratio: float) -> str:
     return "weakly identified" if ratio >= WEAK else "identified"
 
 
-def parameter_table(config: CalibrationConfig, post: pd.DataFrame,
-                    prior: pd.DataFrame) -> pd.DataFrame:
-    """Per parameter: median, 90% interval, prior range and 90% width, width ratio, flag."""
+def parameter_table(config: CalibrationConfig, post: pd.DataFrame, prior: pd.DataFrame,
+                    hypothesis: Hypothesis | str | None = None) -> pd.DataFrame:
+    """Per estimated parameter of one hypothesis (``post``: its particles): median, 90%
+    interval, prior range and 90% width, width ratio, flag.
+    """
     w = post["weight"].to_numpy()
     rows = []
-    for p in config.parameters:
+    for p in config.estimated(hypothesis_of(config, hypothesis)):
         q05, med, q95 = weighted_quantile(post[p.name].to_numpy(), w, [0.05, 0.5, 0.95])
         pq05, pq95 = np.quantile(prior[p.name], [0.05, 0.95])
         if p.prior == "loguniform":  # compare widths on the scale the prior is flat on
@@ -82,16 +85,19 @@ def parameter_table(config: CalibrationConfig, post: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def correlations(config: CalibrationConfig, post: pd.DataFrame) -> pd.DataFrame:
-    """Weighted pairwise posterior correlations, strongest first."""
-    x = post[config.names].to_numpy(float)
+def correlations(config: CalibrationConfig, post: pd.DataFrame,
+                 hypothesis: Hypothesis | str | None = None) -> pd.DataFrame:
+    """Weighted pairwise posterior correlations of one hypothesis, strongest first."""
+    names = list(hypothesis_of(config, hypothesis).estimate)
+    x = post[names].to_numpy(float)
     w = post["weight"].to_numpy()
-    cov = np.cov(x, rowvar=False, aweights=w)
+    cov = np.atleast_2d(np.cov(x, rowvar=False, aweights=w)) if len(x) > 1 else np.full(
+        (len(names), len(names)), np.nan)
     sd = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sd, sd)
     rows = [{"a": a, "b": b, "correlation": float(corr[i, j])}
-            for i, a in enumerate(config.names) for j, b in enumerate(config.names) if i < j]
+            for i, a in enumerate(names) for j, b in enumerate(names) if i < j]
     df = pd.DataFrame(rows)
     return df.reindex(df["correlation"].abs().sort_values(ascending=False).index).reset_index(
         drop=True)
@@ -110,29 +116,41 @@ class _Predict:
     def __init__(self, config: CalibrationConfig, years: tuple[int, int]) -> None:
         self.config, self.years = config, years
 
-    def __call__(self, item: tuple[int, dict[str, float]]) -> pd.DataFrame:
-        i, theta = item
-        seed = seed_for(self.config.settings.seed, theta, salt=1000 + i)
-        frames = simulate(self.config, theta, seed=seed, years=self.years, replication=i)
-        df = pd.concat([f.assign(calibration_region=r) for r, f in frames.items()])
+    def __call__(self, item: tuple[int, str, dict[str, float]]) -> pd.DataFrame:
+        i, hypothesis, theta = item
+        frames = simulate(self.config, theta, hypothesis, years=self.years, replication=i)
+        df = pd.concat([f.assign(calibration_region=r, hypothesis=hypothesis)
+                        for r, f in frames.items()])
         return df
 
 
 def predictive(config: CalibrationConfig, thetas: Sequence[Mapping[str, float]],
-               workers: int, years: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Simulate each parameter vector once (draw ``i`` is replication ``i``)."""
-    items = [(i, {k: float(t[k]) for k in config.names}) for i, t in enumerate(thetas)]
+               workers: int, hypothesis: Hypothesis | str | None = None,
+               years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Simulate each parameter vector of one hypothesis once (draw ``i`` is replication
+    ``i``, seed :func:`~model.calibration.simulate.seed_for`).
+    """
+    h = hypothesis_of(config, hypothesis)
+    items = [(i, h.name, {k: float(t[k]) for k in h.estimate}) for i, t in enumerate(thetas)]
     frames = map_runs(_Predict(config, years or config.settings.predictive_years), items,
                       workers=workers)
     return pd.concat(frames, ignore_index=True)
 
 
-def draw_stats(annual: pd.DataFrame) -> list[dict[str, float]]:
-    """Summary statistics of each draw (replication) of a predictive table."""
+def draws_of(annual: pd.DataFrame) -> list[tuple[dict[str, float], dict[str, pd.DataFrame]]]:
+    """Each draw (replication) of a predictive table: its summary statistics and its annual
+    table per region.
+    """
     out = []
     for _, g in annual.groupby("replication", sort=True):
-        out.append(stats_of({r: f for r, f in g.groupby("calibration_region")}))
+        frames = {r: f for r, f in g.groupby("calibration_region")}
+        out.append((stats_of(frames), frames))
     return out
+
+
+def draw_stats(annual: pd.DataFrame) -> list[dict[str, float]]:
+    """Summary statistics of each draw (replication) of a predictive table."""
+    return [stats for stats, _ in draws_of(annual)]
 
 
 def fit_table(targets: list[Target], draws: list[dict[str, float]]) -> pd.DataFrame:
@@ -159,24 +177,6 @@ def fit_table(targets: list[Target], draws: list[dict[str, float]]) -> pd.DataFr
                 row["reading"] = "as labelled" if shift == 0 else "publication year"
                 row["share_preferred"] = float(np.mean([d[t.label] == shift for d in shift_of]))
             rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def pattern_shares(draws: list[dict[str, float]]) -> pd.DataFrame:
-    """Share of draws reproducing each pattern fact (and all three together); NaN for a fact
-    whose years were not simulated.
-    """
-    facts = [pattern_facts(s) for s in draws]
-
-    def share(values: list[bool | None]) -> float:
-        known = [v for v in values if v is not None]
-        return float(np.mean(known)) if known and len(known) == len(values) else float("nan")
-
-    rows = [{"fact": k, "description": d, "share": share([f[k] for f in facts])}
-            for k, d in PATTERNS.items()]
-    all_three = [None if None in f.values() else all(f.values()) for f in facts]
-    rows.append({"fact": "all_three", "description": "all three facts in the same draw",
-                 "share": share(all_three)})
     return pd.DataFrame(rows)
 
 
@@ -225,8 +225,19 @@ def band_figures(config: CalibrationConfig, annual: pd.DataFrame, targets: list[
 
 
 def point_of(table: pd.DataFrame) -> dict[str, float]:
-    """The chosen point: posterior medians."""
+    """A hypothesis' point: its posterior medians (from :func:`parameter_table`)."""
     return dict(zip(table["parameter"], table["median"].astype(float), strict=True))
+
+
+def choose_point(selection: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
+                 ) -> tuple[str, dict[str, float]]:
+    """The documented rule for ``calibrated.toml``: the hypothesis with the highest mean
+    posterior probability (``selection``: ``model_selection.csv``; ties go to the first in the
+    file), and its posterior medians (``tables``: each retained hypothesis' parameter table).
+    """
+    ranked = selection[selection["hypothesis"].isin(list(tables))]
+    best = str(ranked.loc[ranked["probability"].idxmax(), "hypothesis"])
+    return best, point_of(tables[best])
 
 
 def _toml_value(v: Any) -> str:
@@ -237,21 +248,15 @@ def _toml_value(v: Any) -> str:
     return repr(v)
 
 
-def rounded_split(split: Mapping[str, float], decimals: int = 4) -> dict[str, float]:
-    """Shares rounded to ``decimals``, the rounding residue given to the largest (sum 1)."""
-    out = {k: round(float(v), decimals) for k, v in split.items()}
-    top = max(out, key=out.get)
-    out[top] = round(out[top] + 1.0 - sum(out.values()), decimals)
-    return out
-
-
-def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], header: str) -> str:
-    """``calibrated.toml``: ``[behaviour]`` (what ``model/calibrated.toml`` holds) and, per
-    region, the scenario values to write into its file.
+def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], header: str,
+                    hypothesis: Hypothesis | str | None = None) -> str:
+    """``calibrated.toml``: ``[behaviour]`` (what ``model/calibrated.toml`` holds: the
+    hypothesis' fixed values and estimated shared parameters) and, per region, the scenario
+    values to write into its file.
     """
     lines = [f"# {h}" if h else "#" for h in header.splitlines()]
     lines += ["", "[behaviour]"]
-    for key, v in behaviour_overrides(config, point).items():
+    for key, v in behaviour_overrides(config, point, hypothesis).items():
         lines.append(f"{key.partition('.')[2]} = {_toml_value(float(v))}")
     for region in config.regions:
         lines += ["", f"[region.{region}]"]

@@ -1,13 +1,17 @@
 """From a parameter vector to scenarios, runs and summary statistics.
 
-Shared behavioural parameters replace the declared defaults (:class:`model.behaviour.Behaviour`);
-every behavioural parameter not estimated stays at its declared default. Regional parameters
-change one region's scenario through :func:`model.with_overrides`. Estimated shares of a split
-are set as given and the components not estimated share the rest in proportion to their values
-in the scenario file.
+A *point* is a mapping from the names of a hypothesis' estimated parameters to values. Each
+region's scenario under a point is built by one call of :func:`model.with_overrides` on the
+scenario file as loaded: its behaviour is the declared defaults
+(:class:`model.behaviour.Behaviour`) overlaid with the scenario file's own ``[behaviour]`` table,
+then the hypothesis' fixed values, then the estimated shared parameters, then the region's own
+parameters. Estimated shares of a split are set as given and the components not estimated
+share the rest in proportion to their values in the scenario file (:func:`model.shares.fix_shares`).
 
-Each simulation's seed is a hash of the master seed and the parameter values, so a simulation
-is a deterministic function of its parameters (common random numbers across regions).
+Seeds come from :func:`model.seeds.run_seed`: replication ``r`` of a point is
+``run_seed(master, r, point_id(point))``, with ``point_id`` a stable hash of the parameter values
+(the fixed ones included), so a simulation is a deterministic function of its parameters and
+the two regions of one simulation share their seed (common random numbers).
 """
 
 from __future__ import annotations
@@ -20,50 +24,42 @@ from typing import Any
 import pandas as pd
 
 from model.behaviour import Behaviour
-from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig
+from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig, Hypothesis
 from model.runner import run
-from model.scenario import COMPONENTS, Scenario, with_overrides
+from model.scenario import Scenario, with_overrides
+from model.seeds import run_seed
+from model.shares import SUM_TOLERANCE, fix_shares
 
 INDICES = ("spbe", "ipp", "ikm")
+_DECLARED = {f"behaviour.{f.name}": getattr(Behaviour(), f.name)
+             for f in dataclasses.fields(Behaviour)}
 
 
-class InfeasibleShares(ValueError):
-    """The estimated shares of a split leave less than ``MIN_FREE_SHARE`` for the others."""
-
-
-def compose_shares(current: Mapping[str, float], fixed: Mapping[str, float]) -> dict[str, float]:
-    """A full split: ``fixed`` shares as given, the others share the rest in proportion to
-    ``current`` (equally if they are all zero).
-    """
-    rest = 1.0 - sum(fixed.values())
-    if rest < MIN_FREE_SHARE - 1e-12:
-        raise InfeasibleShares(f"estimated shares sum to {1 - rest:.3f}")
-    others = [c for c in COMPONENTS if c not in fixed]
-    base = sum(current[c] for c in others)
-    out = dict(fixed)
-    for c in others:
-        out[c] = rest * (current[c] / base if base > 0 else 1.0 / len(others))
-    return {c: float(out[c]) for c in COMPONENTS}
+def hypothesis_of(config: CalibrationConfig, hypothesis: Hypothesis | str | None) -> Hypothesis:
+    """``hypothesis`` itself, the one of that name, or (None) the file's first."""
+    if hypothesis is None:
+        return config.hypotheses[0]
+    return config.hypothesis(hypothesis) if isinstance(hypothesis, str) else hypothesis
 
 
 def feasible(config: CalibrationConfig, theta: Mapping[str, float]) -> bool:
-    """Whether every estimated split leaves room for its other components."""
+    """Whether every estimated split in ``theta`` leaves room for its other components."""
     sums: dict[tuple[str, str], float] = {}
     for p in config.parameters:
         g = p.share_group()
-        if g is not None:
+        if g is not None and p.name in theta:
             sums[g] = sums.get(g, 0.0) + float(theta[p.name])
-    return all(s <= 1.0 - MIN_FREE_SHARE + 1e-12 for s in sums.values())
+    return all(s <= 1.0 - MIN_FREE_SHARE + SUM_TOLERANCE for s in sums.values())
 
 
 def region_overrides(config: CalibrationConfig, region: str,
                      theta: Mapping[str, float]) -> dict[str, Any]:
-    """The ``with_overrides`` mapping of one region (splits given whole)."""
+    """The ``with_overrides`` mapping of one region's estimated fields (splits given whole)."""
     scenario = config.regions[region]
     scalars: dict[str, Any] = {}
     splits: dict[str, dict[str, float]] = {}
     for p in config.parameters:
-        if p.region != region:
+        if p.region != region or p.name not in theta:
             continue
         g = p.share_group()
         if g is None:
@@ -76,29 +72,45 @@ def region_overrides(config: CalibrationConfig, region: str,
             current = table["shares"]
         else:
             current = table["policies"][int(split.split(".")[1])]["shares"]
-        scalars[split] = compose_shares(current, fixed)
+        scalars[split] = fix_shares(current, fixed, min_rest=MIN_FREE_SHARE)
     return scalars
 
 
-def behaviour_overrides(config: CalibrationConfig, theta: Mapping[str, float]) -> dict[str, float]:
-    """The shared behavioural parameters of ``theta`` as ``behaviour.<field>`` overrides."""
-    return {p.key: float(theta[p.name]) for p in config.parameters if p.region is None}
+def behaviour_overrides(config: CalibrationConfig, theta: Mapping[str, float],
+                        hypothesis: Hypothesis | str | None = None) -> dict[str, float]:
+    """The shared behaviour of a point as ``behaviour.<field>`` overrides: the hypothesis'
+    fixed values and the estimated shared parameters.
+    """
+    h = hypothesis_of(config, hypothesis)
+    estimated = {p.key: float(theta[p.name]) for p in config.parameters
+                 if p.region is None and p.name in theta}
+    return {**h.fixed, **estimated}
 
 
-def scenarios_for(config: CalibrationConfig, theta: Mapping[str, float]) -> dict[str, Scenario]:
-    """Each region's scenario under ``theta`` (unestimated behaviour at declared defaults)."""
-    shared = behaviour_overrides(config, theta)
+def scenarios_for(config: CalibrationConfig, theta: Mapping[str, float],
+                  hypothesis: Hypothesis | str | None = None) -> dict[str, Scenario]:
+    """Each region's scenario under ``theta`` (see the module docstring for the layers)."""
+    shared = behaviour_overrides(config, theta, hypothesis)
     out = {}
     for name, scenario in config.regions.items():
-        base = dataclasses.replace(scenario, behaviour=Behaviour())
-        out[name] = with_overrides(base, {**shared, **region_overrides(config, name, theta)})
+        own = {f"behaviour.{k}": v for k, v in config.region_behaviour[name].items()}
+        out[name] = with_overrides(scenario, {**_DECLARED, **own, **shared,
+                                              **region_overrides(config, name, theta)})
     return out
 
 
-def seed_for(master: int, theta: Mapping[str, float], salt: int = 0) -> int:
-    """A 32-bit seed from the master seed, a salt and the parameter values."""
-    text = f"{master}|{salt}|" + "|".join(f"{k}={float(theta[k])!r}" for k in sorted(theta))
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
+def point_id(values: Mapping[str, float]) -> int:
+    """A stable 63-bit identity of a parameter point (order of keys irrelevant)."""
+    text = "|".join(f"{k}={float(values[k])!r}" for k in sorted(values))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little") >> 1
+
+
+def seed_for(config: CalibrationConfig, theta: Mapping[str, float],
+             hypothesis: Hypothesis | str | None = None, replication: int = 0) -> int:
+    """The seed of replication ``replication`` at ``theta`` (see the module docstring)."""
+    h = hypothesis_of(config, hypothesis)
+    values = {**h.fixed, **{k: float(v) for k, v in theta.items()}}
+    return run_seed(config.settings.seed, replication, point_id(values))
 
 
 def stats_of(frames: Mapping[str, pd.DataFrame]) -> dict[str, float]:
@@ -111,24 +123,26 @@ def stats_of(frames: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     return out
 
 
-def simulate(config: CalibrationConfig, theta: Mapping[str, float], *, seed: int | None = None,
+def simulate(config: CalibrationConfig, theta: Mapping[str, float],
+             hypothesis: Hypothesis | str | None = None, *, seed: int | None = None,
              years: tuple[int, int] | None = None, population: int | None = None,
              replication: int = 0) -> dict[str, pd.DataFrame]:
-    """Each region's annual table under ``theta``."""
+    """Each region's annual table under ``theta`` (seed: :func:`seed_for` unless given)."""
     s = config.settings
-    seed = seed_for(s.seed, theta) if seed is None else seed
+    seed = seed_for(config, theta, hypothesis, replication) if seed is None else seed
     return {name: run(sc, seed, years=years or s.years, population=population or s.population,
                       replication=replication)
-            for name, sc in scenarios_for(config, theta).items()}
+            for name, sc in scenarios_for(config, theta, hypothesis).items()}
 
 
 class Simulator:
-    """The pyabc model: parameters -> summary statistics (picklable, for worker processes)."""
+    """The pyabc model of one hypothesis: parameters -> summary statistics (picklable)."""
 
-    def __init__(self, config: CalibrationConfig) -> None:
+    def __init__(self, config: CalibrationConfig, hypothesis: str | None = None) -> None:
         self.config = config
+        self.hypothesis = hypothesis_of(config, hypothesis).name
 
     def __call__(self, theta: Mapping[str, float]) -> dict[str, float]:
         """Simulate both regions and return their statistics."""
         theta = {k: float(v) for k, v in dict(theta).items()}
-        return stats_of(simulate(self.config, theta))
+        return stats_of(simulate(self.config, theta, self.hypothesis))

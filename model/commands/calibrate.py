@@ -5,12 +5,13 @@ observed indices of Jember and Kediri; see ``docs/calibration.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
 
 from model.backend import default_workers
-from model.cli import add_workers_option
+from model.cli import add_workers_option, positive_int
 from model.io import output_folder
 
 
@@ -25,6 +26,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="abc: ABC-SMC posterior (default); de: differential-evolution point")
     p.add_argument("--quick", action="store_true",
                    help="use the file's [quick] settings (a small run for tests, about a minute)")
+    p.add_argument("--repeats", type=positive_int, default=None, metavar="N",
+                   help="independent ABC-SMC runs (seeds) sharing the walltime; their spread "
+                        "is the uncertainty of the model probabilities (default: the file's "
+                        "repeats setting)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -34,6 +39,9 @@ def main(args: argparse.Namespace) -> int:
     from model.calibration.pipeline import calibrate  # imports pyabc: only when calibrating
 
     config = load_config(args.config, quick=args.quick)
+    if args.repeats is not None:
+        config = dataclasses.replace(config, settings=dataclasses.replace(
+            config.settings, repeats=args.repeats))
     workers = args.workers or default_workers()
     command = "egovsim calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"]
                                                  else [args.config, "--out", args.out])
@@ -41,10 +49,9 @@ def main(args: argparse.Namespace) -> int:
     with output_folder(args.out, in_place=True) as out:  # locked; an ABC history is continued
         summary = calibrate(config, out, method=args.method, workers=workers,
                             scheduler=args.scheduler, progress=not args.quiet, command=command)
-    patterns = summary["patterns"]
     fit = summary["fit"]
     print(f"egovsim: calibration ({args.method}) in {time.perf_counter() - started:.0f} s; "
-          f"{int(fit['covered_90'].sum())}/{len(fit)} observed points inside the 90% "
-          f"predictive interval; all three pattern facts in "
-          f"{patterns['share'].iloc[-1]:.0%} of draws; results in {out}/", file=sys.stderr)
+          f"chosen hypothesis {summary['chosen']}: {int(fit['covered_90'].sum())}/{len(fit)} "
+          f"observed points inside the 90% predictive interval; results in {out}/",
+          file=sys.stderr)
     return 0
