@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from model.advise import Advice, Metric, objective_metric
-from model.figures import plt
 from model.io import atomic_write
 from model.scenario import COMPONENTS
 
@@ -253,8 +253,8 @@ def tradeoff_figure(advice: Advice, path: str | Path, lang: str = "id") -> None:
     labels = AXIS_LABELS[lang]
     goal = objective_metric(advice.objective, advice.metrics)
     others = [m for m in advice.metrics if m.name != goal.name]
-    fig, axes = plt.subplots(1, len(others), figsize=(4.2 * len(others), 4), dpi=100,
-                             squeeze=False)
+    fig = Figure(figsize=(4.2 * len(others), 4), dpi=100)
+    axes = fig.subplots(1, len(others), squeeze=False)
     tab = advice.table
     x = f"{goal.name}_mean"
     for ax, m in zip(axes[0], others, strict=True):
@@ -272,4 +272,3 @@ def tradeoff_figure(advice: Advice, path: str | Path, lang: str = "id") -> None:
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)

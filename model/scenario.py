@@ -24,6 +24,7 @@ from model.defaults import (
 )
 from model.errors import ScenarioError
 from model.params import as_table, build, param
+from model.shares import set_share, shift_share
 from model.units import UNIT_KEYS
 
 COMPONENTS = ("apps", "competency", "connectivity", "regulation", "interface")
@@ -536,9 +537,8 @@ def shares_in_year(scenario: Scenario, year: int) -> dict[str, float]:
         if policy.shares is not None:
             shares = policy.shares.as_dict()
         if policy.shift is not None:
-            moved = shares[policy.shift.source] * policy.shift.fraction
-            shares[policy.shift.source] -= moved
-            shares[policy.shift.target] += moved
+            shares = shift_share(shares, policy.shift.source, policy.shift.target,
+                                 policy.shift.fraction)
     return shares
 
 
@@ -580,22 +580,6 @@ def lever_in_year(scenario: Scenario, name: str, year: int) -> Any:
         if policy.active(year) and v is not None:
             value = v
     return value
-
-
-def set_share(shares: dict[str, float], component: str, value: float) -> dict[str, float]:
-    """Set one component's share and rescale the others proportionally so the sum stays 1.
-
-    If the others are all zero, the remainder is split equally among them.
-    """
-    _component(component, None, "component")
-    if not 0.0 <= value <= 1.0:
-        raise ScenarioError(None, f"shares.{component}", f"{value!r} is outside [0, 1]")
-    others = [c for c in COMPONENTS if c != component]
-    rest = sum(shares[c] for c in others)
-    out = {component: value}
-    for c in others:
-        out[c] = (1.0 - value) * (shares[c] / rest if rest > 0 else 1.0 / len(others))
-    return out
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

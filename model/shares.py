@@ -6,6 +6,8 @@ operation here returns a new split over the same components and keeps the sum at
 - :func:`set_share` sets one share and rescales the others in proportion;
 - :func:`fix_shares` sets several shares and gives the others the rest in proportion;
 - :func:`shift_share` moves a fraction of one share to another;
+- :func:`from_weights` gives some components what the others leave, by relative weights, and
+  :func:`normalised` scales weights for all components to a split;
 - :func:`rounded_split` rounds a split for a file without breaking its sum.
 
 Errors are :class:`~model.errors.ScenarioError` (field ``shares.<component>``) or, when fixed
@@ -72,6 +74,24 @@ def shift_share(split: Mapping[str, float], source: str, target: str,
     out[source] -= moved
     out[target] += moved
     return out
+
+
+def from_weights(split: Mapping[str, float], weights: Mapping[str, float]) -> dict[str, float]:
+    """The components in ``weights`` share what the others leave, in proportion to their
+    weights (equally if all are zero); the other components keep their shares.
+    """
+    free = 1.0 - sum(v for c, v in split.items() if c not in weights)
+    total = sum(weights.values())
+    return fix_shares(split, {c: free * (w / total if total > 0 else 1.0 / len(weights))
+                              for c, w in weights.items()})
+
+
+def normalised(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights for every component scaled to sum to 1."""
+    total = sum(weights.values())
+    if total <= 0:
+        raise ScenarioError(None, "shares", "the shares sum to 0")
+    return {c: float(v) / total for c, v in weights.items()}
 
 
 def rounded_split(split: Mapping[str, float], decimals: int = 4) -> dict[str, float]:

@@ -8,8 +8,9 @@ import pytest
 
 from model import ScenarioError, load_scenario
 from model.cli import main as cli_main
-from model.experiments.spec import apply_factors, load_experiment, normalised_shares
+from model.experiments.spec import apply_factors, load_experiment
 from model.scenario import COMPONENTS
+from model.shares import from_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 KEDIRI = ROOT / "scenarios" / "kediri.toml"
@@ -144,7 +145,7 @@ def test_several_shares_are_weights_normalised():
     doubled = apply_factors(base, {k: 2 * v for k, v in weights.items()}).shares.as_dict()
     assert doubled == pytest.approx(got)
     # two of five as weights: the other three keep their base shares
-    part = normalised_shares(base.shares.as_dict(), {"apps": 1.0, "competency": 3.0})
+    part = from_weights(base.shares.as_dict(), {"apps": 1.0, "competency": 3.0})
     b = base.shares.as_dict()
     free = b["apps"] + b["competency"]
     assert part["apps"] == pytest.approx(free / 4) and part["competency"] == pytest.approx(

@@ -21,10 +21,10 @@ from model.scenario import (
     load_scenario,
     read_toml,
     scenario_from_table,
-    set_share,
     shares_in_year,
     with_overrides,
 )
+from model.shares import set_share
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -288,7 +288,7 @@ def test_set_share_splits_equally_when_the_others_are_zero():
 
 
 @pytest.mark.parametrize(("component", "value", "match"), [
-    ("apps", 1.2, "outside"), ("apps", -0.1, "outside"), ("roads", 0.2, "not a component")])
+    ("apps", 1.2, "outside"), ("apps", -0.1, "outside"), ("roads", 0.2, "unknown component")])
 def test_set_share_rejects_bad_values(component, value, match):
     with pytest.raises(ScenarioError, match=match):
         set_share(dict.fromkeys(COMPONENTS, 0.2), component, value)

@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
+from model import seeds
+from model.defaults import DEFAULT_YEARS
 from model.errors import ScenarioError
 from model.io import REPO_ROOT
 from model.params import describe
@@ -46,9 +48,9 @@ from model.scenario import (
     read_toml,
     resolve_file,
     scenario_from_table,
-    set_share,
     shares_in_year,
 )
+from model.shares import normalised, set_share
 
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
 WHATIF_DIR = SCENARIOS_DIR / "whatif"
@@ -57,8 +59,7 @@ WHATIF_DIR = SCENARIOS_DIR / "whatif"
 DEFAULT_POPULATION = 5_000
 """Simulated citizens in the app: small enough to answer a what-if within 2 s."""
 DEFAULT_REPLICATIONS = 5
-DEFAULT_SEED = 20240101
-DEFAULT_YEARS = (2018, 2030)
+DEFAULT_SEED = seeds.DEFAULT_SEED
 DEFAULT_START_YEAR = 2025
 """The first year of the what-if when the page opens (the first year without observed data)."""
 MAX_UPLOAD_BYTES = 1_000_000
@@ -384,8 +385,7 @@ def apply_levers(whatif: WhatIf, levers: dict[str, float]) -> WhatIf:
     """``whatif`` with the levers of :func:`parse_state` set (the five shares at once)."""
     shares = {k[7:]: v for k, v in levers.items() if k.startswith("shares.")}
     if shares:
-        total = sum(shares.values())
-        whatif = dataclasses.replace(whatif, shares={c: shares[c] / total for c in COMPONENTS})
+        whatif = dataclasses.replace(whatif, shares=normalised({c: shares[c] for c in COMPONENTS}))
     for key, v in levers.items():
         if not key.startswith("shares."):
             whatif = whatif.with_value(key, v)

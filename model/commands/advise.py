@@ -13,14 +13,14 @@ from model import advise as adv
 from model import posterior as mp
 from model.advice_text import LANGUAGES, Context, advice_markdown, tradeoff_figure
 from model.cli import (
+    add_overwrite_option,
     add_posterior_options,
     add_workers_option,
-    check_out_dir,
     population_arg,
     positive_int,
 )
 from model.errors import ScenarioError
-from model.io import code_version, write_json, write_table, write_text
+from model.io import code_version, output_folder, write_json, write_table, write_text
 from model.runner import default_workers
 from model.scenario import load_scenario
 from model.seeds import DEFAULT_SEED
@@ -51,6 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", default="id", help="language of advice.md: id (default) or en")
     add_workers_option(p)
     p.add_argument("--out", required=True, help="output folder")
+    add_overwrite_option(p)
 
 
 def _settings(args: argparse.Namespace) -> adv.SearchSettings:
@@ -73,7 +74,6 @@ def _posterior(args: argparse.Namespace) -> mp.Posterior | None:
 def main(args: argparse.Namespace) -> int:
     """Validate everything, search, then write the four outputs and the metadata."""
     scenario = load_scenario(args.scenario)
-    out = check_out_dir(args.out)
     if args.lang not in LANGUAGES:
         raise ScenarioError(None, "--lang", f"{args.lang!r}; use one of " + ", ".join(LANGUAGES))
     adv.check_years(args.year, args.from_year)
@@ -87,6 +87,14 @@ def main(args: argparse.Namespace) -> int:
                             hypothesis=args.hypothesis, year=args.year)
     workers = args.workers or default_workers()
     n_runs = settings.candidates * len(worlds)
+    with output_folder(args.out, overwrite=args.overwrite) as out:
+        return _search_and_write(args, scenario, metrics, target, settings, posterior, worlds,
+                                 workers, n_runs, out)
+
+
+def _search_and_write(args, scenario, metrics, target, settings, posterior, worlds, workers,
+                      n_runs, out) -> int:
+    """Search and write every output into ``out`` (the folder published when this returns)."""
     started = time.perf_counter()
     with tqdm(total=n_runs, desc="runs", unit="run", delay=1.0, file=sys.stderr) as bar:
         evaluate = adv.simulation_evaluator(worlds, metrics, args.from_year, workers=workers,
@@ -112,6 +120,6 @@ def main(args: argparse.Namespace) -> int:
         "hypothesis": args.hypothesis, "code": code_version(),
         "elapsed_seconds": round(elapsed, 3), "workers": workers,
     })
-    print(f"egovsim: {len(advice.table)} splits in {elapsed:.1f} s; advice in {out}/",
+    print(f"egovsim: {len(advice.table)} splits in {elapsed:.1f} s; advice in {args.out}/",
           file=sys.stderr)
     return 0

@@ -61,6 +61,7 @@ from model.scenario import (
     read_toml,
     with_overrides,
 )
+from model.shares import from_weights
 
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 SEED_SCHEMES = ("per_run", "common")
@@ -226,21 +227,10 @@ def apply_factors(base: Scenario, values: dict[str, float]) -> Scenario:
     return scenario
 
 
-def normalised_shares(base_shares: dict[str, float],
-                      weights: dict[str, float]) -> dict[str, float]:
-    """Shares from relative weights of some components; the others keep their base shares."""
-    free = 1.0 - sum(v for c, v in base_shares.items() if c not in weights)
-    total = sum(weights.values())
-    out = dict(base_shares)
-    for c, w in weights.items():
-        out[c] = free * (w / total if total > 0 else 1.0 / len(weights))
-    return out
-
-
 def _with_shares(scenario: Scenario, shares: dict[str, float]) -> Scenario:
     """``scenario`` with several share factors applied as relative weights (normalised)."""
     weights = {k.partition(".")[2]: float(v) for k, v in shares.items()}
-    target = normalised_shares(scenario.shares.as_dict(), weights)
+    target = from_weights(scenario.shares.as_dict(), weights)
     new = build(Shares, target, scenario.path, "shares")
     total = sum(new.as_dict().values())
     if abs(total - 1.0) > SHARE_TOLERANCE:  # cannot happen unless weights are all zero
