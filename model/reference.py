@@ -531,8 +531,10 @@ class CivilServantAgents:
         fixed = unit_spread(plan.fixed_hires, plan.units)
         posts: list[int] = []
         for u in range(len(UNITS)):
-            wanted = routine[u] + plan.replace_retirements * retired[u] + fixed[u]
-            if plan.target_per_unit is not None:
+            planned = u in plan.units  # replacements and targets act at the plan's units only
+            wanted = routine[u] + fixed[u] + (plan.replace_retirements * retired[u]
+                                              if planned else 0.0)
+            if plan.target_per_unit is not None and planned:
                 wanted = max(wanted, plan.target_per_unit[u] - self.unit_count[u] * self.weight)
             posts += [u] * int(self.model.rng.poisson(wanted / self.weight))
         self.hired_this_year = len(posts) * self.weight

@@ -59,7 +59,7 @@ hi = 0.4
 reason = "IKM floor"
 
 [[parameter]]
-key = "behaviour.ipp_factor_from_2023"
+key = "behaviour.ipp_leniency_from_2022"
 prior = "uniform"
 lo = 0.9
 hi = 1.3
@@ -94,7 +94,7 @@ def tiny(tmp_path):
 def test_repository_calibration_file_is_valid():
     cfg = load_config(ROOT / "experiments" / "calibration.toml")
     quick = load_config(ROOT / "experiments" / "calibration.toml", quick=True)
-    assert 8 <= sum(p.region is None for p in cfg.parameters) <= 18
+    assert sum(p.region is None for p in cfg.parameters) >= 8  # shared mechanisms
     assert {p.region for p in cfg.parameters} >= {None, "jember", "kediri"}
     assert all(p.reason for p in cfg.parameters)
     assert quick.settings.population_size < cfg.settings.population_size
@@ -138,11 +138,11 @@ def test_cli_bad_file_one_line_exit_2_nothing_written(tmp_path):
 # --- parameters -> scenarios ------------------------------------------------------------------
 def test_parameters_reach_the_scenarios(tiny):
     cfg = load_config(tiny)
-    theta = {"ikm_expectation": 0.33, "ipp_factor_from_2023": 1.2,
+    theta = {"ikm_expectation": 0.33, "ipp_leniency_from_2022": 1.2,
              "jember.policy.0.shares.interface": 0.45, "kediri.initial.regulation": 0.71}
     sc = scenarios_for(cfg, theta)
     assert sc["jember"].behaviour.ikm_expectation == 0.33
-    assert sc["kediri"].behaviour.ipp_factor_from_2023 == 1.2
+    assert sc["kediri"].behaviour.ipp_leniency_from_2022 == 1.2
     assert sc["jember"].policies[0].shares.interface == 0.45
     assert sum(sc["jember"].policies[0].shares.as_dict().values()) == pytest.approx(1.0)
     assert sc["jember"].shares == cfg.regions["jember"].shares  # base split untouched
@@ -202,7 +202,7 @@ class FakeSimulator:
         s = {}
         for y in range(2018, 2024):
             s[f"kediri.ikm.{y}"] = 3.0 + theta["ikm_expectation"] + self.rng.normal(0, 0.005)
-            s[f"jember.ipp.{y}"] = 3.0 * theta["ipp_factor_from_2023"]
+            s[f"jember.ipp.{y}"] = 3.0 * theta["ipp_leniency_from_2022"]
         return s
 
 
@@ -211,7 +211,7 @@ def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
     cfg = load_config(tiny)
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings,
                                                                 population_size=40))
-    truth = {"ikm_expectation": 0.25, "ipp_factor_from_2023": 1.1}
+    truth = {"ikm_expectation": 0.25, "ipp_leniency_from_2022": 1.1}
     targets = [Target("kediri", "ikm", 2021, 3.25, 0.02, "high", 2),
                Target("jember", "ipp", 2022, 3.3, 0.02, "high", 2)]
     out = tmp_path / "abc"
@@ -262,7 +262,7 @@ def test_cli_end_to_end_real_model(tiny, tmp_path):
     assert figs == [f"{r}_{i}.png" for r in ("jember", "kediri") for i in ("ikm", "ipp", "spbe")]
     assert pd.read_csv(out / "model_selection.csv")["probability"].tolist() == [1.0]
     params = pd.read_csv(one / "parameters.csv")
-    assert list(params["parameter"]) == ["ikm_expectation", "ipp_factor_from_2023",
+    assert list(params["parameter"]) == ["ikm_expectation", "ipp_leniency_from_2022",
                                          "jember.policy.0.shares.interface",
                                          "kediri.initial.regulation"]
     assert ((params["q05"] <= params["median"]) & (params["median"] <= params["q95"])).all()
@@ -273,7 +273,7 @@ def test_cli_end_to_end_real_model(tiny, tmp_path):
     patterns = pd.read_csv(one / "patterns.csv")
     assert len(patterns) == 4 + len(SECONDARY)
     cal = tomllib.loads((out / "calibrated.toml").read_text())
-    assert set(cal["behaviour"]) == {"ikm_expectation", "ipp_factor_from_2023"}
+    assert set(cal["behaviour"]) == {"ikm_expectation", "ipp_leniency_from_2022"}
     med = dict(zip(params["parameter"], params["median"], strict=True))
     assert cal["behaviour"]["ikm_expectation"] == pytest.approx(med["ikm_expectation"], rel=1e-5)
     split = cal["region"]["jember"]["policy.0.shares"]

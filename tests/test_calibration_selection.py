@@ -50,7 +50,7 @@ hi = 0.4
 reason = "IKM floor"
 
 [[parameter]]
-key = "behaviour.ipp_factor_from_2023"
+key = "behaviour.ipp_leniency_from_2022"
 prior = "uniform"
 lo = 0.9
 hi = 1.3
@@ -71,7 +71,7 @@ reasoning = "the IPP method factor acts"
 [[hypothesis]]
 name = "neutral"
 reasoning = "the same service scores the same in every round"
-fixed = {{ "behaviour.ipp_factor_from_2023" = 1.0 }}
+fixed = {{ "behaviour.ipp_leniency_from_2022" = 1.0 }}
 fixed_reason = "a method factor of 1 is no method effect"
 """
 
@@ -94,23 +94,23 @@ def _edit(path: Path, old: str, new: str) -> Path:
 def test_hypotheses_estimate_what_they_do_not_fix(two):
     cfg = load_config(two)
     lenient, neutral = cfg.hypotheses
-    assert lenient.estimate == ("ikm_expectation", "ipp_factor_from_2023",
+    assert lenient.estimate == ("ikm_expectation", "ipp_leniency_from_2022",
                                 "kediri.initial.regulation") and lenient.fixed == {}
     assert neutral.estimate == ("ikm_expectation", "kediri.initial.regulation")
-    assert neutral.fixed == {"behaviour.ipp_factor_from_2023": 1.0}
+    assert neutral.fixed == {"behaviour.ipp_leniency_from_2022": 1.0}
     theta = {"ikm_expectation": 0.3, "kediri.initial.regulation": 0.5}
     sc = scenarios_for(cfg, theta, "neutral")
-    assert sc["jember"].behaviour.ipp_factor_from_2023 == 1.0
+    assert sc["jember"].behaviour.ipp_leniency_from_2022 == 1.0
     assert sc["kediri"].behaviour.ikm_expectation == 0.3
 
 
 @pytest.mark.parametrize("old, new, field", [
-    # a mechanism the model lacks is named, not ignored (the model rebuild renames this one)
-    ('"behaviour.ipp_factor_from_2023" = 1.0', '"behaviour.ipp_leniency_from_2022" = 1.0',
+    # a mechanism the model lacks is named, not ignored
+    ('"behaviour.ipp_leniency_from_2022" = 1.0', '"behaviour.no_such_mechanism" = 1.0',
+     "hypothesis[1].fixed.behaviour.no_such_mechanism"),
+    ('"behaviour.ipp_leniency_from_2022" = 1.0', '"behaviour.ipp_leniency_from_2022" = 9.0',
      "hypothesis[1].fixed.behaviour.ipp_leniency_from_2022"),
-    ('"behaviour.ipp_factor_from_2023" = 1.0', '"behaviour.ipp_factor_from_2023" = 9.0',
-     "hypothesis[1].fixed.behaviour.ipp_factor_from_2023"),
-    ('"behaviour.ipp_factor_from_2023" = 1.0', '"initial.regulation" = 0.5',
+    ('"behaviour.ipp_leniency_from_2022" = 1.0', '"initial.regulation" = 0.5',
      "hypothesis[1].fixed.initial.regulation"),
     ('fixed_reason = "a method factor of 1 is no method effect"', "",
      "hypothesis[1].fixed_reason"),
@@ -131,7 +131,7 @@ def test_bad_hypothesis_tables_name_the_field(two, old, new, field):
 
 def test_a_parameter_neither_estimated_nor_fixed_is_an_error(two):
     _edit(two, 'reasoning = "the IPP method factor acts"',
-          'reasoning = "x"\nestimate = ["ikm_expectation", "ipp_factor_from_2023"]')
+          'reasoning = "x"\nestimate = ["ikm_expectation", "ipp_leniency_from_2022"]')
     with pytest.raises(ScenarioError, match="kediri.initial.regulation' is neither"):
         load_config(two)
 
@@ -173,13 +173,13 @@ def test_scenario_behaviour_table_is_kept_and_may_not_clash(two, tmp_path):
     own.write_text(f'base = "{SCEN / "jember.toml"}"\n\n[behaviour]\nwait_reference_days = 33.0\n')
     _edit(two, f'jember = "{SCEN / "jember.toml"}"', f'jember = "{own}"')
     cfg = load_config(two)
-    theta = {"ikm_expectation": 0.3, "ipp_factor_from_2023": 1.1,
+    theta = {"ikm_expectation": 0.3, "ipp_leniency_from_2022": 1.1,
              "kediri.initial.regulation": 0.5}
     sc = scenarios_for(cfg, theta, "lenient")
     assert sc["jember"].behaviour.wait_reference_days == 33.0
     # the other region has no such table: it gets the declared default, not Jember's value
     assert sc["kediri"].behaviour.wait_reference_days != 33.0
-    assert sc["jember"].behaviour.ipp_factor_from_2023 == 1.1
+    assert sc["jember"].behaviour.ipp_leniency_from_2022 == 1.1
     own.write_text(own.read_text() + "ikm_expectation = 0.2\n")
     with pytest.raises(ScenarioError, match="regions.jember: its scenario sets "
                                             "behaviour.ikm_expectation"):
@@ -188,7 +188,7 @@ def test_scenario_behaviour_table_is_kept_and_may_not_clash(two, tmp_path):
 
 # --- model selection on a stand-in with a known answer -----------------------------------------
 class Stand:
-    """IKM = 3 + ikm_expectation, IPP = 3 * ipp_factor_from_2023 (1 where it is fixed)."""
+    """IKM = 3 + ikm_expectation, IPP = 3 * ipp_leniency_from_2022 (1 where it is fixed)."""
 
     calls = 0
     fail_after = None
@@ -201,8 +201,8 @@ class Stand:
         type(self).calls += 1
         if self.fail_after is not None and type(self).calls > self.fail_after:
             raise KeyboardInterrupt  # a kill in the middle of a generation
-        factor = theta.get("ipp_factor_from_2023",
-                           self.fixed.get("behaviour.ipp_factor_from_2023"))
+        factor = theta.get("ipp_leniency_from_2022",
+                           self.fixed.get("behaviour.ipp_leniency_from_2022"))
         s = {}
         for y in range(2018, 2024):
             s[f"kediri.ikm.{y}"] = 3.0 + theta["ikm_expectation"] + self.rng.normal(0, 0.005)
@@ -237,7 +237,7 @@ def test_model_selection_attributes_data_to_the_structure_that_made_them(
     assert probs[winner] >= at_least, probs
     assert set(post["hypothesis"]) <= {"lenient", "neutral"}
     # a hypothesis' fixed parameter is absent (NaN) from its particles
-    assert post.loc[post["hypothesis"] == "neutral", "ipp_factor_from_2023"].isna().all()
+    assert post.loc[post["hypothesis"] == "neutral", "ipp_leniency_from_2022"].isna().all()
 
 
 # --- resuming from any kill point --------------------------------------------------------------
