@@ -238,3 +238,16 @@ def test_validate_and_run_refuse_a_deeply_nested_file_in_one_line(tmp_path, caps
     assert "nested" in _one_error_line(capsys)
     assert main(["run", str(deep), *SMALL, "--out", str(tmp_path / "o")]) == 2
     assert "nested" in _one_error_line(capsys)
+
+
+def test_a_policy_outside_the_simulated_years_is_named_in_a_warning(tmp_path):
+    whatif = tmp_path / "late.toml"
+    whatif.write_text(f'base = "{KEDIRI.as_posix()}"\n[scenario]\nname = "late"\n'
+                      'region = "Kota Kediri"\n[[policy]]\nname = "late"\nstart_year = 2031\n'
+                      "budget_multiplier = 2.0\n")
+    out = tmp_path / "out"
+    r = run_cli("run", whatif, "--replications", "1", "--population", "500", "--years",
+                "2018:2020", "--quiet", "--out", out)
+    warnings = [line for line in r.stderr.splitlines() if "warning" in line]
+    assert r.returncode == 0 and len(warnings) == 1
+    assert "policy[0]" in warnings[0] and "never acts" in warnings[0]

@@ -52,10 +52,29 @@ def _written(path: Path) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _check_policy_windows(scenario, years: tuple[int, int]) -> None:
+    """Warn (one line each) of a policy that never acts in the simulated years.
+
+    A warning, not an error: a region file may carry a policy for years a shorter run does not
+    reach (Jember's 2021 administration in a 2018-2020 run) and that run is still valid; but a
+    what-if whose policy never acts equals its base, so the user is told which and why.
+    """
+    first, last = years
+    for i, p in enumerate(scenario.policies):
+        end = last if p.end_year is None else p.end_year
+        if p.start_year > last or end < first:
+            window = f"{p.start_year}-{'' if p.end_year is None else p.end_year}"
+            print(f"egovsim: warning: {scenario.path}: policy[{i}]: {p.name!r} is in force "
+                  f"{window}, outside the simulated years {first}-{last}: it never acts in "
+                  "this run", file=sys.stderr)
+
+
 def main(args: argparse.Namespace) -> int:
     """Validate everything first, take the folder, simulate, write, publish the folder."""
     scenarios = [load_scenario(path) for path in args.scenarios]
     check_runs(scenarios, years=args.years, population=args.population, where="--population")
+    for sc in scenarios:
+        _check_policy_windows(sc, args.years)
     ensemble = posterior_ensemble(args)
     observed = observed_indices()
     workers = args.workers or default_workers()
