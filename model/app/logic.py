@@ -34,7 +34,7 @@ import pandas as pd
 from model import seeds
 from model.defaults import DEFAULT_YEARS
 from model.errors import ScenarioError
-from model.io import REPO_ROOT
+from model.io import REPO_ROOT, dumps_toml
 from model.params import describe
 from model.present.numbers import INDICES, band_table, label_of, paired_differences
 from model.runner import run_replications
@@ -393,60 +393,9 @@ def apply_levers(whatif: WhatIf, levers: dict[str, float]) -> WhatIf:
 
 
 # --- TOML out ---------------------------------------------------------------------------------
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-"""Characters TOML forbids in a comment: shown there as ``\\uXXXX`` text."""
-
-
-def _key(k: str) -> str:
-    return k if _BARE.match(k) else _value(k)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        if isinstance(v, float) and not math.isfinite(v):
-            raise ValueError(f"cannot write {v!r} to a scenario file")
-        return repr(v)
-    if isinstance(v, str):
-        # JSON escapes the other control characters; TOML also forbids a raw DEL (U+007F)
-        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007F")
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()
-                                if x is not None) + " }"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def _shown_code(m: re.Match) -> str:
-    return f"\\u{ord(m.group()):04X}"
-
-
 def to_toml(data: dict[str, Any], header: str = "") -> str:
-    """Scenario data as TOML: top-level values, ``[table]`` of values, ``[[array]]`` of tables.
-
-    Nested tables inside a table or array entry become inline tables; None values are omitted.
-    """
-    lines = [f"# {_CONTROL.sub(_shown_code, line)}".rstrip() for line in header.splitlines()]
-    scalars = {k: v for k, v in data.items()
-               if not isinstance(v, dict) and not _is_table_list(v) and v is not None}
-    lines += [f"{_key(k)} = {_value(v)}" for k, v in scalars.items()]
-    for k, v in data.items():
-        if isinstance(v, dict):
-            lines += ["", f"[{_key(k)}]"]
-            lines += [f"{_key(n)} = {_value(x)}" for n, x in v.items() if x is not None]
-    for k, v in data.items():
-        if _is_table_list(v):
-            for entry in v:
-                lines += ["", f"[[{_key(k)}]]"]
-                lines += [f"{_key(n)} = {_value(x)}" for n, x in entry.items() if x is not None]
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _is_table_list(v: Any) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+    """Scenario data as TOML (the project's one writer, :func:`model.io.dumps_toml`)."""
+    return dumps_toml(data, header)
 
 
 def whatif_toml(source: Source, whatif: WhatIf) -> str:

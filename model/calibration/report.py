@@ -38,7 +38,7 @@ from model.calibration.targets import (  # noqa: E402
     simulated,
 )
 from model.figures import INDEX_LABELS  # noqa: E402
-from model.io import atomic_write  # noqa: E402
+from model.io import atomic_write, toml_value  # noqa: E402
 from model.runner import map_runs  # noqa: E402
 from model.shares import rounded_split  # noqa: E402
 
@@ -240,14 +240,6 @@ def choose_point(selection: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
     return best, point_of(tables[best])
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, float):
-        return f"{v:.6g}" if "e" not in f"{v:.6g}" else f"{v:.6e}"
-    return repr(v)
-
-
 def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], header: str,
                     hypothesis: Hypothesis | str | None = None) -> str:
     """``calibrated.toml``: ``[behaviour]`` (what ``model/calibrated.toml`` holds: the
@@ -257,11 +249,11 @@ def calibrated_toml(config: CalibrationConfig, point: Mapping[str, float], heade
     lines = [f"# {h}" if h else "#" for h in header.splitlines()]
     lines += ["", "[behaviour]"]
     for key, v in behaviour_overrides(config, point, hypothesis).items():
-        lines.append(f"{key.partition('.')[2]} = {_toml_value(float(v))}")
+        lines.append(f"{key.partition('.')[2]} = {toml_value(float(v))}")
     for region in config.regions:
         lines += ["", f"[region.{region}]"]
         for key, v in region_overrides(config, region, point).items():
             if isinstance(v, dict):
                 v = rounded_split(v)
-            lines.append(f'"{key}" = {_toml_value(v)}')
+            lines.append(f'"{key}" = {toml_value(v)}')
     return "\n".join(lines) + "\n"
