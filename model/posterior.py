@@ -202,7 +202,8 @@ def apply_draw(scenario: Scenario, theta: Mapping[str, float],
     overrides: dict[str, Any] = {}
     for key, value in behaviour_overrides(sub, theta).items():
         field = key.partition(".")[2]
-        if own["behaviour"][field] == reference_behaviour[field]:
+        if own["behaviour"][field] == reference_behaviour[field] and not _same(
+                own["behaviour"][field], value):
             overrides[key] = value
     for name, region_scenario in config.regions.items():
         if region_scenario.region != scenario.region:
@@ -213,9 +214,23 @@ def apply_draw(scenario: Scenario, theta: Mapping[str, float],
                 mine = _value_at(own, key)
             except (KeyError, IndexError, TypeError):
                 continue  # the scenario has no such field (another structure): nothing to set
-            if mine == _value_at(reference, key):
+            if mine == _value_at(reference, key) and not _same(mine, value):
                 overrides[key] = value
     return with_overrides(scenario, overrides) if overrides else scenario
+
+
+SAME_VALUE = 1e-9
+"""Values closer than this (a share, a stock, a count) are the same: a draw that equals the
+scenario's own value up to float rounding leaves the scenario exactly as it is."""
+
+
+def _same(mine: Any, value: Any) -> bool:
+    if isinstance(mine, Mapping) and isinstance(value, Mapping):
+        return mine.keys() == value.keys() and all(_same(mine[k], value[k]) for k in mine)
+    try:
+        return abs(float(mine) - float(value)) < SAME_VALUE
+    except (TypeError, ValueError):
+        return mine == value
 
 
 @dataclass(frozen=True)

