@@ -24,8 +24,8 @@ independent and the rest, ``sqrt(sigma^2 - year_sd^2)``, is common to all years.
 enters the distance as its Mahalanobis terms (the errors whitened by the Cholesky factor of
 that covariance): a common shift costs about as much as one point's error, while a trend the
 observations do not show costs as much as the year-to-year tolerance says. IPP and SPBE cross
-method changes inside the fitted years (the model's ``ipp_factor_from_2023``,
-``spbe_pre2021_factor``), so their points keep independent errors.
+method changes inside the fitted years (the IPP's 2022 forms with their user survey, the
+SPBE's 2021 method), so their points keep independent errors.
 
 Distance: the root mean square of the standardised (for a shared-level series: whitened)
 errors over all terms (the uncertain pair counts as two terms).
