@@ -8,6 +8,7 @@ values outside the declared range with a :class:`~model.errors.ScenarioError` na
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -100,6 +101,12 @@ def _coerce(value: Any, tp: Any, where: str, path: str | None) -> Any:
     raise TypeError(f"unsupported parameter type {_type_name(tp)} at {where}")
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved field annotations of a parameter class (resolved once: they never change)."""
+    return typing.get_type_hints(cls)
+
+
 def build(cls: type, table: Any, path: str | None, where: str, base: Any = None) -> Any:
     """Make dataclass ``cls`` from TOML ``table``, over ``base`` (an instance) or the defaults.
 
@@ -108,7 +115,7 @@ def build(cls: type, table: Any, path: str | None, where: str, base: Any = None)
     """
     if not isinstance(table, dict):
         raise ScenarioError(path, where, f"expected a table, got {table!r}")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(table) - names)
     if unknown:
