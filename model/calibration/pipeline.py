@@ -179,6 +179,16 @@ def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataF
     write_table(params, csv=folder / "parameters.csv")
     write_table(report.correlations(config, post, h), csv=folder / "correlations.csv")
     thetas = report.resample(post, s.predictive_draws, s.seed).to_dict("records")
+    fit, patterns = _predictive_outputs(
+        config, targets, thetas, workers, h, folder,
+        f"{h.name}: posterior predictive ({s.predictive_draws} draws)")
+    return {"parameters": params, "fit": fit, "patterns": patterns}
+
+
+def _predictive_outputs(config, targets, thetas, workers, h, folder: Path, title: str):
+    """Simulate ``thetas`` to the predictive years and write ``predictive.parquet``,
+    ``fit.csv``, ``patterns.csv`` and the band figures into ``folder``; returns fit, patterns.
+    """
     annual = report.predictive(config, thetas, workers, h)
     write_table(annual, parquet=folder / "predictive.parquet")
     draws = report.draws_of(annual)
@@ -186,9 +196,8 @@ def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataF
     patterns = pattern_table(draws)
     write_table(fit, csv=folder / "fit.csv")
     write_table(patterns, csv=folder / "patterns.csv")
-    report.band_figures(config, annual, targets, folder / "figures",
-                        f"{h.name}: posterior predictive ({s.predictive_draws} draws)")
-    return {"parameters": params, "fit": fit, "patterns": patterns}
+    report.band_figures(config, annual, targets, folder / "figures", title)
+    return fit, patterns
 
 
 def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
@@ -305,16 +314,9 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         best = h.name
         point, dist = run_de(config, targets, workers, h)
         detail = f"differential evolution on hypothesis {best}, distance {dist:.3f}"
-        thetas = [point] * s.predictive_draws
-        annual = report.predictive(config, thetas, workers, h)
-        write_table(annual, parquet=out / "predictive.parquet")
-        draws = report.draws_of(annual)
-        fit = report.fit_table(targets, [stats for stats, _ in draws])
-        patterns = pattern_table(draws)
-        write_table(fit, csv=out / "fit.csv")
-        write_table(patterns, csv=out / "patterns.csv")
-        report.band_figures(config, annual, targets, out / "figures",
-                            f"the de point, {s.predictive_draws} seeds")
+        fit, patterns = _predictive_outputs(config, targets, [point] * s.predictive_draws,
+                                            workers, h, out,
+                                            f"the de point, {s.predictive_draws} seeds")
         summary = {"fit": fit, "patterns": patterns, "chosen": best, "point": point}
     elapsed = time.perf_counter() - started
     date = time.strftime("%Y-%m-%d", time.gmtime())
