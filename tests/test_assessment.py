@@ -277,3 +277,14 @@ def test_domains_are_the_means_of_their_aspects():
     d = spbe_domains(aspects)
     assert d == pytest.approx({"kebijakan": 0.2, "tata_kelola": 0.6, "manajemen": 0.6,
                                "layanan": 0.3})
+
+
+def test_survey_sampling_error_counts_the_real_users_behind_the_simulated_ones():
+    # 400 simulated users standing for 1,000 real ones each: a 100-respondent survey of 400,000
+    # users has sampling error; taken as only 400 users it would have less.
+    rng = np.random.default_rng(2)
+    real = np.array([survey_mean(400, 200, 200, 100, rng, weight=1000.0) for _ in range(3000)])
+    few = np.array([survey_mean(400, 200, 200, 100, rng) for _ in range(3000)])
+    n = 400_000
+    assert real.std(ddof=1) == pytest.approx(0.5 / 10 * np.sqrt((n - 100) / (n - 1)), rel=0.06)
+    assert few.std(ddof=1) < 0.9 * real.std(ddof=1)

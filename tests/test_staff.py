@@ -333,3 +333,17 @@ def test_selection_hires_the_best_applicants(kediri, pool, selection):
     assert tail_mean > q + 0.05
     assert abs(pool.service[new].mean() - tail_mean) < 4.5 * tail_sd / np.sqrt(k)
     assert pool.service[new].min() == pytest.approx(cut, abs=0.01)
+
+
+@pytest.mark.parametrize("selection", [0.0, 0.5])
+def test_which_unit_a_hire_joins_does_not_depend_on_their_skill(pool, selection):
+    """2,000 hires of mean skill 0.5, 500 per unit: every unit's new staff have the same mean
+    skill, within 4.5 standard errors of the difference (Beta spread m(1-m)/(c+1))."""
+    n0 = pool.n
+    pool.hire(np.repeat(np.arange(4), 500), 0.5, selection)
+    new = np.zeros(pool.n, dtype=bool)
+    new[np.flatnonzero(pool.tenure_months == 0)] = True
+    assert new.sum() == pool.n - n0 == 2000
+    means = [pool.service[new & (pool.unit == u)].mean() for u in range(4)]
+    sd = pool.service[new].std()
+    assert max(means) - min(means) < 4.5 * sd * np.sqrt(2 / 500)
