@@ -5,6 +5,7 @@ the repository's calibration end to end.
 
 import dataclasses
 import json
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -248,7 +249,8 @@ def _abc(cfg, targets):
                                      transitions=kernels)
 
 
-@pytest.mark.parametrize("state", ["empty file", "schema only", "prior sample, no generation"])
+@pytest.mark.parametrize("state", ["empty file", "tables, no version yet", "schema only",
+                                   "prior sample, no generation"])
 def test_resume_works_from_every_kill_point(two, tmp_path, monkeypatch, state):
     monkeypatch.setattr(abc_driver, "Simulator", Stand)
     monkeypatch.setattr(Stand, "fail_after", None)
@@ -260,6 +262,10 @@ def test_resume_works_from_every_kill_point(two, tmp_path, monkeypatch, state):
     db = abc_driver.db_path(out, 0)
     if state == "empty file":  # killed as sqlite created the file
         db.write_bytes(b"")
+    elif state == "tables, no version yet":  # killed before pyabc wrote its version row
+        pyabc.History(f"sqlite:///{db}")
+        with sqlite3.connect(db) as con:
+            con.execute("DELETE FROM version")
     elif state == "schema only":  # killed after pyabc wrote its version table
         pyabc.History(f"sqlite:///{db}")
     else:  # killed after the run was registered (and its prior sample drawn)

@@ -183,6 +183,12 @@ def _history(db: Path) -> pyabc.History | None:
         history = pyabc.History(f"sqlite:///{db}", create=False)
         if history.id is None or history.max_t is None:
             return None
+    except AssertionError as err:
+        # pyabc writes its format version right after creating the tables: a file without it
+        # was killed in between and holds no run
+        if "has version 0" in str(err):
+            return None
+        raise
     except sqlalchemy.exc.SQLAlchemyError as err:
         raise ScenarioError(str(db), None, f"not a readable ABC history ({type(err).__name__}); "
                             "use a new --out folder") from None
