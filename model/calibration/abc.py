@@ -38,55 +38,132 @@ from model.seeds import run_seed
 
 class SpreadKernel(pyabc.MultivariateNormalTransition):
     """Gaussian perturbation whose covariance is the *unweighted* covariance of the last
-    population.
+    population, with the parameters the data have not yet narrowed drawn from their prior.
 
     pyabc's default uses the weighted covariance scaled by Silverman's rule. In 29 dimensions
     the importance weights often concentrate on a few particles; the weighted covariance then
     collapses onto them, the next proposals crowd around them, and the weights concentrate
     again (an effective sample size of 3 of 150 was seen). The spread of all accepted
-    particles does not collapse that way. The weights remain exact importance weights: pyabc
-    computes them with this kernel's own density (:meth:`pdf`).
+    particles does not collapse that way.
 
-    With ``support`` (a prior with an ``inside(values, names)`` test and ``variances(names)``),
-    a single proposal is
-    drawn the way pyabc draws it (a particle by weight, a Gaussian step, again until the
-    prior density is positive), but in batches: in 29 dimensions most steps leave the prior's
-    box, and drawing and testing them one at a time cost more than the simulations did.
+    **Prior proposals.** With a uniform prior the importance weight of a proposal is one over
+    the kernel mixture's density, and that density varies along every perturbed dimension (it
+    thins towards the prior box's faces and between particles): the variances of the log
+    weights add up over dimensions, so in twenty or more of them a few particles carry all the
+    weight. A parameter whose accepted particles still spread over its prior (standard
+    deviation at least :data:`PRIOR_PROPOSAL_SPREAD` of the prior's) gains nothing from being
+    perturbed, so it is drawn from its prior marginal instead; its factor in the weight is then
+    exactly one. Parameters of an estimated split are always perturbed (their prior is
+    truncated jointly). Which parameters are drawn from the prior is decided afresh at every
+    generation from the population just accepted, which an SMC proposal may depend on.
+
+    The weights remain exact importance weights: pyabc computes them with this kernel's own
+    density (:meth:`pdf`): the mixture over the perturbed parameters times the prior marginal
+    densities of the others.
+
+    With ``support`` (a prior with ``inside(values, names)``, ``variances(names)`` and
+    ``specs``), a single proposal is drawn the way pyabc draws it (a particle by weight, a
+    Gaussian step, again until the prior density is positive), but in batches: in 29 dimensions
+    most steps leave the prior's box, and drawing and testing them one at a time cost more than
+    the simulations did.
     """
 
     BATCH = 256
+    PRIOR_PROPOSAL_SPREAD = 0.85
+    """Ratio of a parameter's spread in the accepted population to its prior's (standard
+    deviations) from which it is proposed from its prior. Assumption: 0.85 is well below the
+    ratio of a population still spread as its prior (1, give or take a few per cent at a few
+    hundred particles) and above that of a parameter the data have begun to narrow."""
 
     def __init__(self, *args, support=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.support = support
 
     def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:  # noqa: D102
-        self._X_arr = X.to_numpy()
+        self._names = list(X.columns)
+        self._range = np.arange(len(X))
+        self.from_prior = self._wide(X)
+        self._X_arr = X.to_numpy()[:, ~self.from_prior]
         even = np.full(len(X), 1.0 / len(X))
-        if len(X) < 2 and self.support is not None:
+        perturbed = [n for n, p in zip(self._names, self.from_prior, strict=True) if not p]
+        if not perturbed:
+            self.cov = np.zeros((0, 0))
+        elif len(X) < 2 and self.support is not None:
             # One particle has no spread (a hypothesis nearly dead in model selection): step
             # with the prior's own variances rather than pyabc's |x| fallback, whose steps
             # in many dimensions almost never land inside the prior.
-            self.cov = np.diag(self.support.variances(list(X.columns))) * self.scaling
+            self.cov = np.diag(self.support.variances(perturbed)) * self.scaling
         else:
-            self.cov = pyabc.transition.util.smart_cov(self._X_arr, even) * self.scaling
-        self.normal = st.multivariate_normal(cov=self.cov, allow_singular=True)
-        self._range = np.arange(len(self.X))
-        self._names = list(X.columns)
-        self._chol = _cholesky(self.cov)
+            self.cov = np.atleast_2d(
+                pyabc.transition.util.smart_cov(self._X_arr, even)) * self.scaling
+        self.normal = (st.multivariate_normal(cov=self.cov, allow_singular=True)
+                       if perturbed else None)
+        self._chol = _cholesky(self.cov) if perturbed else self.cov
+
+    def _wide(self, X: pd.DataFrame) -> np.ndarray:
+        """Which parameters to draw from the prior (none without a prior that names them)."""
+        specs = getattr(self.support, "specs", None)
+        if specs is None or len(X) < 2:
+            return np.zeros(len(self._names), dtype=bool)
+        split = {n for g in getattr(self.support, "groups", []) for n in g}
+        prior_sd = np.sqrt(self.support.variances(self._names))
+        sd = X.to_numpy().std(axis=0, ddof=1)
+        return np.array([n not in split and s >= self.PRIOR_PROPOSAL_SPREAD * p
+                         for n, s, p in zip(self._names, sd, prior_sd, strict=True)])
+
+    def _prior_draws(self, n: int) -> np.ndarray:
+        """``n`` draws of the prior-proposed parameters from their marginals."""
+        cols = []
+        for name in np.array(self._names)[self.from_prior]:
+            p = self.support.specs[name]
+            u = np.random.random_sample(n)  # noqa: NPY002
+            cols.append(p.lo * (p.hi / p.lo) ** u if p.prior == "loguniform"
+                        else p.lo + (p.hi - p.lo) * u)
+        return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+    def _prior_density(self, x: np.ndarray) -> float:
+        density = 1.0
+        for name, v in zip(np.array(self._names)[self.from_prior], x[self.from_prior],
+                           strict=True):
+            p = self.support.specs[name]
+            if not p.lo <= v <= p.hi:
+                return 0.0
+            density /= (v * np.log(p.hi / p.lo) if p.prior == "loguniform" else p.hi - p.lo)
+        return density
 
     def rvs_single(self) -> pyabc.Parameter:  # noqa: D102
         if self.support is None:
             return super().rvs_single()
-        d = len(self._names)
+        d = int((~self.from_prior).sum())
         for _ in range(10_000):
             idx = np.random.choice(self._range, size=self.BATCH, p=self.w, replace=True)  # noqa: NPY002
             steps = np.random.standard_normal((self.BATCH, d)) @ self._chol.T  # noqa: NPY002
-            cand = self._X_arr[idx] + steps
+            cand = np.empty((self.BATCH, len(self._names)))
+            cand[:, ~self.from_prior] = self._X_arr[idx] + steps
+            cand[:, self.from_prior] = self._prior_draws(self.BATCH)
             ok = np.flatnonzero(self.support.inside(cand, self._names))
             if ok.size:
                 return pyabc.Parameter(dict(zip(self._names, cand[ok[0]], strict=True)))
         raise RuntimeError("no proposal inside the prior in 2.5 million draws")
+
+    def rvs(self, size: int | None = None):  # noqa: D102
+        if size is None or self.support is None:
+            return self.rvs_single() if size is None else super().rvs(size)
+        return pd.DataFrame([dict(self.rvs_single()) for _ in range(size)])
+
+    def pdf(self, x):  # noqa: D102
+        if isinstance(x, pyabc.Parameter | pd.Series):
+            x = np.array([x[key] for key in self._names], dtype=float)
+        else:
+            x = x[self._names].to_numpy(dtype=float)
+        if x.ndim == 2:
+            return np.array([self._pdf_one(xi) for xi in x])
+        return self._pdf_one(x)
+
+    def _pdf_one(self, x: np.ndarray) -> float:
+        mix = (1.0 if self.normal is None else
+               float((self.normal.pdf(x[~self.from_prior] - self._X_arr) * self.w).sum()))
+        return mix * (self._prior_density(x) if self.from_prior.any() else 1.0)
 
 
 def _cholesky(cov: np.ndarray) -> np.ndarray:
