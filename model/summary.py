@@ -7,7 +7,13 @@ from __future__ import annotations
 import pandas as pd
 
 from model.present.marks import observation_points
-from model.present.numbers import INDICES, band_table, may_be_zero, paired_differences
+from model.present.numbers import (
+    INDICES,
+    band_table,
+    may_be_zero,
+    other_regions,
+    paired_differences,
+)
 
 __all__ = ["INDICES", "cell", "summary_markdown", "summary_table"]
 
@@ -68,10 +74,17 @@ def summary_markdown(annual: pd.DataFrame, observed: pd.DataFrame, header: str) 
 
 def _differences(annual: pd.DataFrame, baseline: str) -> list[str]:
     diff = paired_differences(annual, INDICES, baseline)
-    lines = [f"## Differences from {cell(baseline)}", "",
-             "Each scenario minus the first, paired replication by replication (same seeds): "
-             "mean and 90% interval of the paired differences; \"may be zero\" where the "
-             "interval spans 0.", ""]
+    apart = other_regions(annual, baseline)
+    lines = [f"## Differences from {cell(baseline)}", ""]
+    if apart:
+        lines += [f"Not compared with {cell(baseline)}, being another region (population, "
+                  "budget and staff differ, so a difference is no scenario's effect): "
+                  + ", ".join(cell(n) for n in apart) + ".", ""]
+    if diff.empty:
+        return lines
+    lines += ["Each scenario minus the first, paired replication by replication (same seeds): "
+              "mean and 90% interval of the paired differences; \"may be zero\" where the "
+              "interval spans 0.", ""]
     for name, d in diff.groupby("scenario", sort=False):
         lines += [f"### {cell(name)} minus {cell(baseline)}", "",
                   "| year | SPBE | IPP | IKM |", "| --- | --- | --- | --- |"]

@@ -148,6 +148,9 @@ def test_run_writes_every_output(seeded_runs):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["master_seed"] == 7 and len(meta["replication_seeds"]) == 2
     assert sorted(df["seed"].unique()) == sorted(meta["replication_seeds"])
+    # two regions are two trajectories, not a baseline and its what-if: no difference table
+    assert not (out / "differences.csv").exists()
+    assert "Not compared with jember, being another region" in (out / "summary.md").read_text()
     assert [s["name"] for s in meta["scenarios"]] == ["jember", "kediri"]
     assert meta["code"]["egovsim"]
     assert not list(out.glob(".*.tmp")), "no temporary files left behind"

@@ -15,6 +15,7 @@ from model.present.numbers import (
     group_differences,
     label_of,
     may_be_zero,
+    other_regions,
     paired_differences,
     present_groups,
 )
@@ -257,3 +258,14 @@ def test_a_name_in_another_script_draws_without_font_warnings(recwarn):
     fig = index_figure(df, None, "spbe", [("kediri", "京都 🏛 Kediri"), ("kediri_w", "W")], "en")
     assert png_bytes(fig)[:4] == b"\x89PNG"
     assert not [w for w in recwarn if "Glyph" in str(w.message)]
+
+
+def test_scenarios_of_another_region_are_not_differenced():
+    """Jember minus Kediri is no policy's effect: only the baseline's region is compared."""
+    df = _table({"base": [1.0, 2.0], "w": [1.5, 2.5]})
+    other = _table({"elsewhere": [4.0, 4.0]}).assign(region="S")
+    table = pd.concat([df, other], ignore_index=True)
+    d = paired_differences(table, ("ipp",))
+    assert list(d["scenario"]) == ["w"]
+    assert other_regions(table, "base") == ["elsewhere"]
+    assert paired_differences(pd.concat([other, df]), ("ipp",)).empty

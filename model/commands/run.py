@@ -27,6 +27,7 @@ from model.io import code_version, output_folder, write_json, write_table, write
 from model.observed import observed_indices
 from model.posterior import posterior_ensemble
 from model.present.exports import write_differences
+from model.present.numbers import other_regions
 from model.runner import check_runs, default_workers, replication_seeds, run_replications
 from model.scenario import load_scenario
 from model.summary import INDICES, summary_markdown
@@ -97,7 +98,9 @@ def main(args: argparse.Namespace) -> int:
         for index in INDICES:
             index_figure(annual, observed, index, out / f"{index}.png")
             _written(out / f"{index}.png")
-        if annual["scenario"].nunique() > 1:
+        first = str(annual["scenario"].iloc[0])
+        if annual["scenario"].nunique() - 1 > len(other_regions(annual, first)):
+            # only scenarios of the first's region have a paired difference from it
             write_differences(annual, out / "differences.csv")
             _written(out / "differences.csv")
         summary = summary_markdown(annual, observed, "egovsim run: simulated against observed")

@@ -58,11 +58,17 @@ def paired_differences(annual: pd.DataFrame, indices: tuple[str, ...] | list[str
     random numbers the difference is the scenario's, not chance's. One row per scenario, year
     and index: ``mean``, ``lo90``/``hi90`` (5% and 95% of the paired differences) and
     ``p_positive`` (the share of pairs where the other scenario is higher).
+
+    Only scenarios of the baseline's region are compared (:func:`other_regions` names the
+    rest): two regions differ in population, budget and staff, so their difference is not an
+    effect of anything a scenario changed.
     """
     names = list(dict.fromkeys(annual["scenario"].astype(str)))
     baseline = names[0] if baseline is None else baseline
     if baseline not in names:
         raise KeyError(f"scenario {baseline!r} is not in the table")
+    skip = set(other_regions(annual, baseline))
+    names = [n for n in names if n not in skip]
     keys = ["year", *(k for k in PAIR_KEYS if k in annual.columns)]
     base = annual[annual["scenario"] == baseline].set_index(keys)
     rows = []
@@ -81,6 +87,15 @@ def paired_differences(annual: pd.DataFrame, indices: tuple[str, ...] | list[str
     if not rows:
         return pd.DataFrame(columns=cols)
     return pd.concat(rows, ignore_index=True)[cols]
+
+
+def other_regions(annual: pd.DataFrame, baseline: str) -> list[str]:
+    """Scenarios of the table whose region is not ``baseline``'s (none without a ``region``)."""
+    if "region" not in annual.columns:
+        return []
+    region = annual.loc[annual["scenario"] == baseline, "region"].iloc[0]
+    others = annual.loc[annual["region"] != region, "scenario"].astype(str)
+    return list(dict.fromkeys(others))
 
 
 def may_be_zero(row: pd.Series | dict) -> bool:
