@@ -83,21 +83,30 @@ def test_initial_pool_represents_the_frontline_staff(kediri, pool):
 
 
 # --- monthly work -----------------------------------------------------------------------
-def test_productivity_known_answer(kediri, pool):
-    """(0.5 + skill) requests per median month, ramped over the learning months, divided by
-    the double entry of unintegrated applications."""
-    bh = kediri.behaviour
-    pool.tenure_months[:3] = [0.0, bh.hire_learning_months / 2 - 1, 500.0]
-    pool.service[:3] = [0.5, 0.5, 1.0]
-    prod = pool.productivity(fragmentation=0.5)
-    denom = 1 + bh.staff_burden_per_fragmentation * 0.5
-    r = bh.requests_per_staff_month
-    assert prod[0] == pytest.approx(r * 1.0 / bh.hire_learning_months / denom, rel=1e-6)
-    assert prod[1] == pytest.approx(r * 1.0 * 0.5 / denom, rel=1e-6)
-    assert prod[2] == pytest.approx(r * 1.5 / denom, rel=1e-6)
+def test_productivity_means_what_its_parameters_declare(kediri, pool):
+    """Known answers from the parameters' declared meanings, not from the expression:
+    ``requests_per_staff_month`` is what a civil servant of median skill completes at full
+    speed; a new hire reaches full speed after ``hire_learning_months`` and not before;
+    ``staff_burden_per_fragmentation`` is the extra time per request at full fragmentation;
+    a unit's capacity is the sum of its staff's, weighted to real civil servants."""
+    # productivity_at_zero_skill at its declared default, where median skill is full speed
+    bh = pool.bh = dataclasses.replace(kediri.behaviour, productivity_at_zero_skill=0.5)
+    learning = bh.hire_learning_months
+    assert learning >= 3
+    pool.service[:4] = 0.5
+    pool.tenure_months[:4] = [500.0, learning - 1, learning - 2, 0.0]
+    full, just, almost, new = pool.productivity(fragmentation=0.0)[:4]
+    assert full == pytest.approx(bh.requests_per_staff_month, rel=1e-6)
+    assert just == pytest.approx(full) and almost < full and new < almost
+    slowed = pool.productivity(fragmentation=1.0)[0]
+    assert 1 / slowed == pytest.approx((1 + bh.staff_burden_per_fragmentation) / full)
+    pool.service[4] = 1.0
+    pool.tenure_months[4] = 500.0
+    assert pool.productivity(0.0)[4] > full  # more skill, faster
     cap = pool.unit_capacity(0.5)
-    per_unit = np.bincount(pool.unit, weights=prod, minlength=len(UNITS)) * pool.weight
-    assert np.allclose(cap, per_unit)
+    assert cap.sum() == pytest.approx(pool.productivity(0.5).sum() * pool.weight)
+    assert np.allclose(cap, [pool.productivity(0.5)[pool.unit == u].sum() * pool.weight
+                             for u in range(len(UNITS))])
 
 
 def test_a_request_meets_a_civil_servant_of_its_unit_uniformly(kediri, pool):
