@@ -133,6 +133,7 @@ def array_runs():
             for name, c in CASES.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_array_model_matches_per_agent_reference(name, array_runs):
     c = CASES[name]
