@@ -6,12 +6,11 @@ the variable names; a wrong folder is one error line naming the variable, exit s
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pandas as pd
-from conftest import KEDIRI, REPO, egovsim_command
+from conftest import KEDIRI, REPO, cli_env, egovsim_command
 
 from model.io import ROOT_VARIABLE, data_path, data_root
 
@@ -57,9 +56,7 @@ def test_observed_data_and_the_default_scenario_are_read_from_the_named_root(
 def test_a_missing_root_stops_the_cli_with_one_line_naming_the_variable(tmp_path):
     missing = tmp_path / "no_such_folder"
     out = tmp_path / "out"
-    # PYTHONPATH: this checkout's package, whichever checkout the console script was installed from
-    env = {**os.environ, ROOT_VARIABLE: str(missing), "PYTHONWARNINGS": "ignore",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = cli_env(**{ROOT_VARIABLE: str(missing)})
     proc = subprocess.run([*egovsim_command(), "run", str(KEDIRI), "--out", str(out),
                            "--years", "2018:2018", "--population", "300",
                            "--replications", "1", "--quiet"],
