@@ -191,28 +191,44 @@ def test_no_competency_no_training(still_bh, pool):
     assert np.array_equal(pool.digital, d0)
 
 
-def test_learning_by_doing_scales_with_load_up_to_its_cap(kediri):
+def test_learning_by_doing_closes_its_yearly_share_of_the_gap_at_full_workload(kediri):
+    """``learning_by_doing_per_year`` is declared as the share of the service-skill gap closed
+    per year of full workload: twelve months at load 1 close exactly that share; no work
+    teaches nothing, half the work less, and work beyond ``learning_load_cap`` no more than
+    the cap."""
     bh = dataclasses.replace(kediri.behaviour, digital_skill_obsolescence_per_year=0.0,
                              integrity_from_regulation_per_year=0.0,
                              learning_by_doing_per_year=0.2)
     pool = _pool(kediri, bh=bh)
     s0 = pool.service.copy()
     cap = bh.learning_load_cap
-    load = np.tile(np.array([0.0, 0.5, 1.0, cap + 1.5]), pool.n // 4)
-    pool.develop(0.0, 0.0, load, 0.5, ALL_UNITS)
-    lbd = per_month(0.2) * np.array([0.0, 0.5, 1.0, cap])
-    assert np.allclose(pool.service, s0 + np.tile(lbd, pool.n // 4) * (1 - s0), rtol=1e-5)
+    load = np.tile(np.array([0.0, 0.5, 1.0, cap, cap + 1.5], dtype=np.float32), pool.n // 5)
+    for _ in range(12):
+        pool.develop(0.0, 0.0, load, 0.5, ALL_UNITS)
+    closed = (pool.service - s0) / (1 - s0)
+    by_load = [closed[i::5] for i in range(5)]
+    assert np.allclose(by_load[0], 0.0)
+    assert np.allclose(by_load[2], 0.2, rtol=1e-4)
+    assert np.all(by_load[1] < by_load[2]) and np.all(by_load[2] < by_load[3])
+    assert np.allclose(by_load[4], by_load[3], rtol=1e-5)
 
 
-def test_digital_obsolescence_and_integrity_from_regulation(kediri):
+def test_digital_obsolescence_and_integrity_from_regulation_over_a_year(kediri):
+    """The yearly rates as declared, over twelve monthly steps: digital skill loses
+    ``digital_skill_obsolescence_per_year`` of itself a year; at full regulation the
+    integrity gap closes by ``integrity_from_regulation_per_year`` a year, at half regulation
+    by less."""
     bh = dataclasses.replace(kediri.behaviour, learning_by_doing_per_year=0.0,
                              digital_skill_obsolescence_per_year=0.1,
                              integrity_from_regulation_per_year=0.3)
-    pool = _pool(kediri, bh=bh)
-    d0, i0 = pool.digital.copy(), pool.integrity.copy()
-    pool.develop(0.0, 0.5, np.zeros(pool.n), 0.5, ALL_UNITS)
-    assert np.allclose(pool.digital, d0 * (1 - per_month(0.1)), rtol=1e-5)
-    assert np.allclose(pool.integrity, i0 + per_month(0.15) * (1 - i0), rtol=1e-5)
+    full, half = _pool(kediri, bh=bh), _pool(kediri, bh=bh)
+    d0, i0 = full.digital.copy(), full.integrity.copy()
+    for _ in range(12):
+        full.develop(0.0, 1.0, np.zeros(full.n), 0.5, ALL_UNITS)
+        half.develop(0.0, 0.5, np.zeros(half.n), 0.5, ALL_UNITS)
+    assert np.allclose(full.digital, 0.9 * d0, rtol=1e-4)
+    assert np.allclose((full.integrity - i0) / (1 - i0), 0.3, rtol=1e-4)
+    assert np.all(half.integrity < full.integrity) and np.all(half.integrity > i0)
 
 
 def test_improve_units_closes_each_units_gaps_up_to_the_cap(kediri, pool):
