@@ -57,6 +57,7 @@ from model.rules import (
     spbe_official_round,
     spbe_predikat,
 )
+from model.shares import normalised
 
 _FIELDS = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
            "answered", "answered_on_time", "overload", "months", "online", "online_ok")
@@ -169,9 +170,7 @@ def spbe_score(domains: dict[str, float], year: int, bh) -> float:
     """The SPBE index a round would give (before noise): 59/2020 from 2021, 5/2018 before."""
     if year >= SPBE_METHOD_CHANGE_YEAR:
         return weighted_index(domains, SPBE_WEIGHTS)
-    weights = {d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}
-    total = sum(weights.values())
-    score = weighted_index(domains, {d: w / total for d, w in weights.items()})
+    score = weighted_index(domains, normalised({d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}))
     score = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor
     if year <= SPBE_ROUNDS[0]:
         score = 1.0 + (score - 1.0) * bh.spbe_first_round_factor

@@ -29,8 +29,9 @@ ONLINE, COUNTER, INTERMEDIARY = 0, 1, 2
 N_GROUPS = 10  # access quintile (0-4) + 5 * urban
 ACCUMULATORS = ("visits", "online", "intermediary", "wait_days", "success", "maladmin",
                 "complaints", "answered", "satisfaction")
-_P_MIN, _P_MAX = 0.02, 0.99
-"""Bounds of a request's success probability: no channel is certain to fail or succeed."""
+P_SUCCESS_MIN, P_SUCCESS_MAX = 0.02, 0.99
+"""Bounds of a request's success probability: no channel is certain to fail or succeed (shared
+with the per-agent reference model, :mod:`model.reference`)."""
 
 
 @dataclass
@@ -113,7 +114,7 @@ class Citizens:
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).
         mean = np.clip(mean + bh.literacy_access_shift * (0.5 - self.access_rank),
-                       _P_MIN, 1.0 - _P_MIN)  # a Beta mean strictly inside (0, 1)
+                       P_SUCCESS_MIN, 1.0 - P_SUCCESS_MIN)  # a Beta mean strictly inside (0, 1)
         conc = bh.literacy_concentration
         self.literacy = rng.beta(mean * conc, (1 - mean) * conc).astype(np.float32)
         self.satisfaction = np.full(n_sim, bh.initial_satisfaction, dtype=np.float32)
@@ -219,7 +220,7 @@ class Citizens:
         online = channel == ONLINE
         p_online_ok = np.clip(bh.online_success_base + bh.online_success_per_literacy
                               * (skill - 0.5) - bh.online_failure_per_fragmentation
-                              * ctx.fragmentation, _P_MIN, _P_MAX)
+                              * ctx.fragmentation, P_SUCCESS_MIN, P_SUCCESS_MAX)
         online_ok = online & (u[4] < p_online_ok)
         return Requests(idx=idx, unit=unit, online=online, assisted=online & assisted,
                         online_ok=online_ok, counter=(channel == COUNTER) | (online & ~online_ok),
@@ -239,7 +240,8 @@ class Citizens:
         unit, counter, online, inter, d = req.unit, req.counter, req.online, req.inter, req.draws
         over = excess[unit]
         p_counter_ok = np.clip(bh.counter_success_base + bh.counter_success_per_skill
-                               * (skill - 0.5) - bh.overload_penalty * over, _P_MIN, _P_MAX)
+                               * (skill - 0.5) - bh.overload_penalty * over,
+                               P_SUCCESS_MIN, P_SUCCESS_MAX)
         success = np.where(inter, d[0] < bh.intermediary_success,
                            np.where(counter, d[0] < p_counter_ok, req.online_ok))
         wait = np.where(inter, ctx.intermediary_days[unit],

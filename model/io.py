@@ -45,7 +45,12 @@ import pandas as pd
 from model.errors import ScenarioError
 
 FORMAT_VERSION = 1
-REPO_ROOT = Path(__file__).resolve().parent.parent
+ROOT_VARIABLE = "EGOVSIM_ROOT"
+"""Environment variable naming the folder that holds ``data/``, ``scenarios/`` and
+``experiments/``, for running the installed package outside a source checkout."""
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The source checkout this package sits in (when it does): the default data root and the
+folder whose git commit :func:`git_commit` reports."""
 
 MARKER = ".egovsim-results"
 """File every result folder holds, so ``--overwrite`` replaces only egovsim's own folders."""
@@ -54,6 +59,29 @@ RESULT_FILES = (MARKER, "metadata.json", "manifest.json", "calibration.json")
 marker, as written by run, sweep / sensitivity and calibrate)."""
 _TMP_FOLDER = ".tmp-"
 _OLD_FOLDER = ".old-"
+
+
+# --- the data root -------------------------------------------------------------------------
+def data_root() -> Path:
+    """The folder holding ``data/``, ``scenarios/`` and ``experiments/``.
+
+    ``$EGOVSIM_ROOT`` when it is set (read at each call), else the source checkout the package
+    sits in. Every default input file (observed data, the default scenario, the app's scenario
+    list, the default calibration file) is found under it through :func:`data_path`.
+    """
+    env = os.environ.get(ROOT_VARIABLE)
+    return Path(env).expanduser() if env else _SOURCE_ROOT
+
+
+def data_path(*parts: str) -> Path:
+    """``data_root() / parts``; a ScenarioError naming ``EGOVSIM_ROOT`` if it does not exist."""
+    path = data_root().joinpath(*parts)
+    if not path.exists():
+        env = os.environ.get(ROOT_VARIABLE)
+        told = f"{ROOT_VARIABLE} ({env}) must name" if env else f"set {ROOT_VARIABLE} to"
+        raise ScenarioError(str(path), None, f"not found; {told} a folder holding data/, "
+                            "scenarios/ and experiments/ (a copy of the source tree)")
+    return path
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -129,10 +157,10 @@ def write_table(df: pd.DataFrame, csv: str | Path | None = None,
 def git_commit() -> str | None:
     """The repository's commit (with ``-dirty`` if it has uncommitted changes), if known."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_SOURCE_ROOT, capture_output=True,
                              text=True, check=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               cwd=_SOURCE_ROOT, capture_output=True, text=True,
                                timeout=10).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

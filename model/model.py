@@ -12,6 +12,7 @@ from model.assessment import YearState, YearTally, assess, within
 from model.citizens import ACCUMULATORS, Citizens, MonthContext, Outcomes
 from model.defaults import DEFAULT_POPULATION, DEFAULT_YEARS
 from model.government import Government
+from model.io import data_path
 from model.outputs import MONTHLY_OUTPUTS, QUINTILES
 from model.rules import IPP_UNITS, SURVEY
 from model.scenario import (
@@ -26,7 +27,8 @@ from model.seeds import process_streams
 from model.staff import HiringPlan, StaffPool, unit_spread
 from model.units import UNITS, ServiceUnit, unit_index
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "jember.toml"
+DEFAULT_SCENARIO = ("scenarios", "jember.toml")
+"""The scenario a model without one runs, under the data root (:func:`model.io.data_root`)."""
 MIN_STAFF_AGENTS = 200
 """Fewest simulated civil servants (when the region has as many): enough that every unit has
 staff of its own and a unit's mean skill is not one person's."""
@@ -42,7 +44,7 @@ def resolve_run(scenario: Scenario | str | Path | None, population: int | None,
                 overrides: dict[str, Any] | None) -> tuple[Scenario, int]:
     """The scenario a model runs (loaded, with overrides) and its simulated citizen count."""
     if scenario is None or isinstance(scenario, str | Path):
-        scenario = load_scenario(scenario or DEFAULT_SCENARIO)
+        scenario = load_scenario(scenario or data_path(*DEFAULT_SCENARIO))
     if overrides:
         scenario = with_overrides(scenario, overrides)
     if end_year < start_year:

@@ -6,19 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 
-OBSERVED_CSV = Path(__file__).resolve().parent.parent / "data" / "observed.csv"
+from model.io import data_path
+
+OBSERVED_CSV = ("data", "observed.csv")
+"""Where the observed table lies under the data root (:func:`model.io.data_root`)."""
 
 INDEX_INDICATORS = {"SPBE_index": "spbe", "SPBE_index_as_reported": "spbe",
                     "IPP_index": "ipp", "IKM": "ikm"}
 """Observed indicators that the simulated indices are compared with."""
 
 
-def load_observed(path: str | Path = OBSERVED_CSV) -> pd.DataFrame:
-    """The whole observed table."""
-    return pd.read_csv(path)
+def load_observed(path: str | Path | None = None) -> pd.DataFrame:
+    """The whole observed table (default ``data/observed.csv`` under the data root)."""
+    return pd.read_csv(data_path(*OBSERVED_CSV) if path is None else path)
 
 
-def observed_indices(path: str | Path = OBSERVED_CSV) -> pd.DataFrame:
+def observed_indices(path: str | Path | None = None) -> pd.DataFrame:
     """Observed SPBE, IPP and IKM values: region, year, index, value, confidence, indicator.
 
     ``SPBE_index_as_reported`` rows are Kediri's values whose year label may be the publication

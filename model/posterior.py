@@ -38,7 +38,7 @@ from model.behaviour import default_behaviour
 from model.calibration.config import CalibrationConfig, load_config
 from model.calibration.simulate import behaviour_overrides, feasible, region_overrides
 from model.errors import ScenarioError
-from model.io import REPO_ROOT, write_table
+from model.io import data_path, write_table
 from model.model import DEFAULT_POPULATION
 from model.runner import DEFAULT_YEARS, map_runs, run
 from model.scenario import Scenario, with_overrides
@@ -46,8 +46,9 @@ from model.seeds import draw_seed, run_seed
 
 DEFAULT_POSTERIOR = Path(__file__).resolve().parent / "posterior.parquet"
 """The committed posterior of the calibration (written by ``egovsim calibrate``)."""
-DEFAULT_CALIBRATION = REPO_ROOT / "experiments" / "calibration.toml"
-"""The calibration file whose ``[[parameter]]`` entries name the posterior's columns."""
+DEFAULT_CALIBRATION = ("experiments", "calibration.toml")
+"""The calibration file whose ``[[parameter]]`` entries name the posterior's columns, under the
+data root (:func:`model.io.data_root`)."""
 ID_COLUMNS = ("weight", "hypothesis")
 BOUND_TOLERANCE = 1e-9
 """A value this far outside its prior still counts as inside (written with rounding)."""
@@ -71,7 +72,7 @@ class Posterior:
 
 def default_config() -> CalibrationConfig:
     """The calibration file that names the posterior's columns (:data:`DEFAULT_CALIBRATION`)."""
-    return load_config(DEFAULT_CALIBRATION)
+    return load_config(data_path(*DEFAULT_CALIBRATION))
 
 
 def _error(path: str, column: str | None, message: str) -> ScenarioError:

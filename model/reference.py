@@ -32,7 +32,15 @@ import numpy as np
 import pandas as pd
 
 from model.behaviour import Behaviour, per_month
-from model.citizens import _P_MAX, _P_MIN, ACCUMULATORS, N_GROUPS, MonthContext, Outcomes, Requests
+from model.citizens import (
+    ACCUMULATORS,
+    N_GROUPS,
+    P_SUCCESS_MAX,
+    P_SUCCESS_MIN,
+    MonthContext,
+    Outcomes,
+    Requests,
+)
 from model.model import DEFAULT_POPULATION, EGovModel
 from model.rules import IKM_ELEMENTS, SURVEY
 from model.runner import DEFAULT_YEARS
@@ -245,7 +253,7 @@ class Citizen(mesa.Agent):
         online = channel == ONLINE
         online_ok = online and r.random() < _clip(
             bh.online_success_base + bh.online_success_per_literacy * (skill - 0.5)
-            - bh.online_failure_per_fragmentation * ctx.fragmentation, _P_MIN, _P_MAX)
+            - bh.online_failure_per_fragmentation * ctx.fragmentation, P_SUCCESS_MIN, P_SUCCESS_MAX)
         self.request = Request(
             unit=unit, online=online, assisted=online and assisted, online_ok=online_ok,
             # A failed online attempt ends at the counter.
@@ -272,7 +280,7 @@ class Citizen(mesa.Agent):
             if q.counter:
                 q.success = d[0] < _clip(bh.counter_success_base + bh.counter_success_per_skill
                                          * (servant.service - 0.5) - bh.overload_penalty * over,
-                                         _P_MIN, _P_MAX)
+                                         P_SUCCESS_MIN, P_SUCCESS_MAX)
                 q.wait += wait_days
         # Paying an intermediary is itself maladministration (an unofficial fee).
         q.maladmin = q.inter

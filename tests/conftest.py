@@ -25,12 +25,19 @@ def egovsim_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "model.cli"]
 
 
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of an ``egovsim`` subprocess: this checkout's package first on the path
+    (whichever checkout the console script was installed from), no plotting window."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore", "PYTHONPATH": path,
+            **extra}
+
+
 def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 120
             ) -> subprocess.CompletedProcess:
     """Run ``egovsim ARGS`` in a subprocess, capturing text output."""
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
     return subprocess.run([*egovsim_command(), *map(str, args)], cwd=cwd or REPO,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+                          capture_output=True, text=True, timeout=timeout, env=cli_env())
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,12 @@ averaged (14/2017).
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
+from model import rules
 from model.assessment import (
     YearState,
     YearTally,
@@ -42,9 +44,36 @@ from model.rules import (
 
 
 def test_ipp_weights_are_those_of_29_2022():
+    """29/2022's six aspects, as the regulation states them: 24 / 25 / 18 / 11 / 10 / 12 per
+    cent, which total 100, with professionalism (25) weighing most and complaints (10)
+    least."""
     assert IPP_WEIGHTS == pytest.approx({"policy": 0.24, "professionalism": 0.25,
                                          "facilities": 0.18, "information": 0.11,
                                          "complaints": 0.10, "innovation": 0.12})
+    assert sum(IPP_WEIGHTS.values()) == pytest.approx(1.0)
+    assert max(IPP_WEIGHTS, key=IPP_WEIGHTS.get) == "professionalism"
+    assert min(IPP_WEIGHTS, key=IPP_WEIGHTS.get) == "complaints"
+
+
+def _documented_percentages(after: str) -> list[float]:
+    """The ``a / b / ...`` per-cent list after ``after`` in model/rules.py's documentation."""
+    text = " ".join(rules.__doc__.split())
+    m = re.search(re.escape(after) + r" ([0-9.]+(?: / [0-9.]+)+)", text)
+    assert m, after
+    return [float(x) / 100 for x in m.group(1).split("/")]
+
+
+def test_the_weights_are_the_ones_the_rules_documentation_cites():
+    # The weights and the regulation's numbers cited beside them (with their sources) in the
+    # rules module's documentation must agree, in the regulation's order.
+    assert list(IPP_WEIGHTS.values()) == pytest.approx(
+        _documented_percentages("six aspects weighted"))
+    assert list(SPBE_WEIGHTS.values()) == pytest.approx(
+        _documented_percentages("four domains weighted"))
+    assert list(PEMDI_WEIGHTS.values()) == pytest.approx(
+        _documented_percentages("seven aspects weighted"))
+    for weights in (IPP_WEIGHTS, SPBE_WEIGHTS, PEMDI_WEIGHTS):
+        assert sum(weights.values()) == pytest.approx(1.0)
 
 
 def test_spbe_and_pemdi_weights_are_those_of_their_rules():
@@ -178,6 +207,19 @@ def test_professionalism_reads_the_staff_who_served_and_whether_they_sufficed():
     prof = ipp_unit_aspects(_state(t))["professionalism"]
     assert prof == pytest.approx(np.full(N_UNITS, (0.6 + 0.7 + 0.0
                                                    + (1 - np.exp(-5 / 50))) / 4))
+
+
+def test_the_skill_of_the_staff_who_served_moves_the_ipp_by_professionalisms_weight(
+        quiet_behaviour):
+    # Professionalism weighs 25 of 100 (29/2022) and the served staff's skill is one of its
+    # four equal readings: skill 0.4 higher everywhere raises each unit's IPP (2021: the
+    # evaluator's form alone) by 4 points * 0.25 * 0.4 / 4 = 0.1, and nothing else moves it.
+    rng = np.random.default_rng
+    low = assess(_state(_tally(skill=0.3), year=2021), quiet_behaviour, rng(0))
+    high = assess(_state(_tally(skill=0.7), year=2021), quiet_behaviour, rng(0))
+    for unit in ("dukcapil", "dinsos", "rsud"):
+        assert high[f"ipp_{unit}"] - low[f"ipp_{unit}"] == pytest.approx(0.1)
+    assert high["ipp"] - low["ipp"] == pytest.approx(0.1)
 
 
 def test_policy_reads_published_standards_and_whether_they_are_kept():

@@ -89,12 +89,20 @@ def test_a_policy_that_changes_only_hiring_leaves_every_other_process_draw_for_d
     assert b.annual_records[-1]["staff_headcount"] > a.annual_records[-1]["staff_headcount"]
 
 
-def test_fragmentation_is_bounded_however_many_apps(jember):
+def test_fragmentation_is_half_at_its_scale_and_saturates(jember):
+    """``fragmentation_scale_apps`` is declared as the unintegrated count at which
+    fragmentation is one half; integrated apps do not count; it rises with every unintegrated
+    app but ever more slowly (one request touches only its own service's systems)."""
     m = EGovModel(jember, population=500, start_year=2018, end_year=2018, rng=1)
-    gov = m.government
-    for apps in (10.0, 1e3, 1e6):
+    gov, scale = m.government, jember.behaviour.fragmentation_scale_apps
+    gov.n_apps, gov.n_integrated = scale + 40.0, 40.0
+    assert gov.fragmentation == pytest.approx(0.5)
+    levels = []
+    for apps in (10.0, 100.0, 1e3, 1e4):
         gov.n_apps, gov.n_integrated = apps, 0.0
-        assert gov.fragmentation < 1.0
+        levels.append(gov.fragmentation)
+    assert np.all(np.diff(levels) > 0) and np.all(np.diff(np.diff(levels)) < 0)  # per decade
+    gov.n_apps, gov.n_integrated = 1e6, 0.0
     # so a request's staff time rises at most by the declared burden at full fragmentation
     bh = jember.behaviour
     slowest = m.staff.productivity(gov.fragmentation).min()

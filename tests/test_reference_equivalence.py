@@ -133,6 +133,16 @@ def array_runs():
             for name, c in CASES.items()}
 
 
+def test_the_reference_shares_the_models_constructor_and_schedule():
+    """The per-agent reference is the array model with other population containers: it
+    defines only the two factories, so the constructor, the step and its phase order, events
+    and the yearly assessment are the model's own, not copies."""
+    own = {k for k, v in vars(ReferenceModel).items() if callable(v) or isinstance(v, property)}
+    assert own == {"_new_citizens", "_new_staff"}
+    assert issubclass(ReferenceModel, EGovModel)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_array_model_matches_per_agent_reference(name, array_runs):
     c = CASES[name]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import KEDIRI, REPO, egovsim_command, run_cli
+from conftest import KEDIRI, REPO, cli_env, egovsim_command, run_cli
 
 from model.commands.run import KILL_AFTER
 
@@ -30,7 +30,7 @@ FILES = ("annual.csv", "annual.parquet", "spbe.png", "ipp.png", "ikm.png", "summ
 
 def _run(out: Path, seed: int, *extra: str, kill_after: str | None = None
          ) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
+    env = cli_env()
     env.pop(KILL_AFTER, None)
     if kill_after:
         env[KILL_AFTER] = kill_after

@@ -2,7 +2,12 @@
 only what it says it changes.
 """
 
+import re
+import tokenize
+from pathlib import Path
+
 import pytest
+from conftest import REPO
 
 from model.errors import ScenarioError
 from model.shares import InfeasibleShares, fix_shares, rounded_split, set_share, shift_share
@@ -54,3 +59,29 @@ def test_rounded_split_sums_to_one_at_its_precision():
     out = rounded_split(third, 4)
     assert sum(out.values()) == pytest.approx(1.0, abs=1e-12)
     assert sorted(out.values()) == [0.3333, 0.3333, 0.3334]
+
+
+# Shapes in which shares or weights are rescaled by their sum: a share looked up and divided
+# (``shares[c] / total``), or a weight divided by a sum (``w / total``, ``v / rest``).
+_RESCALING = (re.compile(r"\b\w*(share|split|weight)s?\w*\s*\[[^\]]*\]\s*/"),
+              re.compile(r"\b(w|v|weight|share)\s*/\s*(total|rest|base|sum)\b"))
+
+
+def _code_lines(path: Path) -> list[tuple[int, str]]:
+    """A module's code, line by line, with strings and comments removed."""
+    lines: dict[int, list[str]] = {}
+    with path.open("rb") as f:
+        for tok in tokenize.tokenize(f.readline):
+            if tok.type in (tokenize.STRING, tokenize.COMMENT, tokenize.ENCODING):
+                continue
+            lines.setdefault(tok.start[0], []).append(tok.string)
+    return [(n, " ".join(parts)) for n, parts in sorted(lines.items())]
+
+
+def test_shares_are_rescaled_in_model_shares_only():
+    shares_py = REPO / "model" / "shares.py"
+    assert any(p.search(line) for _, line in _code_lines(shares_py) for p in _RESCALING)
+    found = [f"{path.relative_to(REPO)}:{n}: {line}"
+             for path in sorted((REPO / "model").rglob("*.py")) if path != shares_py
+             for n, line in _code_lines(path) if any(p.search(line) for p in _RESCALING)]
+    assert not found, "share arithmetic outside model/shares.py:\n" + "\n".join(found)

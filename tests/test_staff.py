@@ -83,21 +83,30 @@ def test_initial_pool_represents_the_frontline_staff(kediri, pool):
 
 
 # --- monthly work -----------------------------------------------------------------------
-def test_productivity_known_answer(kediri, pool):
-    """(0.5 + skill) requests per median month, ramped over the learning months, divided by
-    the double entry of unintegrated applications."""
-    bh = kediri.behaviour
-    pool.tenure_months[:3] = [0.0, bh.hire_learning_months / 2 - 1, 500.0]
-    pool.service[:3] = [0.5, 0.5, 1.0]
-    prod = pool.productivity(fragmentation=0.5)
-    denom = 1 + bh.staff_burden_per_fragmentation * 0.5
-    r = bh.requests_per_staff_month
-    assert prod[0] == pytest.approx(r * 1.0 / bh.hire_learning_months / denom, rel=1e-6)
-    assert prod[1] == pytest.approx(r * 1.0 * 0.5 / denom, rel=1e-6)
-    assert prod[2] == pytest.approx(r * 1.5 / denom, rel=1e-6)
+def test_productivity_means_what_its_parameters_declare(kediri, pool):
+    """Known answers from the parameters' declared meanings, not from the expression:
+    ``requests_per_staff_month`` is what a civil servant of median skill completes at full
+    speed; a new hire reaches full speed after ``hire_learning_months`` and not before;
+    ``staff_burden_per_fragmentation`` is the extra time per request at full fragmentation;
+    a unit's capacity is the sum of its staff's, weighted to real civil servants."""
+    # productivity_at_zero_skill at its declared default, where median skill is full speed
+    bh = pool.bh = dataclasses.replace(kediri.behaviour, productivity_at_zero_skill=0.5)
+    learning = bh.hire_learning_months
+    assert learning >= 3
+    pool.service[:4] = 0.5
+    pool.tenure_months[:4] = [500.0, learning - 1, learning - 2, 0.0]
+    full, just, almost, new = pool.productivity(fragmentation=0.0)[:4]
+    assert full == pytest.approx(bh.requests_per_staff_month, rel=1e-6)
+    assert just == pytest.approx(full) and almost < full and new < almost
+    slowed = pool.productivity(fragmentation=1.0)[0]
+    assert 1 / slowed == pytest.approx((1 + bh.staff_burden_per_fragmentation) / full)
+    pool.service[4] = 1.0
+    pool.tenure_months[4] = 500.0
+    assert pool.productivity(0.0)[4] > full  # more skill, faster
     cap = pool.unit_capacity(0.5)
-    per_unit = np.bincount(pool.unit, weights=prod, minlength=len(UNITS)) * pool.weight
-    assert np.allclose(cap, per_unit)
+    assert cap.sum() == pytest.approx(pool.productivity(0.5).sum() * pool.weight)
+    assert np.allclose(cap, [pool.productivity(0.5)[pool.unit == u].sum() * pool.weight
+                             for u in range(len(UNITS))])
 
 
 def test_a_request_meets_a_civil_servant_of_its_unit_uniformly(kediri, pool):
@@ -182,28 +191,44 @@ def test_no_competency_no_training(still_bh, pool):
     assert np.array_equal(pool.digital, d0)
 
 
-def test_learning_by_doing_scales_with_load_up_to_its_cap(kediri):
+def test_learning_by_doing_closes_its_yearly_share_of_the_gap_at_full_workload(kediri):
+    """``learning_by_doing_per_year`` is declared as the share of the service-skill gap closed
+    per year of full workload: twelve months at load 1 close exactly that share; no work
+    teaches nothing, half the work less, and work beyond ``learning_load_cap`` no more than
+    the cap."""
     bh = dataclasses.replace(kediri.behaviour, digital_skill_obsolescence_per_year=0.0,
                              integrity_from_regulation_per_year=0.0,
                              learning_by_doing_per_year=0.2)
     pool = _pool(kediri, bh=bh)
     s0 = pool.service.copy()
     cap = bh.learning_load_cap
-    load = np.tile(np.array([0.0, 0.5, 1.0, cap + 1.5]), pool.n // 4)
-    pool.develop(0.0, 0.0, load, 0.5, ALL_UNITS)
-    lbd = per_month(0.2) * np.array([0.0, 0.5, 1.0, cap])
-    assert np.allclose(pool.service, s0 + np.tile(lbd, pool.n // 4) * (1 - s0), rtol=1e-5)
+    load = np.tile(np.array([0.0, 0.5, 1.0, cap, cap + 1.5], dtype=np.float32), pool.n // 5)
+    for _ in range(12):
+        pool.develop(0.0, 0.0, load, 0.5, ALL_UNITS)
+    closed = (pool.service - s0) / (1 - s0)
+    by_load = [closed[i::5] for i in range(5)]
+    assert np.allclose(by_load[0], 0.0)
+    assert np.allclose(by_load[2], 0.2, rtol=1e-4)
+    assert np.all(by_load[1] < by_load[2]) and np.all(by_load[2] < by_load[3])
+    assert np.allclose(by_load[4], by_load[3], rtol=1e-5)
 
 
-def test_digital_obsolescence_and_integrity_from_regulation(kediri):
+def test_digital_obsolescence_and_integrity_from_regulation_over_a_year(kediri):
+    """The yearly rates as declared, over twelve monthly steps: digital skill loses
+    ``digital_skill_obsolescence_per_year`` of itself a year; at full regulation the
+    integrity gap closes by ``integrity_from_regulation_per_year`` a year, at half regulation
+    by less."""
     bh = dataclasses.replace(kediri.behaviour, learning_by_doing_per_year=0.0,
                              digital_skill_obsolescence_per_year=0.1,
                              integrity_from_regulation_per_year=0.3)
-    pool = _pool(kediri, bh=bh)
-    d0, i0 = pool.digital.copy(), pool.integrity.copy()
-    pool.develop(0.0, 0.5, np.zeros(pool.n), 0.5, ALL_UNITS)
-    assert np.allclose(pool.digital, d0 * (1 - per_month(0.1)), rtol=1e-5)
-    assert np.allclose(pool.integrity, i0 + per_month(0.15) * (1 - i0), rtol=1e-5)
+    full, half = _pool(kediri, bh=bh), _pool(kediri, bh=bh)
+    d0, i0 = full.digital.copy(), full.integrity.copy()
+    for _ in range(12):
+        full.develop(0.0, 1.0, np.zeros(full.n), 0.5, ALL_UNITS)
+        half.develop(0.0, 0.5, np.zeros(half.n), 0.5, ALL_UNITS)
+    assert np.allclose(full.digital, 0.9 * d0, rtol=1e-4)
+    assert np.allclose((full.integrity - i0) / (1 - i0), 0.3, rtol=1e-4)
+    assert np.all(half.integrity < full.integrity) and np.all(half.integrity > i0)
 
 
 def test_improve_units_closes_each_units_gaps_up_to_the_cap(kediri, pool):

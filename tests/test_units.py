@@ -25,12 +25,14 @@ def test_the_ipp_units_and_the_mpp_office_are_modelled():
     assert all(u.base_days > 0 and 0 <= u.online_affinity <= 1 for u in UNITS)
 
 
-@pytest.mark.parametrize("rho", [0.0, 0.3, 0.5, 0.8, 0.9])
-def test_wait_is_base_over_one_minus_utilisation(model, rho):
+@pytest.mark.parametrize(("rho", "times"), [(0.0, 1.0), (0.5, 2.0), (0.75, 4.0), (0.9, 10.0)])
+def test_wait_is_the_single_server_queues_time_in_system(model, rho, times):
+    """The M/M/1 queue's known answer: the mean time in the system is the service time over
+    1 - utilisation, so half loaded doubles it and 90% loaded makes it ten times as long."""
     for unit in model.units:
         unit.settle(rho * 1000.0, 1000.0, model.config.behaviour)
         assert unit.utilisation == pytest.approx(rho)
-        assert unit.wait_days == pytest.approx(unit.spec.base_days / (1 - rho))
+        assert unit.wait_days == pytest.approx(times * unit.spec.base_days)
 
 
 @pytest.mark.parametrize("rho", [0.95, 1.0, 3.0])
@@ -60,16 +62,26 @@ def test_mpp_removes_part_of_the_wait(model):
 
 
 def test_expected_wait_smooths_the_heard_waits(model):
+    """Restates the word-of-mouth update (this month's wait weighs ``expected_wait_memory``);
+    a wait held for many months becomes the expected one."""
     unit = model.units[0]
     e0 = unit.expected_wait_days
     m = model.config.behaviour.expected_wait_memory
     unit.settle(50.0, 100.0, model.config.behaviour)
     assert unit.expected_wait_days == pytest.approx((1 - m) * e0 + m * unit.wait_days)
+    for _ in range(200):
+        unit.settle(80.0, 100.0, model.config.behaviour)
+    assert unit.expected_wait_days == pytest.approx(unit.spec.base_days / 0.2)
 
 
-def test_online_coverage_is_affinity_times_apps_stock(model):
+def test_online_coverage_runs_from_nothing_to_the_units_online_affinity(model):
+    """``online_affinity`` is declared as the share of a unit's services that can move online
+    at full application coverage: none without applications, that share at full coverage,
+    more with more."""
     for unit in model.units:
-        assert unit.online_coverage(0.6) == pytest.approx(unit.spec.online_affinity * 0.6)
+        assert unit.online_coverage(0.0) == 0.0
+        assert unit.online_coverage(1.0) == pytest.approx(unit.spec.online_affinity)
+        assert unit.online_coverage(0.6) > unit.online_coverage(0.3)
 
 
 def test_standards_promise_no_less_than_the_no_queue_turnaround():

@@ -34,7 +34,7 @@ import pandas as pd
 from model import seeds
 from model.defaults import DEFAULT_YEARS
 from model.errors import ScenarioError
-from model.io import REPO_ROOT, dumps_toml
+from model.io import data_root, dumps_toml
 from model.params import describe
 from model.present.numbers import INDICES, band_table, label_of, paired_differences
 from model.runner import run_replications
@@ -52,7 +52,8 @@ from model.scenario import (
 )
 from model.shares import normalised, set_share
 
-SCENARIOS_DIR = REPO_ROOT / "scenarios"
+SCENARIOS_DIR = data_root() / "scenarios"
+"""The scenario files the app offers (read when the app starts; ``egovsim app`` checks it)."""
 WHATIF_DIR = SCENARIOS_DIR / "whatif"
 """Saved what-ifs are meant to live here, so their base reads ``../<region>.toml``."""
 

@@ -45,7 +45,13 @@ def solara_argv(host: str, port: int) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Replace this process with the Solara server (so its id is the server's)."""
+    """Replace this process with the Solara server (so its id is the server's).
+
+    The scenario folder the page offers is checked first, so a wrong ``EGOVSIM_ROOT`` is one
+    error line here, not an empty list in the page.
+    """
+    from model.io import data_path
+    data_path("scenarios")
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
                SOLARA_KERNEL_CULL_TIMEOUT=SESSION_TIMEOUT)
     if args.host not in LOCAL_HOSTS:
