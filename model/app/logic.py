@@ -664,7 +664,7 @@ def plan(settings: Settings) -> Plan:
     """The runs ``settings`` ask for. A missing posterior file falls back to the point (the
     page says so); a damaged one is an error (:func:`model.posterior.load_posterior`).
     """
-    if settings.uncertainty == "point" or not Path(settings.posterior).is_file():
+    if not plan_draws(settings):
         reps = settings.replications or DEFAULT_REPLICATIONS
         return Plan(None, None, reps, fallback=settings.uncertainty != "point")
     path = Path(settings.posterior)
@@ -675,6 +675,11 @@ def plan(settings: Settings) -> Plan:
     posterior = _POSTERIORS[key]
     draws = mp.draw_parameters(posterior, settings.draws, settings.seed)
     return Plan(posterior, draws, settings.replications or DEFAULT_DRAW_REPLICATIONS, False)
+
+
+def plan_draws(settings: Settings) -> bool:
+    """Whether ``settings`` run posterior draws (the point was not chosen, and the file exists)."""
+    return settings.uncertainty == "posterior" and Path(settings.posterior).is_file()
 
 
 @dataclass(frozen=True, eq=False)
