@@ -205,3 +205,19 @@ def test_without_a_posterior_file_one_line_says_the_runs_use_the_point(tmp_path)
     assert len(notes) == 1 and "posterior.parquet" in notes[0].unsafe_innerHTML
     assert "2 benih acak" in notes[0].unsafe_innerHTML
     rc.close()
+
+
+def test_the_advice_tab_searches_in_the_background_and_shows_the_front(rendered, monkeypatch):
+    from model.advise import SearchSettings
+    rc = rendered
+    page.lang.set("id")
+    tiny = SearchSettings(draws=1, replications=1, population=300, pop_size=4, generations=0)
+    monkeypatch.setattr(logic, "ADVICE_SEARCH", tiny)
+    page.view.set("advice")
+    button = _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.advice_run")]).widgets)
+    button[0].click()
+    box = _until(lambda: _with_class(rc, "egov-advice"), timeout=120)[0]
+    markup = " ".join(getattr(w, "unsafe_innerHTML", "") or "" for w in _walk(box))
+    assert "egov-pareto" in markup and tr("id", "ui.advice_rec") in markup
+    assert "Saran pembagian anggaran" in markup and "<h3>" in markup  # advice_text's sentences
+    page.view.set("indices")

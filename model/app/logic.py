@@ -113,6 +113,8 @@ CAP_TOLERANCE = 0.005
 decimals shown) sits at its cap: a what-if cannot raise it further."""
 ADVICE_OBJECTIVE = "ipp"
 """What the advice tab improves when it opens (the objectives: :data:`model.advise.OBJECTIVES`)."""
+ADVICE_SEARCH = adv.QUICK
+"""How hard the advice tab searches: ``egovsim advise --quick``'s settings (a few minutes)."""
 SHIFT_DEFAULT = ("apps", "competency")
 """The components a new what-if's shift control names (giving, receiving) before it is moved:
 the README's worked example; a shift of fraction 0 moves nothing."""
@@ -913,13 +915,14 @@ def advice_from_year(year: int) -> int:
 
 
 def run_advice(scenario: Scenario, year: int, objective: str, settings: Settings = Settings(),
-               search: adv.SearchSettings = adv.QUICK,
+               search: adv.SearchSettings | None = None,
                on_progress: Callable[[float], None] | None = None) -> AdviceResult:
-    """The quick search of ``egovsim advise`` (:data:`model.advise.QUICK`) for ``scenario``
-    and ``year``, in the posterior of ``settings`` (the point if its file does not exist or
-    the point was chosen); ``on_progress(fraction)`` after each run.
+    """The search of ``egovsim advise`` (default :data:`ADVICE_SEARCH`, its quick settings)
+    for ``scenario`` and ``year``, in the posterior of ``settings`` (the point if its file
+    does not exist or the point was chosen); ``on_progress(fraction)`` after each run.
     """
     from model.advice_text import Context
+    search = ADVICE_SEARCH if search is None else search
     started = time.perf_counter()
     from_year = advice_from_year(year)
     adv.check_years(year, from_year)

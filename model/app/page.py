@@ -516,7 +516,8 @@ def AdvicePane(source: Source, lang_: str, year: int) -> None:
     """The advice tab: the objective, the search (in the background), the front and the
     advice in plain sentences.
     """
-    from model.advise import OBJECTIVES, QUICK
+    from model.advise import OBJECTIVES
+    quick = logic.ADVICE_SEARCH
     scenario = source.baseline
     names = {tr(lang_, f"objective.{o}"): o for o in OBJECTIVES}
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -527,8 +528,8 @@ def AdvicePane(source: Source, lang_: str, year: int) -> None:
                       on_click=lambda: advice_task(scenario, year, objective.value,
                                                    current_settings()),
                       classes=["egov-advice-run"])
-    worlds = QUICK.draws * QUICK.replications
-    solara.Text(tr(lang_, "ui.advice_help", candidates=QUICK.candidates, worlds=worlds,
+    worlds = quick.draws * quick.replications
+    solara.Text(tr(lang_, "ui.advice_help", candidates=quick.candidates, worlds=worlds,
                    region=scenario.region, year=year,
                    from_year=logic.advice_from_year(year)), style={"font-size": "0.9em"})
     if advice_task.pending:
