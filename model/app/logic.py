@@ -775,6 +775,12 @@ def run_whatifs(baseline: Scenario, whatifs: Sequence[Scenario],
                       tuple(changed), time.perf_counter() - started, runs)
 
 
+def run_whatif(baseline: Scenario, whatif: Scenario, settings: Settings = Settings(),
+               on_progress: Callable[[float], None] | None = None) -> Comparison:
+    """:func:`run_whatifs` with one what-if (the benchmarks time the app's answer with it)."""
+    return run_whatifs(baseline, [whatif], settings, on_progress)
+
+
 # --- numbers ------------------------------------------------------------------------------------
 def comparison_years(cmp: Comparison) -> list[int]:
     """The years a comparison can be read in: after the first simulated year."""

@@ -1,12 +1,13 @@
-"""The Solara page: choose a region, move the levers, run, compare with the baseline.
+"""The Solara page: choose a region, set up to three what-ifs, run, compare with the baseline.
 
 Start it with ``egovsim app``. Every text comes from :mod:`model.present.text`; every control
 from :func:`model.app.logic.controls`; every number from :mod:`model.app.logic` and
 :mod:`model.present`. State lives in Solara reactive variables, which Solara keeps per browser
-session, and in the page's address (language, scenario file, start year, levers), so a reload
-or a shared link restores it. Text from files and uploads reaches the page only escaped:
-pages are built as HTML with :func:`html.escape` (no Markdown component, which would also fetch
-KaTeX from the internet).
+session, and in the page's address (language, scenario file, the first what-if's start year and
+the levers it moves), so a reload or a shared link restores it. Text from files and uploads
+reaches the page only escaped: pages are built as HTML with :func:`html.escape` (no Markdown
+component, which would also fetch KaTeX from the internet). Runs and the advice search are
+background tasks; while one is under way the numbers of the last are greyed.
 """
 
 from __future__ import annotations
