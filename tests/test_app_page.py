@@ -221,3 +221,20 @@ def test_the_advice_tab_searches_in_the_background_and_shows_the_front(rendered,
     assert "egov-pareto" in markup and tr("id", "ui.advice_rec") in markup
     assert "Saran pembagian anggaran" in markup and "<h3>" in markup  # advice_text's sentences
     page.view.set("indices")
+
+
+def test_lever_groups_fold_until_opened_or_moved(rendered):
+    rc = rendered
+    page.lang.set("en")
+    source = page.current_source()
+    page.editing.set(0)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    title = tr("en", "lever_group.interface")
+    _until(lambda: rc.find(v.Btn, children=["▸ " + title]).widgets)
+    folded = _until(lambda: len(_with_class(rc, "egov-folded")) == 4 and 4)
+    # staff, training, interface, other: hidden, still in the page
+    rc.find(v.Btn, children=["▸ " + title]).widgets[0].click()
+    _until(lambda: len(_with_class(rc, "egov-folded")) == folded - 1)
+    _lever(rc, "complaint_desk_share").v_model = 0.2  # a moved lever keeps its group open
+    _until(lambda: rc.find(v.Btn, children=["▾ " + title]).widgets[0].disabled)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))

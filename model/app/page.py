@@ -232,8 +232,12 @@ TABLE_CSS = """
 .egov-table th, .egov-table td { padding: 3px 10px; text-align: left; vertical-align: top;
                                  border-bottom: 1px solid #e3e3e3; }
 .egov-table small { color: #444; }
+.egov-folded { display: none !important; }
+.egov-group-toggle { height: auto !important; padding: 4px 0 !important; text-transform: none;
+                     justify-content: flex-start; font-weight: bold; letter-spacing: normal; }
+.egov-group-toggle .v-btn__content { white-space: normal; text-align: left; }
 """
-"""The look of the page's tables (numbers, Rupiah, the Pareto front)."""
+"""The look of the page's tables (numbers, Rupiah, the Pareto front) and folded lever groups."""
 
 NOTICE_COLORS = {"error": ("#fdecea", "#b71c1c"), "info": ("#e8f1fb", "#1f4e79")}
 
@@ -310,8 +314,28 @@ def LeverControl(control: logic.Control, wi: WhatIf, lang_: str) -> None:
                                       "margin-top": "-4px"})
 
 
+OPEN_GROUPS = ("split", "shift", "budget")
+"""Lever groups always shown; the others fold away until opened, and open by themselves when
+one of their levers differs from the baseline (a shared link that moved them)."""
+
+
 def _heading(text: str) -> None:
     Html(f"<b>{html.escape(text)}</b>", tag="div")
+
+
+@solara.component
+def LeverGroup(title: str, group: list[logic.Control], wi: WhatIf, lang_: str,
+               moved: bool) -> None:
+    """A folding group of levers: open when clicked, or while one of them is moved (its
+    controls stay in the page when folded, only hidden).
+    """
+    opened, set_opened = solara.use_state(False)
+    shown = opened or moved
+    solara.Button(("▾ " if shown else "▸ ") + title, text=True, disabled=moved,
+                  on_click=lambda: set_opened(not opened), classes=["egov-group-toggle"])
+    with solara.Column(gap="0px", classes=[] if shown else ["egov-folded"]):
+        for control in group:
+            LeverControl(control, wi, lang_)
 
 
 @solara.component
@@ -367,13 +391,19 @@ def Controls(source: Source, wis: tuple[WhatIf, ...], lang_: str) -> None:
     levers = [k for k in by_key if k in logic.lever_names()]
     sections += [(g, [k for k in levers if logic.lever_group(k) == g])
                  for g, _ in logic.LEVER_GROUPS]
+    ref = logic.in_force(source.scenario, wi.start_year)
     for group, keys in sections:
         if not keys:
             continue
         with solara.Column(gap="0px", classes=["egov-group", f"egov-group-{group}"]):
-            _heading(tr(lang_, f"lever_group.{group}"))
-            for key in keys:
-                LeverControl(by_key[key], wi, lang_)
+            if group in OPEN_GROUPS:
+                _heading(tr(lang_, f"lever_group.{group}"))
+                for key in keys:
+                    LeverControl(by_key[key], wi, lang_)
+                continue
+            moved = any(wi.value(k) != ref.value(k) for k in keys)
+            LeverGroup(tr(lang_, f"lever_group.{group}"),
+                       [by_key[key] for key in keys], wi, lang_, moved)
     with solara.Row():
         solara.Button(tr(lang_, "ui.run"), color="primary", on_click=start_run,
                       disabled=run_task.pending, classes=["egov-run"])
