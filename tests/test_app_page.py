@@ -238,3 +238,18 @@ def test_lever_groups_fold_until_opened_or_moved(rendered):
     _lever(rc, "complaint_desk_share").v_model = 0.2  # a moved lever keeps its group open
     _until(lambda: rc.find(v.Btn, children=["▾ " + title]).widgets[0].disabled)
     page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+
+
+def test_with_a_posterior_the_headline_says_its_bands_carry_parameter_uncertainty(tmp_path):
+    from scripts.synthetic_posterior import main
+    path = tmp_path / "posterior.parquet"
+    assert main(["--rows", "10", "--spread", "0.3", "--out", str(path)]) == 0
+    source = logic.source_from_file("kediri.toml")
+    settings = logic.Settings(years=(2018, 2020), population=400, draws=3, posterior=path)
+    wi = logic.in_force(source.scenario, 2020).with_value("enforcement_share", 0.3)
+    cmp = logic.run_whatifs(source.scenario, [logic.whatif_scenario(source, wi)], settings)
+    box, rc = solara.render(page.Headline(cmp, "en", 2020), handle_error=False)
+    texts = " ".join(str(getattr(w, "children", "")) for r in rc.find().widgets for w in _walk(r))
+    assert tr("en", "ui.posterior_note", k=3, r=1, pop="400", seconds="")[:60] in texts
+    assert not _with_class(rc, "egov-fallback")
+    rc.close()
