@@ -41,6 +41,9 @@ def test_every_control_has_a_label_and_help_in_both_languages():
         for control in logic.controls():
             assert tr(lang, f"control.{control.key}.label")
             assert tr(lang, f"control.{control.key}.help")
+            assert tr(lang, f"unit.{control.unit}")
+        for group, _ in logic.LEVER_GROUPS:
+            assert tr(lang, f"lever_group.{group}")
 
 
 def test_numbers_are_written_the_local_way():
@@ -111,6 +114,8 @@ def test_controls_come_from_the_declarations():
                                               "q5")
     assert ctl["assisted_target"].choices == ("all", "urban", "rural")
     assert ctl["hire_units"].kind == ctl["training_units"].kind == "multi"
+    assert ctl["hires_per_year"].kind == ctl["staff_per_10k_target"].kind == "number"
+    assert ctl["budget_multiplier"].kind == ctl["hire_selection"].kind == "slider"
     policy = {r["name"]: r for r in describe(Policy)}
     shares = {r["name"]: r for r in describe(Shares)}
     for key in ("budget_multiplier", "hires_per_year_share", "hire_quality"):
@@ -365,7 +370,8 @@ def test_every_numeric_policy_lever_has_a_control_over_its_declared_range():
                 and f.name not in ("start_year", "end_year")}
     assert len(declared) >= 15
     for name, meta in declared.items():  # a new numeric lever without a control fails here
-        assert ctl[name].kind == "slider", name
+        assert ctl[name].kind == ("number" if meta.hi - meta.lo > logic.WIDE_RANGE
+                                  else "slider"), name
         assert (ctl[name].lo, ctl[name].hi, ctl[name].unit) == (meta.lo, meta.hi, meta.unit)
     for name in ("literacy_target", "assisted_target", "hire_units", "training_units"):
         assert ctl[name].kind in ("select", "multi") and ctl[name].choices, name
@@ -546,3 +552,14 @@ def test_advice_runs_the_quick_search_and_escapes_file_text(jember):
         assert "<script>" not in page and "<img" not in page
         assert "&lt;script&gt;" in page and "<table" in page and "<h3>" in page
     assert result.context.draws is None  # the point: no posterior was asked for
+
+
+def test_a_typed_number_outside_its_declared_range_is_refused(jember):
+    wi = logic.in_force(jember.scenario, 2025).with_value("hires_per_year", 200)
+    assert wi.value("hires_per_year") == 200.0
+    with pytest.raises(ScenarioError, match=r"hires_per_year: 200000 is outside \[0, 100000\]"):
+        wi.with_value("hires_per_year", 200_000)
+    with pytest.raises(ScenarioError, match="hires_per_year: expected a number, got None"):
+        wi.with_value("hires_per_year", None)
+    with pytest.raises(ScenarioError, match=r"shift.fraction: 1.5 is outside \[0, 1\]"):
+        wi.with_value("shift.fraction", 1.5)

@@ -253,3 +253,22 @@ def test_with_a_posterior_the_headline_says_its_bands_carry_parameter_uncertaint
     assert tr("en", "ui.posterior_note", k=3, r=1, pop="400", seconds="")[:60] in texts
     assert not _with_class(rc, "egov-fallback")
     rc.close()
+
+
+def test_a_wide_lever_is_typed_and_a_number_outside_its_range_gets_one_line(rendered):
+    rc = rendered
+    page.lang.set("en")
+    source = page.current_source()
+    page.editing.set(0)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    label = tr("en", "control.hires_per_year.label")
+    field = _until(lambda: [w for w in rc.find(v.TextField).widgets
+                            if str(w.label).startswith(label)])[0]
+    field.v_model = "200"
+    _until(lambda: page.whatifs.value[0].value("hires_per_year") == 200.0)
+    page.message.set("")
+    field.v_model = "500000"
+    _until(lambda: "hires_per_year: 500000 is outside [0, 100000]" in page.message.value)
+    assert page.whatifs.value[0].value("hires_per_year") == 200.0
+    page.message.set("")
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))

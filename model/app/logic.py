@@ -124,6 +124,10 @@ NOT_LEVERS = ("name", "start_year", "end_year", "shares", "shift", "note")
 CHOICES = {"group": LITERACY_TARGETS, "area": AREA_TARGETS, "unit keys": UNIT_KEYS}
 """The values a choice lever may take, by its declared unit (:mod:`model.scenario`,
 :mod:`model.units`)."""
+WIDE_RANGE = 100.0
+"""A numeric lever whose declared range spans more than this many of its units is typed into
+a field, not slid: a slider over 0-100,000 persons a year cannot pick 200 (Jember's frontline
+has about 1,600 civil servants)."""
 LEVER_GROUPS = (
     ("budget", ("budget_multiplier",)),
     ("staff", ("hires_per_year_share", "hire_quality", "replace_retirements", "hires_per_year",
@@ -258,8 +262,9 @@ def _base_inside(base: Any, label: str, root: Path) -> Path:
 class Control:
     """One control: the lever's key, kind, range or choices, step, unit and declared meaning.
 
-    ``kind`` is ``"slider"`` (a number in ``[lo, hi]``), ``"select"`` (one of ``choices``) or
-    ``"multi"`` (some of ``choices``, at least one).
+    ``kind`` is ``"slider"`` (a number in ``[lo, hi]``), ``"number"`` (the same, typed: its
+    range is wider than :data:`WIDE_RANGE`), ``"select"`` (one of ``choices``) or ``"multi"``
+    (some of ``choices``, at least one).
     """
 
     key: str
@@ -308,8 +313,10 @@ def lever_group(name: str) -> str:
 
 def _control(row: dict[str, Any], key: str, kind: str) -> Control:
     if kind == "slider":
-        return Control(key, float(row["lo"]), float(row["hi"]), _step(row["lo"], row["hi"]),
-                       row["unit"], row["doc"])
+        wide = row["hi"] - row["lo"] > WIDE_RANGE and row["unit"] != "year"
+        return Control(key, float(row["lo"]), float(row["hi"]),
+                       1.0 if wide else _step(row["lo"], row["hi"]), row["unit"], row["doc"],
+                       kind="number" if wide else "slider")
     if row["unit"] not in CHOICES:
         raise TypeError(f"{key}: no choices declared for unit {row['unit']!r}")
     return Control(key, 0.0, 0.0, 0.0, row["unit"], row["doc"], kind=kind,
@@ -383,7 +390,7 @@ class WhatIf:
         if key.startswith("shift."):
             source, target, fraction = self.shift
             if key == "shift.fraction":
-                fraction = float(value)
+                fraction = _in_range(_controls_by_key()["shift.fraction"], value)
             elif value not in COMPONENTS:
                 raise KeyError(value)
             elif key == "shift.source":
@@ -396,8 +403,8 @@ class WhatIf:
         if key not in self.levers:
             raise KeyError(key)
         control = _controls_by_key()[key]
-        if control.kind == "slider":
-            value = float(value)
+        if control.kind in ("slider", "number"):
+            value = _in_range(control, value)
             if key in INTERFACE_PROGRAMMES:
                 others = sum(self.levers[k] for k in INTERFACE_PROGRAMMES if k != key)
                 value = min(value, max(0.0, 1.0 - others))
@@ -409,6 +416,16 @@ class WhatIf:
         elif value not in control.choices:
             raise KeyError(value)
         return dataclasses.replace(self, levers={**self.levers, key: value})
+
+
+def _in_range(control: Control, value: Any) -> float:
+    """``value`` as a number inside the control's declared range, or a ScenarioError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ScenarioError(None, control.key, f"expected a number, got {value!r}")
+    if not control.lo <= value <= control.hi:
+        raise ScenarioError(None, control.key, f"{value:g} is outside [{control.lo:g}, "
+                            f"{control.hi:g}] ({control.unit})")
+    return float(value)
 
 
 def in_force(scenario: Scenario, start_year: int) -> WhatIf:

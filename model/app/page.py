@@ -178,7 +178,11 @@ def move(key: str, value) -> None:
     wis = list(current_whatifs(source))
     i = min(editing.value, len(wis) - 1)
     reference = logic.in_force(source.scenario, wis[i].start_year).shares
-    wis[i] = wis[i].with_value(key, value, reference)
+    try:
+        wis[i] = wis[i].with_value(key, value, reference)
+    except ScenarioError as err:  # a typed number outside its declared range
+        message.value = str(err)
+        return
     whatifs.value = tuple(wis)
 
 
@@ -299,6 +303,12 @@ def LeverControl(control: logic.Control, wi: WhatIf, lang_: str) -> None:
                 solara.SliderFloat("", value=float(value), min=control.lo, max=control.hi,
                                    step=control.step, on_value=lambda v: move(control.key, v),
                                    thumb_label=False)
+        elif control.kind == "number":
+            solara.InputFloat(f"{name} ({_shown_value(control, value, lang_)})",
+                              value=float(value), optional=True, dense=True,
+                              continuous_update=True,
+                              on_value=lambda v: move(control.key, v),
+                              classes=["egov-number"])
         else:
             labels = {_choice_label(control, c, lang_): c for c in control.choices}
             shown = {c: label for label, c in labels.items()}
