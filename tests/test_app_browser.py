@@ -94,6 +94,19 @@ def _browser(tmp_path):
             ctx.close()
 
 
+def _lever(page, lang: str, key: str):
+    """The control of lever ``key``, found by its label in ``lang``."""
+    return page.locator(".egov-lever", has_text=tr(lang, f"control.{key}.label")).first
+
+
+def _click_slider(page, lever, fraction: float) -> None:
+    """Click ``lever``'s slider at ``fraction`` of its width (scrolled into view first)."""
+    slider = lever.locator(".v-slider")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
+
+
 def _headline(page):
     """The headline once no run is under way (while one is, the old numbers are greyed and
     take no clicks)."""
@@ -126,11 +139,9 @@ def test_app_in_chromium(app_url, tmp_path):
         before_images = images()
 
         # move a component control: the budget size, to about a third of its range
-        lever = page.locator(".egov-lever").nth(1)
-        assert tr("id", "control.budget_multiplier.label") in lever.text_content()
+        lever = _lever(page, "id", "budget_multiplier")
         label_before = lever.text_content()
-        box = lever.locator(".v-slider").bounding_box()
-        page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
+        _click_slider(page, lever, 0.3)
         _wait_change(lever.text_content, label_before, timeout=15)
 
         page.locator(".egov-run").click()
@@ -223,24 +234,24 @@ def test_reload_restores_the_state_and_exports_download(app_url, tmp_path):
         _headline(page)
         levers = page.locator(".egov-lever")
         assert "2027" in levers.nth(0).text_content()
-        assert "0.85" in levers.last.text_content()
+        assert "0.85" in _lever(page, "en", "hire_quality").text_content()
         assert page.locator(".egov-run").text_content().strip() == tr("en", "ui.run")
         # once the first run is drawn, move a lever: the address follows, and a reload (a
         # shared link) restores it
         _wait_change(lambda: page.locator(".egov-png").count() == 4, False, 60)
-        box = levers.nth(1).locator(".v-slider").bounding_box()
-        page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + box["height"] / 2)
+        budget = _lever(page, "en", "budget_multiplier")
+        _click_slider(page, budget, 0.3)
         def address() -> str:  # asked of the page: the sync API's page.url lags behind
             return page.evaluate("location.search")
 
         _wait_change(lambda: re.search(r"budget_multiplier=(?!1&)[0-9.]+", address()), None, 30)
         shown = re.search(r"budget_multiplier=([0-9.]+)", address()).group(1)
         label = f": {float(shown):.2f}"
-        _wait_change(lambda: label in levers.nth(1).text_content(), False, 15)
+        _wait_change(lambda: label in budget.text_content(), False, 15)
         page.reload()
         _headline(page)
-        _wait_change(lambda: label in page.locator(".egov-lever").nth(1).text_content(), False,
-                     30)
+        _wait_change(lambda: label in _lever(page, "en", "budget_multiplier").text_content(),
+                     False, 30)
         assert "2027" in page.locator(".egov-lever").nth(0).text_content()
 
         for css, mime in ((".egov-csv", "data:text/csv;base64,"),
@@ -255,4 +266,49 @@ def test_reload_restores_the_state_and_exports_download(app_url, tmp_path):
         head = Path(path).read_text(encoding="utf-8").splitlines()[0]
         assert head.startswith("baseline,scenario,region,year,index,mean")
         assert page.locator(".egov-png").count() == 4  # the difference and three indices
+        assert page.bad == []
+
+
+def test_shift_and_a_second_whatif_side_by_side_with_the_rupiah(app_url, tmp_path):
+    with _browser(tmp_path) as page:
+        page.goto(app_url + "?lang=en&region=kediri.toml")
+        headline = _headline(page)
+        assert page.locator(".egov-whatif-col").count() == 1
+        # what-if 1: move part of the app money to training with the shift control
+        shift = _lever(page, "en", "shift.fraction")
+        _click_slider(page, shift, 0.2)
+        moved, _ = _wait_change(lambda: re.search(r"moved: ([1-9]\d*)%", shift.text_content()),
+                                None, 15)
+        assert 10 <= int(moved.group(1)) <= 30, shift.text_content()
+        _wait_change(lambda: re.search(r"shift.fraction=0\.[0-9]+", page.evaluate(
+            "location.search")), None, 15)
+        # what-if 2: the same region with a larger budget
+        page.locator(".egov-add-whatif").click()
+        _wait_change(lambda: page.locator(".egov-whatifs button", has_text="What-if 2").count(),
+                     0, 15)
+        budget = _lever(page, "en", "budget_multiplier")
+        _click_slider(page, budget, 0.3)
+        _wait_change(lambda: re.search(r"baseline e-government budget\): (?!1\.00)",
+                                       budget.text_content()), None, 15)
+        page.locator(".egov-run").click()
+        _wait_change(lambda: page.locator(".egov-whatif-col").count(), 1, 90)
+        headline = _headline(page)
+        text, _ = _wait_change(lambda: t if "What-if 2" in (t := headline.inner_text()) else "",
+                               "", 30)
+        assert "What-if 1" in text and "What-if 2" in text and "P(>0)" in text
+        rupiah = page.locator(".egov-rupiah")
+        rupiah.wait_for(timeout=30_000)
+        money = rupiah.inner_text()
+        assert "Application development" in money and "Rp" in money and " bn" in money
+        assert "What-if 2" in money and "belanja pegawai" in money
+        # the comparison year can be chosen; the numbers follow it
+        page.locator(".egov-year .v-field").click()
+        page.locator(".v-overlay--active .v-list-item", has_text="2029").click()
+        _wait_change(lambda: "2029" in headline.inner_text(), False, 30)
+        assert "Money in 2029" in page.locator(".egov-rupiah").inner_text()
+        page.set_viewport_size({"width": 1400, "height": 2600})
+        page.wait_for_timeout(500)
+        shot = tmp_path / "side_by_side.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
         assert page.bad == []

@@ -41,6 +41,9 @@ def test_every_control_has_a_label_and_help_in_both_languages():
         for control in logic.controls():
             assert tr(lang, f"control.{control.key}.label")
             assert tr(lang, f"control.{control.key}.help")
+            assert tr(lang, f"unit.{control.unit}")
+        for group, _ in logic.LEVER_GROUPS:
+            assert tr(lang, f"lever_group.{group}")
 
 
 def test_numbers_are_written_the_local_way():
@@ -102,9 +105,17 @@ def test_an_uploaded_region_file_without_base_is_validated():
 # --- controls and the what-if policy -------------------------------------------------------------
 def test_controls_come_from_the_declarations():
     ctl = {c.key: c for c in logic.controls((2018, 2030))}
-    assert list(ctl) == ["start_year", "budget_multiplier",
-                         *(f"shares.{c}" for c in COMPONENTS),
-                         "hires_per_year_share", "hire_quality"]
+    assert list(ctl)[:9] == ["start_year", *(f"shares.{c}" for c in COMPONENTS),
+                             "shift.source", "shift.target", "shift.fraction"]
+    assert list(ctl)[9:12] == ["budget_multiplier", "hires_per_year_share", "hire_quality"]
+    assert ctl["shift.source"].choices == COMPONENTS and ctl["shift.fraction"].hi == 1.0
+    assert ctl["literacy_target"].kind == "select"
+    assert ctl["literacy_target"].choices == ("all", "urban", "rural", "q1", "q2", "q3", "q4",
+                                              "q5")
+    assert ctl["assisted_target"].choices == ("all", "urban", "rural")
+    assert ctl["hire_units"].kind == ctl["training_units"].kind == "multi"
+    assert ctl["hires_per_year"].kind == ctl["staff_per_10k_target"].kind == "number"
+    assert ctl["budget_multiplier"].kind == ctl["hire_selection"].kind == "slider"
     policy = {r["name"]: r for r in describe(Policy)}
     shares = {r["name"]: r for r in describe(Shares)}
     for key in ("budget_multiplier", "hires_per_year_share", "hire_quality"):
@@ -122,9 +133,14 @@ def test_starting_values_are_the_levers_in_force(jember):
     for year in (2019, 2025):
         wi = logic.in_force(sc, year)
         assert wi.shares == shares_in_year(sc, year)
-        assert wi.budget_multiplier == 1.0
-        assert wi.hires_per_year_share == sc.staff.hires_per_year_share
-        assert wi.hire_quality == sc.staff.hire_quality
+        assert wi.value("budget_multiplier") == 1.0
+        assert wi.value("hires_per_year_share") == sc.staff.hires_per_year_share
+        assert wi.value("hire_quality") == sc.staff.hire_quality
+        assert wi.value("training_digital_share") == 0.5
+        assert wi.value("literacy_target") == "all" and wi.value("shift.fraction") == 0.0
+        # money following people: the rural share of residents, as the model reads "absent"
+        assert wi.value("connectivity_rural_share") == pytest.approx(
+            1.0 - sc.population.urban_share)
     # Jember's 2021 policy changes the split: before and after differ
     assert logic.in_force(sc, 2019).shares == sc.shares.as_dict()
     assert logic.in_force(sc, 2025).shares != sc.shares.as_dict()
@@ -165,8 +181,17 @@ def test_the_policy_sets_only_the_moved_levers(jember):
 
 def test_saved_file_runs_with_the_cli_and_equals_what_the_app_ran(jember, tmp_path, capsys):
     wi = (logic.in_force(jember.scenario, 2024).with_value("shares.regulation", 0.2)
-          .with_value("hires_per_year_share", 0.03).with_value("hire_quality", 0.7))
+          .with_value("hires_per_year_share", 0.03).with_value("hire_quality", 0.7)
+          .with_value("shift.fraction", 0.2).with_value("literacy_target", "q1")
+          .with_value("literacy_course_share", 0.1)
+          .with_value("training_units", ["rsud", "dukcapil"]))
     text = logic.whatif_toml(jember, wi)
+    policy = tomllib.loads(text)["policy"][0]
+    assert set(policy) == {"name", "start_year", "note", "shares", "hires_per_year_share",
+                           "hire_quality", "shift", "literacy_target", "literacy_course_share",
+                           "training_units"}  # only what changed
+    assert policy["shift"] == {"from": "apps", "to": "competency", "fraction": 0.2}
+    assert policy["training_units"] == ["dukcapil", "rsud"]
     assert text.splitlines()[0].startswith("#") and 'base = "../jember.toml"' in text
     (tmp_path / "whatif").mkdir()
     shutil.copy(logic.SCENARIOS_DIR / JEMBER, tmp_path / JEMBER)
@@ -204,13 +229,14 @@ def test_toml_writer_round_trips():
 
 
 # --- runs -----------------------------------------------------------------------------------------
-SMALL = logic.Settings(replications=2, seed=7, years=(2018, 2021), population=400)
+SMALL = logic.Settings(replications=2, seed=7, years=(2018, 2021), population=400,
+                       uncertainty="point")
 
 
 def test_unchanged_whatif_equals_baseline_without_rerunning(jember):
     wi = logic.in_force(jember.scenario, 2020)
-    cmp = logic.run_whatif(jember.scenario, logic.whatif_scenario(jember, wi), SMALL)
-    assert not cmp.changed
+    cmp = logic.run_whatifs(jember.scenario, [logic.whatif_scenario(jember, wi)], SMALL)
+    assert cmp.changed == (False,)
     assert set(cmp.annual["scenario"]) == {"jember", "jember_whatif_2020"}
     assert len(cmp.annual) == 2 * 2 * 4
     d = paired_differences(cmp.annual, ("spbe",), cmp.baseline)
@@ -220,9 +246,9 @@ def test_unchanged_whatif_equals_baseline_without_rerunning(jember):
 def test_a_changed_whatif_runs_with_the_baselines_seeds(jember):
     wi = logic.in_force(jember.scenario, 2020).with_value("budget_multiplier", 0.0)
     progress = []
-    cmp = logic.run_whatif(jember.scenario, logic.whatif_scenario(jember, wi), SMALL,
-                           progress.append)
-    assert cmp.changed
+    cmp = logic.run_whatifs(jember.scenario, [logic.whatif_scenario(jember, wi)], SMALL,
+                            progress.append)
+    assert cmp.changed == (True,)
     assert progress[-1] == 1.0 and progress == sorted(progress) and len(progress) == 4
     a = cmp.annual
     seeds = a.groupby("scenario")["seed"].apply(lambda s: tuple(sorted(set(s))))
@@ -237,7 +263,7 @@ def test_a_changed_whatif_runs_with_the_baselines_seeds(jember):
     assert list(h["index"]) == ["spbe", "ipp", "ikm"] and (h["year"] == 2021).all()
     assert h["diff"].to_numpy() == pytest.approx((h["whatif"] - h["baseline"]).to_numpy())
     # no e-government money for two years lowers the IPP's aspects (stocks depreciate)
-    asp = aspects_table(a, [cmp.baseline, cmp.whatif], 2021).groupby("scenario")["value"].sum()
+    asp = aspects_table(a, [cmp.baseline, *cmp.whatifs], 2021).groupby("scenario")["value"].sum()
     assert asp["jember_whatif_2020"] < asp["jember"]
 
 
@@ -257,12 +283,13 @@ def test_app_command_binds_localhost_and_checks_the_port(capsys):
 
 def test_report_names_the_cli_command_that_repeats_the_runs(jember):
     wi = logic.in_force(jember.scenario, 2025).with_value("hire_quality", 0.7)
-    argv = logic.cli_argv(jember, wi, logic.Settings())
+    argv = logic.cli_argv(jember, [wi, wi], logic.Settings(uncertainty="point"))
     args = cli.build_parser().parse_args(argv)
-    assert args.scenarios == ["scenarios/jember.toml", "scenarios/whatif/jember_whatif_2025.toml"]
-    assert (args.replications, args.seed, args.years, args.population) == (
+    assert args.scenarios == ["scenarios/jember.toml", "scenarios/whatif/jember_whatif_2025.toml",
+                              "scenarios/whatif/jember_whatif2_2025.toml"]
+    assert (args.replications, args.seed, args.years, args.population, args.posterior) == (
         logic.DEFAULT_REPLICATIONS, logic.DEFAULT_SEED, logic.DEFAULT_YEARS,
-        logic.DEFAULT_POPULATION)
+        logic.DEFAULT_POPULATION, None)
 
 
 # --- split controls, address, start years, uploads with a base -----------------------------------
@@ -286,7 +313,7 @@ def test_the_address_round_trips_and_refuses_bad_values(jember):
     assert (state.lang, state.region, state.start_year, state.errors) == (
         "en", "jember.toml", 2027, ())
     back = logic.apply_levers(logic.in_force(jember.scenario, 2027), state.levers)
-    assert back.hire_quality == pytest.approx(0.8)
+    assert back.value("hire_quality") == pytest.approx(0.8)
     for c in COMPONENTS:
         assert back.shares[c] == pytest.approx(wi.shares[c], abs=1e-5)
     bad = logic.parse_state("lang=fr&region=../pyproject.toml&start_year=2031&hire_quality=7"
@@ -312,9 +339,10 @@ def test_an_uploaded_whatif_is_compared_with_its_base():
     assert src.base is not None and src.base.name == "kediri"
     assert src.baseline is src.base and src.baseline.policies == ()
     wi = logic.in_force(src.scenario, 2025)
-    settings = logic.Settings(replications=2, seed=7, years=(2018, 2026), population=400)
-    cmp = logic.run_whatif(src.baseline, logic.whatif_scenario(src, wi), settings)
-    assert cmp.changed  # the upload's own policy is the difference
+    settings = logic.Settings(replications=2, seed=7, years=(2018, 2026), population=400,
+                              uncertainty="point")
+    cmp = logic.run_whatifs(src.baseline, [logic.whatif_scenario(src, wi)], settings)
+    assert cmp.changed == (True,)  # the upload's own policy is the difference
     d = paired_differences(cmp.annual, ("spbe",), cmp.baseline)
     assert d.loc[d["year"] == 2026, "mean"].abs().iloc[0] > 0
 
@@ -331,3 +359,207 @@ def test_a_whatif_file_is_compared_with_the_file_it_names_as_base():
     src = logic.source_from_file("whatif/kediri_apps_to_training_2025.toml")
     assert src.base is not None and src.base.name == "kediri" and src.baseline is src.base
     assert logic.source_from_file(JEMBER).base is None
+
+
+# --- every lever, the shift, several what-ifs, posterior, Rupiah, advice ------------------------
+def test_every_numeric_policy_lever_has_a_control_over_its_declared_range():
+    import dataclasses
+    ctl = {c.key: c for c in logic.controls()}
+    declared = {f.name: f.metadata["meta"] for f in dataclasses.fields(Policy)
+                if "meta" in f.metadata and f.metadata["meta"].lo is not None
+                and f.name not in ("start_year", "end_year")}
+    assert len(declared) >= 15
+    for name, meta in declared.items():  # a new numeric lever without a control fails here
+        assert ctl[name].kind == ("number" if meta.hi - meta.lo > logic.WIDE_RANGE
+                                  else "slider"), name
+        assert (ctl[name].lo, ctl[name].hi, ctl[name].unit) == (meta.lo, meta.hi, meta.unit)
+    for name in ("literacy_target", "assisted_target", "hire_units", "training_units"):
+        assert ctl[name].kind in ("select", "multi") and ctl[name].choices, name
+    for lang in LANGS:  # every choice can be read in both languages
+        for c in ctl.values():
+            for choice in c.choices:
+                assert tr(lang, f"component.{choice}" if c.unit == "component"
+                          else f"choice.{choice}")
+
+
+def test_interface_programmes_together_take_at_most_all_its_money(jember):
+    wi = (logic.in_force(jember.scenario, 2025).with_value("complaint_desk_share", 0.7)
+          .with_value("literacy_course_share", 0.6))
+    assert wi.value("literacy_course_share") == pytest.approx(0.3)
+    logic.whatif_scenario(jember, wi)  # valid: no programme sum above 1
+
+
+def test_the_shift_names_two_components_and_never_the_same_twice(jember):
+    wi = logic.in_force(jember.scenario, 2025)
+    assert wi.shift == ("apps", "competency", 0.0)
+    swapped = wi.with_value("shift.source", "competency")
+    assert swapped.shift[:2] == ("competency", "apps")
+    assert logic.policy_table(jember.scenario, wi) is None  # a shift of 0 moves nothing
+
+
+SHIFT_SETTINGS = logic.Settings(replications=1, seed=3, years=(2018, 2022), population=400,
+                                uncertainty="point")
+
+
+def test_the_shift_control_moves_exactly_its_share_of_the_app_rupiah():
+    kediri = logic.source_from_file("kediri.toml")
+    wi = logic.in_force(kediri.scenario, 2020).with_value("shift.fraction", 0.2)
+    cmp = logic.run_whatifs(kediri.scenario, [logic.whatif_scenario(kediri, wi)],
+                            SHIFT_SETTINGS)
+    a = cmp.annual.set_index(["scenario", "year"])
+    base, what = a.loc[cmp.baseline], a.loc[cmp.whatifs[0]]
+    assert (what["budget_egov_idr"] == base["budget_egov_idr"]).all()  # same money, draw for draw
+    after = base.index >= 2020
+    apps, comp = base["spend_apps_idr"], base["spend_competency_idr"]
+    # known answer: apps loses exactly 20% of its Rupiah, competency gains the same Rupiah
+    assert np.allclose(what["spend_apps_idr"][after], 0.8 * apps[after], rtol=1e-12)
+    assert np.allclose(what["spend_competency_idr"][after], comp[after] + 0.2 * apps[after],
+                       rtol=1e-12)
+    for c in ("connectivity", "regulation", "interface"):
+        assert np.allclose(what[f"spend_{c}_idr"], base[f"spend_{c}_idr"], rtol=1e-12)
+    assert np.allclose(what["spend_apps_idr"][~after], apps[~after], rtol=1e-12)
+    table = logic.rupiah_table(cmp, 2022).set_index("column")
+    assert table.loc["spend_apps_idr", cmp.whatifs[0]] == pytest.approx(
+        0.8 * table.loc["spend_apps_idr", cmp.baseline], rel=1e-12)
+    assert list(table.index) == list(logic.RUPIAH_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def posterior_file(tmp_path_factory):
+    from scripts.synthetic_posterior import main
+    path = tmp_path_factory.mktemp("posterior") / "posterior.parquet"
+    assert main(["--rows", "20", "--spread", "0.3", "--seed", "5", "--out", str(path)]) == 0
+    return path
+
+
+def test_three_whatifs_share_the_baselines_draws_and_seeds(jember, posterior_file):
+    settings = logic.Settings(seed=11, years=(2018, 2021), population=400, draws=2,
+                              posterior=posterior_file)
+    wis = [logic.in_force(jember.scenario, 2020).with_value("budget_multiplier", 1.5),
+           logic.in_force(jember.scenario, 2020).with_value("shift.fraction", 0.3),
+           logic.in_force(jember.scenario, 2020).with_value("hire_quality", 0.9)]
+    cmp = logic.run_whatifs(jember.scenario, [logic.whatif_scenario(jember, w, i + 1)
+                                              for i, w in enumerate(wis)], settings)
+    assert len(set(cmp.whatifs)) == 3 and cmp.changed == (True, True, True)
+    a = cmp.annual
+    assert cmp.plan.posterior.path == str(posterior_file) and len(cmp.plan.draws) == 2
+    runs = a.groupby("scenario")[["draw", "replication", "seed"]].apply(
+        lambda g: sorted(map(tuple, g.drop_duplicates().to_numpy())))
+    assert len({str(r) for r in runs}) == 1 and len(runs.iloc[0]) == 2  # K=2 draws x R=1
+    # the draws' parameters reach the runs: the two draws differ at the baseline
+    assert a[(a["scenario"] == "jember") & (a["year"] == 2021)]["spbe"].nunique() == 2
+    diff = paired_differences(a, ("spbe", "ipp", "ikm"), cmp.baseline)
+    early = diff[diff["year"] < 2020]
+    assert len(early) == 3 * 2 * 3 and (early[["mean", "lo90", "hi90"]] == 0.0).all().all()
+    late = diff[diff["year"] == 2021]
+    assert late.groupby("scenario")["mean"].apply(lambda s: s.abs().sum()).gt(0).all()
+    h = logic.headline(cmp, 2021)
+    assert list(h["scenario"].unique()) == list(cmp.whatifs) and len(h) == 9
+
+
+def test_posterior_is_the_default_and_a_missing_file_falls_back_to_the_point(tmp_path,
+                                                                            posterior_file):
+    assert logic.Settings().uncertainty == "posterior"
+    assert logic.Settings().posterior == logic.DEFAULT_POSTERIOR
+    runs = logic.plan(logic.Settings(posterior=posterior_file))
+    assert len(runs.draws) == logic.DEFAULT_DRAWS and runs.replications == 1
+    assert not runs.fallback and runs.runs == logic.DEFAULT_DRAWS
+    missing = logic.plan(logic.Settings(posterior=tmp_path / "none.parquet"))
+    assert missing.fallback and missing.draws is None
+    assert missing.replications == logic.DEFAULT_REPLICATIONS
+    point = logic.plan(logic.Settings(posterior=posterior_file, uncertainty="point"))
+    assert not point.fallback and point.draws is None
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ScenarioError, match="bad.parquet: cannot read as Parquet"):
+        logic.plan(logic.Settings(posterior=tmp_path / "bad.parquet"))
+    with pytest.raises(ScenarioError, match="uncertainty"):
+        logic.Settings(uncertainty="guess")
+
+
+def _synthetic(diffs: dict[str, list[float]], base: dict[str, float]) -> logic.Comparison:
+    """A baseline and one what-if over len(diffs[i]) paired replications in 2030."""
+    import pandas as pd
+    rows = []
+    n = len(next(iter(diffs.values())))
+    for r in range(n):
+        b = {"scenario": "b", "region": "R", "replication": r, "year": 2030, **base}
+        w = {**b, "scenario": "w", **{i: base[i] + diffs[i][r] for i in diffs}}
+        rows += [b, w]
+    annual = pd.DataFrame(rows)
+    return logic.Comparison(annual, "b", ("w",), logic.Settings(), (True,), 0.0,
+                            logic.Plan(None, None, n, False))
+
+
+def test_could_be_zero_appears_exactly_when_the_interval_spans_zero():
+    cmp = _synthetic({"spbe": [0.1, 0.2, 0.3, 0.2], "ipp": [-0.1, 0.1, 0.2, 0.0],
+                      "ikm": [-0.2, -0.1, -0.3, -0.2]},
+                     {"spbe": 2.0, "ipp": 4.99, "ikm": 3.0})
+    h = logic.headline(cmp, 2030).set_index("index")
+    assert list(h["could_be_zero"]) == [False, True, False]
+    for lang, words in (("en", "could be zero"), ("id", "bisa nol")):
+        for index, row in h.iterrows():
+            text = logic.difference_text(row, lang)
+            assert (words in text) == (row["diff_lo"] <= 0 <= row["diff_hi"]), (index, text)
+    assert h.loc["spbe", "p_positive"] == 1.0 and h.loc["ikm", "p_positive"] == 0.0
+    # 5% and 95% quantiles of 0.1, 0.2, 0.2, 0.3 by linear interpolation: 0.115 and 0.285
+    assert logic.difference_text(h.loc["spbe"], "id") == "+0,20 [+0,12; +0,28], P(>0) 100%"
+    # IPP 4.99 + 0.2 reaches 5 (its scale's top): the note's flag; SPBE and IKM do not
+    assert list(h["at_cap"]) == [False, True, False] and h.loc["ipp", "cap"] == 5.0
+
+
+def test_rupiah_is_written_the_indonesian_way():
+    from model.present.text import money
+    assert money(70.9e9, "id") == "Rp70,9 M" and money(70.9e9, "en") == "Rp70.9 bn"
+    assert money(1234.5e9, "id") == "Rp1,2 T" and money(2.5e6, "id") == "Rp2,5 jt"
+    assert money(12_345, "id") == "Rp12.345" and money(12_345, "en") == "Rp12,345"
+    assert money(-14.2e9, "id", sign=True) == "−Rp14,2 M"
+    assert logic.rupiah_text(56.7e9, 70.9e9, "id") == "Rp56,7 M (−Rp14,2 M)"
+    assert logic.rupiah_text(70.9e9, 70.9e9, "id") == "Rp70,9 M"
+
+
+def test_the_address_keeps_the_new_levers(jember):
+    ref = logic.in_force(jember.scenario, 2025)
+    wi = (ref.with_value("shift.fraction", 0.25).with_value("shift.target", "interface")
+          .with_value("assisted_target", "all").with_value("hire_units", ["dinsos"]))
+    query = logic.state_query("id", "jember.toml", wi, ref)
+    assert "hire_quality" not in query and "shares." not in query  # only what moved
+    state = logic.parse_state(query, LANGS)
+    assert state.errors == ()
+    back = logic.apply_levers(ref, state.levers)
+    assert back.shift == ("apps", "interface", 0.25) and back == wi
+    bad = logic.parse_state("assisted_target=moon&hire_units=dinsos,mars&shift.source=x", LANGS)
+    assert bad.levers == {} and len(bad.errors) == 3
+
+
+
+def test_advice_runs_the_quick_search_and_escapes_file_text(jember):
+    import dataclasses
+
+    from model.advise import SearchSettings
+    hostile = dataclasses.replace(jember.scenario, name="<script>x</script>",
+                                  region="<img src=x>Jember")
+    tiny = SearchSettings(draws=1, replications=1, population=300, pop_size=4, generations=0)
+    progress = []
+    result = logic.run_advice(hostile, 2020, "ipp", logic.Settings(uncertainty="point"), tiny,
+                              progress.append)
+    assert progress[-1] <= 1.0 and len(progress) >= tiny.candidates
+    table = logic.pareto_table(result.advice)
+    assert table["recommended"].iloc[0]
+    shares = table[list(COMPONENTS)].sum(axis=1)
+    assert np.allclose(shares, 100.0)
+    for lang in LANGS:
+        page = logic.advice_html(result, lang)
+        assert "<script>" not in page and "<img" not in page
+        assert "&lt;script&gt;" in page and "<table" in page and "<h3>" in page
+    assert result.context.draws is None  # the point: no posterior was asked for
+
+
+def test_a_typed_number_outside_its_declared_range_is_refused(jember):
+    wi = logic.in_force(jember.scenario, 2025).with_value("hires_per_year", 200)
+    assert wi.value("hires_per_year") == 200.0
+    with pytest.raises(ScenarioError, match=r"hires_per_year: 200000 is outside \[0, 100000\]"):
+        wi.with_value("hires_per_year", 200_000)
+    with pytest.raises(ScenarioError, match="hires_per_year: expected a number, got None"):
+        wi.with_value("hires_per_year", None)
+    with pytest.raises(ScenarioError, match=r"shift.fraction: 1.5 is outside \[0, 1\]"):
+        wi.with_value("shift.fraction", 1.5)

@@ -14,7 +14,7 @@ import solara
 from model.app import logic, page
 from model.present.text import LANGS, tr
 
-FAST = logic.Settings(replications=2, years=(2018, 2030), population=500)
+FAST = logic.Settings(replications=2, years=(2018, 2030), population=500, uncertainty="point")
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def rendered():
     mp = pytest.MonkeyPatch()
     mp.setattr(page, "current_settings", lambda: FAST)
     for var, value in ((page.lang, "id"), (page.source_name, page.DEFAULT_SOURCE),
-                       (page.uploaded, None), (page.whatif, None), (page.message, ""),
-                       (page.ran_with, None), (page.view, "indices")):
+                       (page.uploaded, None), (page.whatifs, None), (page.editing, 0),
+                       (page.message, ""), (page.ran_with, None), (page.view, "indices"),
+                       (page.comparison_year, None)):
         var.set(value)
     before = page.run_task.latest
     box, rc = solara.render(page.Page(), handle_error=False)
@@ -87,7 +88,7 @@ def test_page_shows_generated_sliders_and_the_first_run(rendered):
     assert _lever(rc, "shares.apps").v_model == pytest.approx(
         logic.in_force(page.current_source().scenario, logic.DEFAULT_START_YEAR).shares["apps"])
     cmp = page.run_task.latest.cmp
-    assert not cmp.changed
+    assert cmp.changed == (False,)
     assert len(_with_class(rc, "egov-headline")) == 1
     # figures are drawn in a thread after the numbers: the difference and the three indices
     images = _until(lambda: rc.find(ipywidgets.Image).widgets)
@@ -103,7 +104,7 @@ def test_moving_a_share_keeps_the_split_consistent_and_run_changes_the_numbers(r
     page.lang.set("id")
     before = page.run_task.latest.cmp
     _lever(rc, "shares.competency").v_model = 0.6
-    wi = page.whatif.value
+    wi = page.whatifs.value[0]
     assert wi.shares["competency"] == 0.6
     assert sum(wi.shares.values()) == pytest.approx(1.0)
     _until(lambda: _lever(rc, "shares.apps").v_model == pytest.approx(wi.shares["apps"]))
@@ -112,8 +113,8 @@ def test_moving_a_share_keeps_the_split_consistent_and_run_changes_the_numbers(r
     _wait()
     _until(lambda: page.run_task.latest.cmp is not before)
     after = page.run_task.latest.cmp
-    assert after.changed and page.run_task.latest.whatif == wi
-    assert page.ran_with.value[1] == wi
+    assert after.changed == (True,) and page.run_task.latest.whatifs == (wi,)
+    assert page.ran_with.value[1] == (wi,)
     diff = logic.headline(after)["diff"].abs().sum()
     assert diff > 0  # the what-if moved at least one index somewhere
 
@@ -162,3 +163,112 @@ def test_a_bad_upload_shows_one_line_and_keeps_the_baseline(rendered):
     boxes = _until(lambda: _with_class(rc, "egov-error"))
     assert "evil.toml: base:" in boxes[0].unsafe_innerHTML
     page.message.set("")
+
+
+def test_a_second_whatif_with_a_shift_shows_both_columns_and_the_rupiah(rendered):
+    rc = rendered
+    page.lang.set("en")
+    _until(lambda: rc.find(v.Btn, children=[tr("en", "ui.add_whatif")]).widgets)[0].click()
+    assert len(page.whatifs.value) == 2 and page.editing.value == 1
+    _lever(rc, "shift.fraction").v_model = 0.2  # the second what-if: 20% of apps to training
+    second = page.whatifs.value[1]
+    assert second.shift == ("apps", "competency", 0.2)
+    assert page.whatifs.value[0].shift[2] != 0.2
+    before = page.run_task.latest
+    rc.find(v.Btn, children=[tr("en", "ui.run")]).widgets[0].click()
+    _until(lambda: page.run_task.latest is not before)
+    _wait()
+    cmp = page.run_task.latest.cmp
+    assert len(cmp.whatifs) == 2 and cmp.changed[1]
+    headline = _until(lambda: [w for w in _with_class(rc, "egov-headline")
+                               if "What-if 2" in str(w.children)])
+    markup = " ".join(getattr(w, "unsafe_innerHTML", "") or "" for w in _walk(headline[0]))
+    assert markup.count("egov-whatif-col") == 2 and "P(&gt;0)" in markup
+    money = _until(lambda: _with_class(rc, "egov-rupiah"))
+    text = " ".join(getattr(w, "unsafe_innerHTML", "") or "" for w in _walk(money[0]))
+    assert "Rp" in text and " bn" in text and tr("en", "ui.staff_cost") in text
+    assert len(_with_class(rc, "egov-save")) == 2
+    page.editing.set(1)
+    page.remove_whatif()
+    assert len(page.whatifs.value) == 1
+
+
+def test_without_a_posterior_file_one_line_says_the_runs_use_the_point(tmp_path):
+    source = logic.source_from_file("kediri.toml")
+    settings = logic.Settings(years=(2018, 2020), population=400, replications=2,
+                              posterior=tmp_path / "posterior.parquet")
+    wi = logic.in_force(source.scenario, 2020).with_value("shift.fraction", 0.2)
+    cmp = logic.run_whatifs(source.scenario, [logic.whatif_scenario(source, wi)], settings)
+    assert cmp.plan.fallback
+    box, rc = solara.render(page.Headline(cmp, "id", 2020), handle_error=False)
+    notes = _with_class(rc, "egov-fallback")
+    assert len(notes) == 1 and "posterior.parquet" in notes[0].unsafe_innerHTML
+    assert "2 benih acak" in notes[0].unsafe_innerHTML
+    rc.close()
+
+
+def test_the_advice_tab_searches_in_the_background_and_shows_the_front(rendered, monkeypatch):
+    from model.advise import SearchSettings
+    rc = rendered
+    page.lang.set("id")
+    tiny = SearchSettings(draws=1, replications=1, population=300, pop_size=4, generations=0)
+    monkeypatch.setattr(logic, "ADVICE_SEARCH", tiny)
+    page.view.set("advice")
+    button = _until(lambda: rc.find(v.Btn, children=[tr("id", "ui.advice_run")]).widgets)
+    button[0].click()
+    box = _until(lambda: _with_class(rc, "egov-advice"), timeout=120)[0]
+    markup = " ".join(getattr(w, "unsafe_innerHTML", "") or "" for w in _walk(box))
+    assert "egov-pareto" in markup and tr("id", "ui.advice_rec") in markup
+    assert "Saran pembagian anggaran" in markup and "<h3>" in markup  # advice_text's sentences
+    page.view.set("indices")
+
+
+def test_lever_groups_fold_until_opened_or_moved(rendered):
+    rc = rendered
+    page.lang.set("en")
+    source = page.current_source()
+    page.editing.set(0)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    title = tr("en", "lever_group.interface")
+    _until(lambda: rc.find(v.Btn, children=["▸ " + title]).widgets)
+    folded = _until(lambda: len(_with_class(rc, "egov-folded")) == 4 and 4)
+    # staff, training, interface, other: hidden, still in the page
+    rc.find(v.Btn, children=["▸ " + title]).widgets[0].click()
+    _until(lambda: len(_with_class(rc, "egov-folded")) == folded - 1)
+    _lever(rc, "complaint_desk_share").v_model = 0.2  # a moved lever keeps its group open
+    _until(lambda: rc.find(v.Btn, children=["▾ " + title]).widgets[0].disabled)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+
+
+def test_with_a_posterior_the_headline_says_its_bands_carry_parameter_uncertainty(tmp_path):
+    from scripts.synthetic_posterior import main
+    path = tmp_path / "posterior.parquet"
+    assert main(["--rows", "10", "--spread", "0.3", "--out", str(path)]) == 0
+    source = logic.source_from_file("kediri.toml")
+    settings = logic.Settings(years=(2018, 2020), population=400, draws=3, posterior=path)
+    wi = logic.in_force(source.scenario, 2020).with_value("enforcement_share", 0.3)
+    cmp = logic.run_whatifs(source.scenario, [logic.whatif_scenario(source, wi)], settings)
+    box, rc = solara.render(page.Headline(cmp, "en", 2020), handle_error=False)
+    texts = " ".join(str(getattr(w, "children", "")) for r in rc.find().widgets for w in _walk(r))
+    assert tr("en", "ui.posterior_note", k=3, r=1, pop="400", seconds="")[:60] in texts
+    assert not _with_class(rc, "egov-fallback")
+    rc.close()
+
+
+def test_a_wide_lever_is_typed_and_a_number_outside_its_range_gets_one_line(rendered):
+    rc = rendered
+    page.lang.set("en")
+    source = page.current_source()
+    page.editing.set(0)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    label = tr("en", "control.hires_per_year.label")
+    field = _until(lambda: [w for w in rc.find(v.TextField).widgets
+                            if str(w.label).startswith(label)])[0]
+    field.v_model = "200"
+    _until(lambda: page.whatifs.value[0].value("hires_per_year") == 200.0)
+    page.message.set("")
+    field.v_model = "500000"
+    _until(lambda: "hires_per_year: 500000 is outside [0, 100000]" in page.message.value)
+    assert page.whatifs.value[0].value("hires_per_year") == 200.0
+    page.message.set("")
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))

@@ -57,3 +57,27 @@ def num(x: float, lang: str, digits: int = 2, sign: bool = False) -> str:
 def pct(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
     """A share (0-1) as a percentage in ``lang`` (``45%``); with ``sign``, percentage points."""
     return num(100.0 * x, lang, digits, sign) + ("" if sign else "%")
+
+
+MONEY_SCALES = {"id": ((1e12, "T"), (1e9, "M"), (1e6, "jt")),
+                "en": ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))}
+"""Rupiah abbreviated by size: triliun (T), miliar (M), juta (jt) in Indonesian; trillion,
+billion, million in English. Below a million the full amount is written."""
+
+
+def money(x: float, lang: str, sign: bool = False) -> str:
+    """Rupiah as written in ``lang``: ``Rp70,9 M`` (70.9 billion) in Indonesian, ``Rp70.9 bn``
+    in English, with the language's thousands separator (``Rp1.234,5 M``); ``sign`` puts a
+    plus or minus in front (``+Rp1,2 M``).
+    """
+    if x is None or math.isnan(x):
+        return "–"
+    for size, unit in MONEY_SCALES[lang]:
+        if abs(x) >= size:
+            text = f"Rp{num(abs(x) / size, lang, 1)} {unit}"
+            break
+    else:
+        text = f"Rp{num(abs(x), lang, 0)}"
+    if sign:
+        return ("+" if x >= 0 else "−") + text
+    return ("−" if x < 0 else "") + text
