@@ -159,20 +159,7 @@ def test_what_a_scenario_sets_itself_is_kept(config):
     assert drawn.shares.apps == 0.5 and abs(sum(drawn.shares.as_dict().values()) - 1) < 1e-9
 
 
-@pytest.fixture(scope="module")
-def single(tmp_path_factory):
-    """The calibration file without its [[hypothesis]] tables: the single structure the
-    committed defaults were calibrated with (docs/calibration.md)."""
-    from model.calibration.config import load_config
-    text = (REPO / "experiments" / "calibration.toml").read_text(encoding="utf-8")
-    path = tmp_path_factory.mktemp("single") / "calibration.toml"
-    path.write_text(text.split("\n[[hypothesis]]\n")[0].replace(
-        '"../scenarios/', f'"{(REPO / "scenarios").as_posix()}/'), encoding="utf-8")
-    return load_config(path)
-
-
-def test_the_calibrated_point_changes_no_scenario(single):
-    config = single
+def test_the_calibrated_point_changes_no_scenario(config):
     theta = mp.point_values(config)
     for path in (KEDIRI, JEMBER, WHATIF):
         sc = load_scenario(path)
@@ -180,8 +167,7 @@ def test_the_calibrated_point_changes_no_scenario(single):
 
 
 # --- ensembles --------------------------------------------------------------------------------
-def test_a_one_draw_posterior_at_the_point_reproduces_the_point_run(single):
-    config = single
+def test_a_one_draw_posterior_at_the_point_reproduces_the_point_run(config):
     point = mp.validate_posterior(mp.synthetic_posterior(config, 1, 0.0, 1), "point.parquet",
                                   config)
     scenarios = [load_scenario(KEDIRI), load_scenario(JEMBER)]
