@@ -4,8 +4,9 @@ The calibration's posterior (``model/posterior.parquet``) holds weighted paramet
 column per calibrated parameter, named as in ``experiments/calibration.toml``'s
 ``[[parameter]]`` entries, plus ``weight`` (non-negative; weights are joint over all rows, so a
 hypothesis's posterior probability is the sum of its rows' weights) and ``hypothesis`` (the
-model structure the row was fitted under). Every value is given: a parameter a hypothesis fixes
-is written at its fixed value.
+model structure the row was fitted under). A parameter the row's hypothesis does not estimate
+may be empty (NaN), as the calibration writes it; it is read as that hypothesis' fixed value.
+The calibration's ``distance`` and ``repeat`` columns may be present and are not parameters.
 
 An ensemble run draws K vectors by weight (:func:`draw_parameters`, seeded from the master seed
 through :func:`model.seeds.draw_seed`) and runs each with R seeds; draw *k*, replication *r* uses
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.behaviour import default_behaviour
+from model.behaviour import Behaviour, default_behaviour
 from model.calibration.config import CalibrationConfig, load_config
 from model.calibration.simulate import behaviour_overrides, feasible, region_overrides
 from model.errors import ScenarioError
@@ -50,6 +51,8 @@ DEFAULT_CALIBRATION = ("experiments", "calibration.toml")
 """The calibration file whose ``[[parameter]]`` entries name the posterior's columns, under the
 data root (:func:`model.io.data_root`)."""
 ID_COLUMNS = ("weight", "hypothesis")
+META_COLUMNS = ("distance", "repeat")
+"""Columns the calibration writes beside the parameters (ABC distance, repeat number)."""
 BOUND_TOLERANCE = 1e-9
 """A value this far outside its prior still counts as inside (written with rounding)."""
 INDICES = ("spbe", "ipp", "ikm")
@@ -108,13 +111,14 @@ def validate_posterior(table: pd.DataFrame, path: str, config: CalibrationConfig
     if len(table) == 0:
         raise _error(path, None, "no rows")
     known = set(config.names)
-    params = [str(c) for c in table.columns if c not in ID_COLUMNS]
+    params = [str(c) for c in table.columns if c not in ID_COLUMNS and c not in META_COLUMNS]
     for column in params:
         if column not in known:
             raise _error(path, column, f"not a parameter of {config.path}; its parameters are: "
                          + ", ".join(config.names))
     if not params:
         raise _error(path, None, "no parameter columns")
+    table = _fixed_filled(table, params, config)
     for column in ("weight", *params):
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or not np.isfinite(values.to_numpy(float)).all():
@@ -137,6 +141,21 @@ def validate_posterior(table: pd.DataFrame, path: str, config: CalibrationConfig
             raise _error(path, f"row {i}", "its estimated shares leave too little for the "
                          "other components")
     return Posterior(path=path, table=clean, parameters=tuple(params), config=config)
+
+
+def _fixed_filled(table: pd.DataFrame, params: list[str],
+                  config: CalibrationConfig) -> pd.DataFrame:
+    """Empty values of a parameter that the row's hypothesis fixes, set to the fixed value."""
+    known = {h.name: h for h in config.hypotheses}
+    table = table.copy()
+    for column in params:
+        key = config.spec(column).key
+        empty = table[column].isna()
+        for name in table.loc[empty, "hypothesis"].unique():
+            h = known.get(name)
+            if h is not None and key in h.fixed:
+                table.loc[empty & (table["hypothesis"] == name), column] = float(h.fixed[key])
+    return table
 
 
 def _restricted(config: CalibrationConfig, names: Sequence[str]) -> CalibrationConfig:
@@ -187,21 +206,43 @@ def _value_at(table: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def apply_draw(scenario: Scenario, theta: Mapping[str, float],
-               config: CalibrationConfig) -> Scenario:
-    """``scenario`` under one parameter vector ``theta`` (names as in ``config``).
+def _structure(config: CalibrationConfig, theta: Mapping[str, float],
+               hypothesis: str | None) -> dict[str, float]:
+    """The shared behaviour a draw was simulated with in the calibration.
 
-    Shared behaviour parameters apply to every scenario; a region's parameters to scenarios
-    whose ``region`` is that calibration region's. A field the scenario sets to something else
-    than its reference (the calibration's region file; for behaviour, the calibrated default)
-    is the scenario's own choice and is left as it is.
+    With the name of one of the file's hypotheses: every behaviour field any hypothesis fixes
+    or estimates, at the draw's value if estimated, else the hypothesis' fixed value, else its
+    declared default (what :func:`model.calibration.simulate.scenarios_for` used). Otherwise
+    (a synthetic posterior): the draw's own values only.
+    """
+    sub = _restricted(config, list(theta))
+    if hypothesis not in {h.name for h in config.hypotheses}:
+        return behaviour_overrides(sub, theta)
+    declared = dataclasses.asdict(Behaviour())
+    controlled = {k for h in config.hypotheses for k in h.fixed} | {
+        p.key for p in config.parameters if p.region is None}
+    out = {k: float(declared[k.partition(".")[2]]) for k in controlled}
+    out.update(behaviour_overrides(sub, theta, hypothesis))
+    return out
+
+
+def apply_draw(scenario: Scenario, theta: Mapping[str, float],
+               config: CalibrationConfig, hypothesis: str | None = None) -> Scenario:
+    """``scenario`` under one parameter vector ``theta`` (names as in ``config``), drawn under
+    ``hypothesis`` (a name of the file's ``[[hypothesis]]``, or None).
+
+    Shared behaviour parameters apply to every scenario, with the draw's hypothesis' structure
+    (:func:`_structure`); a region's parameters to scenarios whose ``region`` is that
+    calibration region's. A field the scenario sets to something else than its reference (the
+    calibration's region file; for behaviour, the calibrated default) is the scenario's own
+    choice and is left as it is.
     """
     theta = {k: float(v) for k, v in theta.items()}
     sub = _restricted(config, list(theta))
     own = scenario.to_table()
     reference_behaviour = dataclasses.asdict(default_behaviour())
     overrides: dict[str, Any] = {}
-    for key, value in behaviour_overrides(sub, theta).items():
+    for key, value in _structure(config, theta, hypothesis).items():
         field = key.partition(".")[2]
         if own["behaviour"][field] == reference_behaviour[field] and not _same(
                 own["behaviour"][field], value):
@@ -265,7 +306,8 @@ def ensemble_tasks(scenarios: Sequence[Scenario], draws: pd.DataFrame, replicati
     tasks = []
     for sc in scenarios:
         for row in draws.to_dict("records"):
-            applied = apply_draw(sc, {p: row[p] for p in params}, config)
+            applied = apply_draw(sc, {p: row[p] for p in params}, config,
+                                 str(row["hypothesis"]))
             tasks += [EnsembleTask(applied, int(row["draw"]), str(row["hypothesis"]), r,
                                    seeds[r], years, population) for r in range(replications)]
     return tasks

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import JEMBER, KEDIRI, REPO, SCENARIOS
+from conftest import JEMBER, KEDIRI, SCENARIOS
 
 import model.posterior as mp
 from model import ScenarioError, load_scenario, with_overrides
@@ -313,3 +313,28 @@ def test_a_policy_split_drawn_for_a_region_reaches_its_what_ifs(config):
     split = applied.policies[0].shares.as_dict()
     assert split["interface"] == 0.3 and abs(sum(split.values()) - 1) < 1e-9
     assert applied.policies[1:] == recruit.policies[1:]  # the what-if's own policy stays
+
+
+# --- the committed posterior ----------------------------------------------------------------
+def test_the_committed_posterior_loads_with_each_hypothesis_structure(config):
+    """``model/posterior.parquet`` as the calibration wrote it (empty where a hypothesis does not
+    estimate a parameter, with its distance and repeat) loads, and every draw runs the scenario
+    the calibration simulated for that draw: same behaviour and regional values as
+    ``scenarios_for`` under the draw's hypothesis (a fragmentation draw keeps the declared
+    online-failure cost that the chosen structure switches off)."""
+    from model.calibration.simulate import scenarios_for
+    post = mp.load_posterior()
+    assert len(post.table) >= 500 and set(post.parameters) == set(config.names)
+    assert post.table[list(post.parameters)].notna().all().all()
+    assert sum(post.hypotheses().values()) == pytest.approx(1.0)
+    regions = {"kediri": load_scenario(KEDIRI), "jember": load_scenario(JEMBER)}
+    for h in config.hypotheses:
+        row = post.table[post.table["hypothesis"] == h.name].iloc[0]
+        theta = {p.name: float(row[p.name]) for p in config.estimated(h)}
+        expected = scenarios_for(config, theta, h)
+        full = {p: float(row[p]) for p in post.parameters}
+        for name, sc in regions.items():
+            got = mp.apply_draw(sc, full, config, h.name)
+            assert got.behaviour == expected[name].behaviour, (h.name, name)
+            assert got.shares == expected[name].shares and got.initial == expected[name].initial
+            assert got.policies == expected[name].policies, (h.name, name)
