@@ -411,7 +411,11 @@ def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id
     if "spending" in figs:
         body += [f"<h3>{_e(tr(lang, 'report.spend_h'))}</h3>", figure("spending")]
     body.append(f"<h2>{_e(tr(lang, 'report.uncertainty_h'))}</h2>")
-    body.append(_p(tr(lang, "report.uncertainty", reps=reps)))
+    if "draw" in annual.columns:  # a posterior ensemble: the bands carry parameter draws
+        body.append(_p(tr(lang, "report.uncertainty_posterior", reps=reps,
+                          k=int(annual["draw"].nunique()))))
+    else:
+        body.append(_p(tr(lang, "report.uncertainty", reps=reps)))
     body.append(f"<h2>{_e(tr(lang, 'report.sources_h'))}</h2>")
     body += _sources(c)
     body.append(f"<h2>{_e(tr(lang, 'report.reproduce_h'))}</h2>")

@@ -239,3 +239,22 @@ def test_pemdi_is_reported_when_a_run_declares_and_carries_it(results, monkeypat
     text = _text(build_report(annual, metadata, "id"))
     assert tr("id", "index.pemdi") in text and tr("id", "method.pemdi_2026.text") in text
     assert re.search(r"Pemdi bergerak dari [0-9,]+ pada 2026", text)
+
+
+def test_a_posterior_run_says_its_bands_carry_parameter_draws(tmp_path):
+    """A report of ``run --posterior K`` must not say the bands leave out parameter
+    uncertainty; a point run must."""
+    out = tmp_path / "post"
+    code = cli.main(["run", str(SCENARIOS / "kediri.toml"), "--posterior", "2",
+                     "--replications", "1", "--population", "500", "--years", "2018:2020",
+                     "--workers", "1", "--out", str(out), "--quiet"])
+    assert code == 0
+    page = tmp_path / "report.html"
+    assert cli.main(["report", str(out), "--lang", "en", "--out", str(page)]) == 0
+    text = _text(page.read_text(encoding="utf-8"))
+    assert "2 parameter vectors drawn from the calibration's posterior" in text
+    assert "They do not include the uncertainty" not in text
+
+
+def test_a_point_run_says_its_bands_are_chance_only(pages):
+    assert "They do not include the uncertainty" in _text(pages["en"])
