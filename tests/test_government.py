@@ -156,6 +156,8 @@ def test_capital_is_budget_adequacy_when_the_budget_is_stable(still):
 
 
 def test_new_apps_dilute_integration(still):
+    """Partly a restatement of the portfolio equation (retirement and new apps per month); what
+    it states beyond the equation is that unintegrated new apps lower the integrated share."""
     sc = with_overrides(still, {"apps.integration_share": 0.0})
     gov = _gov(sc)
     bh = sc.behaviour
@@ -203,6 +205,8 @@ def test_superapp_integrates_a_share_of_the_rest_and_credits_no_innovation(still
 
 
 def test_innovation_decays_and_is_fed_by_each_units_workforce_and_app_spending(still):
+    """A restatement of the documented innovation equation (one month, per unit), pinning it
+    against silent change; its order check (better-staffed units innovate more) is the intent."""
     gov = _gov(still)
     bh, pop = still.behaviour, still.population
     gov.innovation[:] = 1.0
