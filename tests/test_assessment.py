@@ -267,10 +267,14 @@ def test_before_2022_the_ipp_is_the_evaluators_form_alone(quiet_behaviour):
 
 
 def test_residual_ipp_leniency_is_a_hypothesis_off_by_default(quiet_behaviour):
-    assert quiet_behaviour.ipp_leniency_from_2022 == 1.0
+    """Declared off (1); the calibrated default carries it only when the chosen structure
+    (``measurement``) estimates it. At 1.1 the form's score above 1 grows by 10%."""
+    from model.behaviour import Behaviour
+    assert Behaviour().ipp_leniency_from_2022 == 1.0
+    off = dataclasses.replace(quiet_behaviour, ipp_leniency_from_2022=1.0)
     rng = np.random.default_rng
-    base = assess(_state(_tally()), quiet_behaviour, rng(0))["ipp_evaluator"]
-    lenient = dataclasses.replace(quiet_behaviour, ipp_leniency_from_2022=1.1)
+    base = assess(_state(_tally()), off, rng(0))["ipp_evaluator"]
+    lenient = dataclasses.replace(off, ipp_leniency_from_2022=1.1)
     assert assess(_state(_tally()), lenient, rng(0))["ipp_evaluator"] == pytest.approx(
         1 + (base - 1) * 1.1)
 
