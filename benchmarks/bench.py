@@ -206,10 +206,19 @@ def whatif_latency(scenario) -> dict[str, Any]:
     warm = min(logic.run_whatif(base, whatif(s), settings).seconds for s in (0.45, 0.55))
     return {"seconds": warm, "seconds_cold": cold, "settings": dataclasses.asdict(settings),
             "note": "model.app.logic.run_whatif at the app's default settings "
-                    f"({settings.replications} replications of {settings.population:,} citizens, "
+                    f"({_runs_of(settings)} of {settings.population:,} citizens, "
                     f"{settings.years[0]}-{settings.years[1]}, what-if from 2025): 'seconds' is a "
                     "re-run with the baseline cached (best of two), 'seconds_cold' the first "
                     "what-if, baseline included"}
+
+
+def _runs_of(settings) -> str:
+    """The runs per scenario the app's settings make, in words."""
+    from model.app import logic
+    if settings.uncertainty == "posterior":
+        r = settings.replications or logic.DEFAULT_DRAW_REPLICATIONS
+        return f"{settings.draws} posterior draws x {r} seed(s)"
+    return f"{settings.replications or logic.DEFAULT_REPLICATIONS} seeds at the calibrated point"
 
 
 # --- decisions: ensembles and advice -------------------------------------------------------
@@ -223,8 +232,12 @@ def small_runs(scenario, runs: int, population: int = 5_000) -> dict[str, Any]:
             "citizen_steps_per_s": steps / wall, "citizen_steps_per_cpu_s": steps / cpu}
 
 
-def posterior_whatif(draws: int = 10, population: int = 5_000) -> dict[str, Any]:
-    """A posterior what-if (baseline and what-if, ``draws`` x 1 seed), warm, 2 workers."""
+def posterior_whatif(draws: int | None = None, population: int = 5_000) -> dict[str, Any]:
+    """A posterior what-if (baseline and what-if, ``draws`` x 1 seed; default: the app's K),
+    warm, 2 workers."""
+    if draws is None:
+        from model.app.logic import DEFAULT_DRAWS
+        draws = DEFAULT_DRAWS
     import model.posterior as mp
     config = mp.default_config()
     if mp.DEFAULT_POSTERIOR.is_file():
