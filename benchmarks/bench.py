@@ -23,7 +23,8 @@ Prints a table and writes ``<out>/bench.json``. What is measured (Jember unless 
   (citizens x months x runs / wall seconds), as sweeps, ensembles and advice use them.
 - ``posterior_whatif_seconds``: ``model.posterior.run_ensemble`` of a baseline and a what-if
   (Kediri and its apps-to-training what-if) at the app's size (5,000 citizens, 2018-2030),
-  K = 10 posterior draws x 1 seed, 2 workers, warm (after one untimed call); best of two.
+  K = the app's posterior draws (8) x 1 seed, 2 workers, warm (after one untimed call); best
+  of two.
   From ``model/posterior.parquet``, or a synthetic posterior of the same shape if there is none
   (said in ``details.decisions``).
 - ``advise_quick_seconds`` / ``advise_seconds``: ``egovsim advise scenarios/jember.toml --year
