@@ -102,6 +102,7 @@ class EGovModel(mesa.Model):
             self.rng.integers(0, 2**32))
         self.streams = process_streams(seed)
         self.config = scenario
+        self._levers: dict[tuple[str, int], Any] = {}  # (lever, year) -> value, see lever()
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
@@ -146,8 +147,13 @@ class EGovModel(mesa.Model):
         return any(u.in_mpp for u in self.units)
 
     def lever(self, name: str) -> Any:
-        """A policy lever in force this year."""
-        return lever_in_year(self.config, name, self.year)
+        """A policy lever in force this year (looked up once a year, then remembered: the
+        scenario does not change during a run).
+        """
+        key = (name, self.year)
+        if key not in self._levers:
+            self._levers[key] = lever_in_year(self.config, name, self.year)
+        return self._levers[key]
 
     # --- the step -------------------------------------------------------------------------
     def step(self) -> None:
