@@ -62,6 +62,12 @@ from model.shares import normalised
 _FIELDS = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
            "answered", "answered_on_time", "overload", "months", "online", "online_ok")
 _F = {name: i for i, name in enumerate(_FIELDS)}
+_ADDED = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
+          "answered", "answered_on_time", "online", "online_ok")
+"""The fields that are sums over the month's requests (:meth:`YearTally.add_month`)."""
+_A = {name: i for i, name in enumerate(_ADDED)}
+_ADDED_ROWS = np.array([_F[name] for name in _ADDED])
+_N_ADD = len(_ADDED) + 2 * len(IKM_ELEMENTS) + 3  # the fields, elements, their squares, answers
 
 
 def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.ndarray:
@@ -97,27 +103,40 @@ class YearTally:
         """
         n, u = self.n_units, out.unit
         on_time = within(standard_days[u], out.wait)
-        kept = (out.success & ~out.maladmin) * on_time
         staffed = out.counter | out.online  # requests a civil servant handled
-        add = {
-            "requests": None, "staffed": staffed, "kept": kept, "on_time": on_time,
-            "skill": np.where(staffed, out.skill, 0.0),
-            "integrity": np.where(staffed, out.integrity, 0.0),
-            "complaints": out.complained, "answered": out.answered,
-            "answered_on_time": out.answered * answer_on_time[u],
-            "online": out.online, "online_ok": out.online & out.success,
-        }
-        for name, w in add.items():
-            self.unit[:, _F[name]] += np.bincount(u, weights=w, minlength=n)
+        n_el = len(IKM_ELEMENTS)
+        a = out.answer
+        # Every sum by unit in one bincount over (request, column) pairs: each bin adds the
+        # same values in the same (request) order as one bincount per column, so the sums are
+        # bit-identical, at a fraction of the calls.
+        w = np.empty((len(u), _N_ADD))
+        w[:, _A["requests"]] = 1.0
+        w[:, _A["staffed"]] = staffed
+        w[:, _A["kept"]] = (out.success & ~out.maladmin) * on_time
+        w[:, _A["on_time"]] = on_time
+        w[:, _A["skill"]] = np.where(staffed, out.skill, 0.0)
+        w[:, _A["integrity"]] = np.where(staffed, out.integrity, 0.0)
+        w[:, _A["complaints"]] = out.complained
+        w[:, _A["answered"]] = out.answered
+        w[:, _A["answered_on_time"]] = out.answered * answer_on_time[u]
+        w[:, _A["online"]] = out.online
+        w[:, _A["online_ok"]] = out.online & out.success
+        e = w[:, len(_ADDED):]
+        e[:, :n_el] = out.elements
+        np.multiply(out.elements, out.elements, out=e[:, n_el:2 * n_el])
+        e[:, 2 * n_el] = 1.0
+        e[:, 2 * n_el + 1] = a
+        e[:, 2 * n_el + 2] = a * a
+        bins = (u.astype(np.intp) * _N_ADD)[:, None] + np.arange(_N_ADD)
+        sums = np.bincount(bins.ravel(), weights=w.ravel(), minlength=n * _N_ADD)
+        sums = sums.reshape(n, _N_ADD)
+        self.unit[:, _ADDED_ROWS] += sums[:, :len(_ADDED)]
         self.unit[:, _F["overload"]] += overload
         self.unit[:, _F["months"]] += 1.0
-        for j in range(len(IKM_ELEMENTS)):
-            e = out.elements[:, j]
-            self.element_sum[:, j] += np.bincount(u, weights=e, minlength=n)
-            self.element_sq[:, j] += np.bincount(u, weights=e * e, minlength=n)
-        a = out.answer
-        self.answer += np.stack([np.bincount(u, minlength=n), np.bincount(u, weights=a,
-                                 minlength=n), np.bincount(u, weights=a * a, minlength=n)], 1)
+        s = sums[:, len(_ADDED):]
+        self.element_sum += s[:, :n_el]
+        self.element_sq += s[:, n_el:2 * n_el]
+        self.answer += s[:, 2 * n_el:]
         on = a[out.online]
         self.online_answer += (len(on), on.sum(), (on * on).sum())
 

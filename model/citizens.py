@@ -289,10 +289,17 @@ class Citizens:
 
         elements = self._survey_answers(ctx, req, success, speed, maladmin, complained,
                                         answered, skill, integrity, crowding, sat - score)
-        group = self.group[idx].astype(np.intp)  # converted once for the nine tallies
-        for row, values in enumerate((None, online, inter, wait, success, maladmin, complained,
-                                      answered, sat)):
-            self.year_totals[row] += np.bincount(group, weights=values, minlength=N_GROUPS)
+        # The nine tallies by group in one bincount over (request, accumulator) pairs: each
+        # bin adds the same values in the same (request) order as one bincount per
+        # accumulator, so the sums are bit-identical.
+        n_acc = len(ACCUMULATORS)
+        values = np.empty((len(idx), n_acc))
+        for row, v in enumerate((1.0, online, inter, wait, success, maladmin, complained,
+                                 answered, sat)):
+            values[:, row] = v
+        bins = (self.group[idx].astype(np.intp) * n_acc)[:, None] + np.arange(n_acc)
+        self.year_totals += np.bincount(bins.ravel(), weights=values.ravel(),
+                                        minlength=N_GROUPS * n_acc).reshape(N_GROUPS, n_acc).T
         return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
                         maladmin=maladmin, complained=complained, answered=answered, wait=wait,
                         skill=skill, integrity=integrity, elements=elements,
