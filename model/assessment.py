@@ -68,6 +68,7 @@ _ADDED = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "compl
 _A = {name: i for i, name in enumerate(_ADDED)}
 _ADDED_ROWS = np.array([_F[name] for name in _ADDED])
 _N_ADD = len(_ADDED) + 2 * len(IKM_ELEMENTS) + 3  # the fields, elements, their squares, answers
+_ADD_COLUMNS = np.arange(_N_ADD)
 
 
 def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.ndarray:
@@ -127,7 +128,7 @@ class YearTally:
         e[:, 2 * n_el] = 1.0
         e[:, 2 * n_el + 1] = a
         e[:, 2 * n_el + 2] = a * a
-        bins = (u.astype(np.intp) * _N_ADD)[:, None] + np.arange(_N_ADD)
+        bins = (np.asarray(u, dtype=np.intp) * _N_ADD)[:, None] + _ADD_COLUMNS
         sums = np.bincount(bins.ravel(), weights=w.ravel(), minlength=n * _N_ADD)
         sums = sums.reshape(n, _N_ADD)
         self.unit[:, _ADDED_ROWS] += sums[:, :len(_ADDED)]
