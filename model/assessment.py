@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model._sums import sums_by
 from model.citizens import Outcomes
 from model.rules import (
     IKM_ELEMENTS,
@@ -67,8 +68,6 @@ _ADDED = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "compl
 """The fields that are sums over the month's requests (:meth:`YearTally.add_month`)."""
 _A = {name: i for i, name in enumerate(_ADDED)}
 _ADDED_ROWS = np.array([_F[name] for name in _ADDED])
-_N_ADD = len(_ADDED) + 2 * len(IKM_ELEMENTS) + 3  # the fields, elements, their squares, answers
-_ADD_COLUMNS = np.arange(_N_ADD)
 
 
 def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.ndarray:
@@ -107,30 +106,21 @@ class YearTally:
         staffed = out.counter | out.online  # requests a civil servant handled
         n_el = len(IKM_ELEMENTS)
         a = out.answer
-        # Every sum by unit in one bincount over (request, column) pairs: each bin adds the
-        # same values in the same (request) order as one bincount per column, so the sums are
-        # bit-identical, at a fraction of the calls.
-        w = np.empty((len(u), _N_ADD))
-        w[:, _A["requests"]] = 1.0
-        w[:, _A["staffed"]] = staffed
-        w[:, _A["kept"]] = (out.success & ~out.maladmin) * on_time
-        w[:, _A["on_time"]] = on_time
-        w[:, _A["skill"]] = np.where(staffed, out.skill, 0.0)
-        w[:, _A["integrity"]] = np.where(staffed, out.integrity, 0.0)
-        w[:, _A["complaints"]] = out.complained
-        w[:, _A["answered"]] = out.answered
-        w[:, _A["answered_on_time"]] = out.answered * answer_on_time[u]
-        w[:, _A["online"]] = out.online
-        w[:, _A["online_ok"]] = out.online & out.success
-        e = w[:, len(_ADDED):]
-        e[:, :n_el] = out.elements
-        np.multiply(out.elements, out.elements, out=e[:, n_el:2 * n_el])
-        e[:, 2 * n_el] = 1.0
-        e[:, 2 * n_el + 1] = a
-        e[:, 2 * n_el + 2] = a * a
-        bins = (np.asarray(u, dtype=np.intp) * _N_ADD)[:, None] + _ADD_COLUMNS
-        sums = np.bincount(bins.ravel(), weights=w.ravel(), minlength=n * _N_ADD)
-        sums = sums.reshape(n, _N_ADD)
+        el = out.elements
+
+        def columns():  # made one at a time (in the order of _ADDED, then the answers)
+            yield from (None, staffed)
+            yield (out.success & ~out.maladmin) * on_time
+            yield from (on_time, np.where(staffed, out.skill, 0.0),
+                        np.where(staffed, out.integrity, 0.0), out.complained, out.answered)
+            yield out.answered * answer_on_time[u]
+            yield from (out.online, out.online & out.success)
+            yield from (el[:, j] for j in range(n_el))
+            yield from (el[:, j] * el[:, j] for j in range(n_el))
+            yield from (None, a, a * a)
+
+        # all 32 sums by unit (one fused bincount when the month is small)
+        sums = sums_by(u, columns(), len(_ADDED) + 2 * n_el + 3, n)
         self.unit[:, _ADDED_ROWS] += sums[:, :len(_ADDED)]
         self.unit[:, _F["overload"]] += overload
         self.unit[:, _F["months"]] += 1.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model._sums import sums_by
 from model.behaviour import Behaviour
 from model.rules import IKM_ELEMENTS, SURVEY
 from model.scenario import Population
@@ -90,7 +91,8 @@ def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """``np.clip(x, lo, hi)`` for scalar bounds, as two ufunc calls without ``np.clip``'s
     Python-level overhead: the same values (NaN stays NaN), the same dtype.
     """
-    return np.minimum(np.maximum(x, lo), hi)
+    out = np.maximum(x, lo)
+    return np.minimum(out, hi, out=out)
 
 
 def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -299,17 +301,10 @@ class Citizens:
 
         elements = self._survey_answers(ctx, req, success, speed, maladmin, complained,
                                         answered, skill, integrity, crowding, sat - score)
-        # The nine tallies by group in one bincount over (request, accumulator) pairs: each
-        # bin adds the same values in the same (request) order as one bincount per
-        # accumulator, so the sums are bit-identical.
-        n_acc = len(ACCUMULATORS)
-        values = np.empty((len(idx), n_acc))
-        for row, v in enumerate((1.0, online, inter, wait, success, maladmin, complained,
-                                 answered, sat)):
-            values[:, row] = v
-        bins = (self.group[idx].astype(np.intp) * n_acc)[:, None] + np.arange(n_acc)
-        self.year_totals += np.bincount(bins.ravel(), weights=values.ravel(),
-                                        minlength=N_GROUPS * n_acc).reshape(N_GROUPS, n_acc).T
+        group = self.group[idx].astype(np.intp)  # the nine tallies by group, fused when few
+        self.year_totals += sums_by(group, (None, online, inter, wait, success, maladmin,
+                                            complained, answered, sat), len(ACCUMULATORS),
+                                    N_GROUPS).T
         return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
                         maladmin=maladmin, complained=complained, answered=answered, wait=wait,
                         skill=skill, integrity=integrity, elements=elements,
