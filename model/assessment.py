@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model._sums import sums_by
 from model.citizens import Outcomes
 from model.rules import (
     IKM_ELEMENTS,
@@ -62,6 +63,11 @@ from model.shares import normalised
 _FIELDS = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
            "answered", "answered_on_time", "overload", "months", "online", "online_ok")
 _F = {name: i for i, name in enumerate(_FIELDS)}
+_ADDED = ("requests", "staffed", "kept", "on_time", "skill", "integrity", "complaints",
+          "answered", "answered_on_time", "online", "online_ok")
+"""The fields that are sums over the month's requests (:meth:`YearTally.add_month`)."""
+_A = {name: i for i, name in enumerate(_ADDED)}
+_ADDED_ROWS = np.array([_F[name] for name in _ADDED])
 
 
 def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.ndarray:
@@ -97,27 +103,31 @@ class YearTally:
         """
         n, u = self.n_units, out.unit
         on_time = within(standard_days[u], out.wait)
-        kept = (out.success & ~out.maladmin) * on_time
         staffed = out.counter | out.online  # requests a civil servant handled
-        add = {
-            "requests": None, "staffed": staffed, "kept": kept, "on_time": on_time,
-            "skill": np.where(staffed, out.skill, 0.0),
-            "integrity": np.where(staffed, out.integrity, 0.0),
-            "complaints": out.complained, "answered": out.answered,
-            "answered_on_time": out.answered * answer_on_time[u],
-            "online": out.online, "online_ok": out.online & out.success,
-        }
-        for name, w in add.items():
-            self.unit[:, _F[name]] += np.bincount(u, weights=w, minlength=n)
+        n_el = len(IKM_ELEMENTS)
+        a = out.answer
+        el = out.elements
+
+        def columns():  # made one at a time (in the order of _ADDED, then the answers)
+            yield from (None, staffed)
+            yield (out.success & ~out.maladmin) * on_time
+            yield from (on_time, np.where(staffed, out.skill, 0.0),
+                        np.where(staffed, out.integrity, 0.0), out.complained, out.answered)
+            yield out.answered * answer_on_time[u]
+            yield from (out.online, out.online & out.success)
+            yield from (el[:, j] for j in range(n_el))
+            yield from (el[:, j] * el[:, j] for j in range(n_el))
+            yield from (None, a, a * a)
+
+        # all 32 sums by unit (one fused bincount when the month is small)
+        sums = sums_by(u, columns(), len(_ADDED) + 2 * n_el + 3, n)
+        self.unit[:, _ADDED_ROWS] += sums[:, :len(_ADDED)]
         self.unit[:, _F["overload"]] += overload
         self.unit[:, _F["months"]] += 1.0
-        for j in range(len(IKM_ELEMENTS)):
-            e = out.elements[:, j]
-            self.element_sum[:, j] += np.bincount(u, weights=e, minlength=n)
-            self.element_sq[:, j] += np.bincount(u, weights=e * e, minlength=n)
-        a = out.answer
-        self.answer += np.stack([np.bincount(u, minlength=n), np.bincount(u, weights=a,
-                                 minlength=n), np.bincount(u, weights=a * a, minlength=n)], 1)
+        s = sums[:, len(_ADDED):]
+        self.element_sum += s[:, :n_el]
+        self.element_sq += s[:, n_el:2 * n_el]
+        self.answer += s[:, 2 * n_el:]
         on = a[out.online]
         self.online_answer += (len(on), on.sum(), (on * on).sum())
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model._sums import sums_by
 from model.behaviour import Behaviour
 from model.rules import IKM_ELEMENTS, SURVEY
 from model.scenario import Population
@@ -84,6 +85,14 @@ class Outcomes:
     integrity: np.ndarray
     elements: np.ndarray  # (k, 9): survey answers, 0-1 scale, IKM_ELEMENTS order
     answer: np.ndarray  # mean of a request's nine answers
+
+
+def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip(x, lo, hi)`` for scalar bounds, as two ufunc calls without ``np.clip``'s
+    Python-level overhead: the same values (NaN stays NaN), the same dtype.
+    """
+    out = np.maximum(x, lo)
+    return np.minimum(out, hi, out=out)
 
 
 def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -202,14 +211,17 @@ class Citizens:
         assisted = agent & (~alone | (lit < bh.assisted_literacy))
         skill = np.where(assisted, np.float32(bh.assisted_literacy), lit)
         can_online = alone | assisted
+        # Terms that depend only on the unit are computed per unit, then picked per request
+        # (the same products, four of them instead of one per request).
+        wu = bh.wait_utility_per_day
         u_online = (bh.online_utility_base + bh.online_utility_per_literacy * skill
                     - bh.citizen_confusion_per_fragmentation * ctx.fragmentation
-                    + bh.wait_utility_per_day * ctx.online_days[unit])
-        u_counter = (bh.wait_utility_per_day * ctx.expected_wait[unit]
-                     + np.where(urban, 0.0, bh.rural_travel_utility
-                                * (1.0 - ctx.travel_relief[unit])))
+                    + (wu * ctx.online_days)[unit])
+        u_counter = ((wu * ctx.expected_wait)[unit]
+                     + np.where(urban, 0.0, (bh.rural_travel_utility
+                                             * (1.0 - ctx.travel_relief))[unit]))
         u_inter = (bh.intermediary_utility_base + bh.intermediary_utility_per_distrust
-                   * (1.0 - trust) + bh.wait_utility_per_day * ctx.intermediary_days[unit])
+                   * (1.0 - trust) + (wu * ctx.intermediary_days)[unit])
         top = np.maximum(np.maximum(np.where(can_online, u_online, -np.inf), u_counter), u_inter)
         e_on = np.where(can_online, np.exp(u_online - top), 0.0)
         e_ct = np.exp(u_counter - top)
@@ -218,9 +230,9 @@ class Citizens:
         channel = np.where(r < e_on, ONLINE, np.where(r < e_on + e_ct, COUNTER, INTERMEDIARY))
 
         online = channel == ONLINE
-        p_online_ok = np.clip(bh.online_success_base + bh.online_success_per_literacy
-                              * (skill - 0.5) - bh.online_failure_per_fragmentation
-                              * ctx.fragmentation, P_SUCCESS_MIN, P_SUCCESS_MAX)
+        p_online_ok = _clip(bh.online_success_base + bh.online_success_per_literacy
+                            * (skill - 0.5) - bh.online_failure_per_fragmentation
+                            * ctx.fragmentation, P_SUCCESS_MIN, P_SUCCESS_MAX)
         online_ok = online & (u[4] < p_online_ok)
         return Requests(idx=idx, unit=unit, online=online, assisted=online & assisted,
                         online_ok=online_ok, counter=(channel == COUNTER) | (online & ~online_ok),
@@ -239,9 +251,9 @@ class Citizens:
         bh = self.bh
         unit, counter, online, inter, d = req.unit, req.counter, req.online, req.inter, req.draws
         over = excess[unit]
-        p_counter_ok = np.clip(bh.counter_success_base + bh.counter_success_per_skill
-                               * (skill - 0.5) - bh.overload_penalty * over,
-                               P_SUCCESS_MIN, P_SUCCESS_MAX)
+        p_counter_ok = _clip(bh.counter_success_base + bh.counter_success_per_skill
+                             * (skill - 0.5) - bh.overload_penalty * over,
+                             P_SUCCESS_MIN, P_SUCCESS_MAX)
         success = np.where(inter, d[0] < bh.intermediary_success,
                            np.where(counter, d[0] < p_counter_ok, req.online_ok))
         wait = np.where(inter, ctx.intermediary_days[unit],
@@ -275,7 +287,7 @@ class Citizens:
         # what this citizen expected (their first request meets its own expectation).
         expected = self.expectation[idx]
         expected = np.where(np.isnan(expected), score, expected)
-        judged = np.clip(bh.expectation_met_satisfaction + score - expected, 0.0, 1.0)
+        judged = _clip(bh.expectation_met_satisfaction + score - expected, 0.0, 1.0)
         felt = (1.0 - bh.expectation_weight) * score + bh.expectation_weight * judged
         self.expectation[idx] = expected + bh.expectation_adaptation * (score - expected)
         sat = self.satisfaction[idx]
@@ -289,10 +301,10 @@ class Citizens:
 
         elements = self._survey_answers(ctx, req, success, speed, maladmin, complained,
                                         answered, skill, integrity, crowding, sat - score)
-        group = self.group[idx].astype(np.intp)  # converted once for the nine tallies
-        for row, values in enumerate((None, online, inter, wait, success, maladmin, complained,
-                                      answered, sat)):
-            self.year_totals[row] += np.bincount(group, weights=values, minlength=N_GROUPS)
+        group = self.group[idx].astype(np.intp)  # the nine tallies by group, fused when few
+        self.year_totals += sums_by(group, (None, online, inter, wait, success, maladmin,
+                                            complained, answered, sat), len(ACCUMULATORS),
+                                    N_GROUPS).T
         return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
                         maladmin=maladmin, complained=complained, answered=answered, wait=wait,
                         skill=skill, integrity=integrity, elements=elements,
@@ -326,7 +338,7 @@ class Citizens:
         raw[:, 5] = skill
         raw[:, 6] = np.where(maladmin, 0.0, integrity)
         raw[:, 7] = np.where(complained, answered, ctx.complaint_channel)
-        raw[:, 8] = ctx.facilities[unit] * (1.0 - crowding[unit])
-        e = np.clip(raw + halo[:, None], 0.0, 1.0)
+        raw[:, 8] = (ctx.facilities * (1.0 - crowding))[unit]  # per unit, then per request
+        e = _clip(raw + halo[:, None], 0.0, 1.0)
         f = bh.ikm_expectation
         return f + (1.0 - f) * e

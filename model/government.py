@@ -49,6 +49,7 @@ class Government(mesa.Agent):
                  rng: np.random.Generator, n_units: int) -> None:
         super().__init__(model)
         self.sc, self.bh, self.budget_rng = scenario, scenario.behaviour, rng
+        self._levers: dict[tuple[str, int], object] = {}  # (lever, year) -> value, see lever()
         ini = scenario.initial
         self.stocks = {"competency": ini.competency, "connectivity_rural": ini.connectivity,
                        "connectivity_urban": ini.connectivity, "regulation": ini.regulation,
@@ -71,8 +72,13 @@ class Government(mesa.Agent):
             self.flow_idr[c] = self.budget_idr * self.shares[c]
 
     def lever(self, name: str):
-        """A policy lever in force this year."""
-        return lever_in_year(self.sc, name, self.year)
+        """A policy lever in force this year (looked up once a year, then remembered: the
+        scenario does not change during a run).
+        """
+        key = (name, self.year)
+        if key not in self._levers:
+            self._levers[key] = lever_in_year(self.sc, name, self.year)
+        return self._levers[key]
 
     # --- budget ---------------------------------------------------------------------------
     def set_year_budget(self, year: int, first: bool = False) -> None:

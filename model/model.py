@@ -35,7 +35,10 @@ staff of its own and a unit's mean skill is not one person's."""
 
 _DEMAND = np.array([u.demand_share for u in UNITS])
 _DEMAND_CUM = np.cumsum(_DEMAND)
+_DEMAND_TOTAL = _DEMAND.sum()
 _STANDARD_DAYS = np.array([u.standard_days for u in UNITS])
+_BASE_DAYS = np.array([u.base_days for u in UNITS])
+_ONLINE_AFFINITY = np.array([u.online_affinity for u in UNITS])
 _IPP_ROWS = tuple(unit_index(k) for k in IPP_UNITS)
 
 
@@ -102,6 +105,7 @@ class EGovModel(mesa.Model):
             self.rng.integers(0, 2**32))
         self.streams = process_streams(seed)
         self.config = scenario
+        self._levers: dict[tuple[str, int], Any] = {}  # (lever, year) -> value, see lever()
         self.start_year, self.end_year = start_year, end_year
         self.year, self.month = start_year, 1
         residents = scenario.population.residents
@@ -123,6 +127,7 @@ class EGovModel(mesa.Model):
                                                             "maladmin_rate"), 0.0)
         self.tally = YearTally(len(UNITS))
         self._utilisation_sum = 0.0
+        self._month_utilisation = 0.0
         self._retired = 0.0
         self._event_hires = 0.0
         # Events dated before the first simulated month have already happened.
@@ -146,8 +151,13 @@ class EGovModel(mesa.Model):
         return any(u.in_mpp for u in self.units)
 
     def lever(self, name: str) -> Any:
-        """A policy lever in force this year."""
-        return lever_in_year(self.config, name, self.year)
+        """A policy lever in force this year (looked up once a year, then remembered: the
+        scenario does not change during a run).
+        """
+        key = (name, self.year)
+        if key not in self._levers:
+            self._levers[key] = lever_in_year(self.config, name, self.year)
+        return self._levers[key]
 
     # --- the step -------------------------------------------------------------------------
     def step(self) -> None:
@@ -241,8 +251,9 @@ class EGovModel(mesa.Model):
                           * (stocks[f"connectivity_{a}"] - self._conn0[a])
                           for a in ("rural", "urban")])
         base = np.array([pop.internet_access_rural, pop.internet_access_urban])
-        return np.clip(base + bh.internet_trend_per_year * t + extra, 0.0,
-                       bh.max_internet_access)
+        # np.minimum(np.maximum()) is np.clip without its Python wrapper: the same values
+        return np.minimum(np.maximum(base + bh.internet_trend_per_year * t + extra, 0.0),
+                          bh.max_internet_access)
 
     def _unit_staff_skill(self) -> np.ndarray:
         """Mean of service and digital skill of each unit's staff."""
@@ -253,12 +264,13 @@ class EGovModel(mesa.Model):
 
     def _context(self) -> MonthContext:
         gov, bh = self.government, self.config.behaviour
-        base_days = np.array([u.spec.base_days for u in self.units])
+        base_days = _BASE_DAYS
         iface = gov.stocks["interface"]
         in_mpp = np.array([u.in_mpp for u in self.units])
         return MonthContext(
             coverage=self.internet_coverage(),
-            online_coverage=np.array([u.online_coverage(gov.apps_stock) for u in self.units]),
+            # ServiceUnit.online_coverage for all units at once (the same products)
+            online_coverage=_ONLINE_AFFINITY * gov.apps_stock,
             expected_wait=np.array([u.expected_wait_days for u in self.units]),
             online_days=base_days * bh.online_days_ratio
             * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
@@ -311,7 +323,8 @@ class EGovModel(mesa.Model):
         for unit in self.units:
             unit.settle(demand[unit.index], capacity[unit.index], bh)
         util = np.array([u.utilisation for u in self.units])
-        self._utilisation_sum += float(util.mean())
+        self._month_utilisation = float(util.mean())  # read by the data collection too
+        self._utilisation_sum += self._month_utilisation
         return (np.array([u.wait_days for u in self.units]),
                 np.maximum(util - bh.comfortable_utilisation, 0.0),
                 np.array([u.overload(bh) for u in self.units]))
@@ -336,7 +349,7 @@ class EGovModel(mesa.Model):
         k = max(len(out.unit), 1)
         self.month_stats = {"online_share": float(out.online.sum() / k),
                             "wait_days": float(np.dot(_DEMAND, [u.wait_days for u in self.units])
-                                               / _DEMAND.sum()),
+                                               / _DEMAND_TOTAL),
                             "maladmin_rate": float(out.maladmin.sum() / k)}
 
     # --- the year's evaluation ------------------------------------------------------------
@@ -416,7 +429,7 @@ def _reporter(name: str):
     if name in ("year", "month"):
         return lambda m: getattr(m, name)
     if name == "staff_utilisation":
-        return lambda m: float(np.mean([u.utilisation for u in m.units]))
+        return lambda m: m._month_utilisation  # the units' mean utilisation, from _settle
     return lambda m: m.month_stats[name]
 
 

@@ -134,7 +134,9 @@ class StaffPool:
         month's work; learning by doing scales with it (capped at ``learning_load_cap``).
         """
         bh = self.bh
-        targeted = np.isin(self.unit, units)
+        aimed = np.zeros(len(UNITS), dtype=bool)  # a mask by unit: faster than np.isin
+        aimed[list(units)] = True
+        targeted = aimed[self.unit]
         n_target = int(targeted.sum())
         if n_target:
             rate = bh.training_share_per_year * competency * self.n / n_target
@@ -157,8 +159,8 @@ class StaffPool:
         rule = np.float32(per_month(bh.integrity_from_regulation_per_year * regulation))
         self.integrity += rule * (1 - self.integrity)
         self.tenure_months += 1
-        np.clip(self.service, 0, 1, out=self.service)
-        np.clip(self.digital, 0, 1, out=self.digital)
+        for skill in (self.service, self.digital):  # np.clip without its Python wrapper
+            np.minimum(np.maximum(skill, 0, out=skill), 1, out=skill)
 
     def improve_units(self, unit_gain: np.ndarray) -> None:
         """Answered complaints feed improvements: close a share of each unit's skill and
