@@ -29,7 +29,7 @@ from pyabc.population import Particle
 from tqdm import tqdm
 
 from model.calibration.config import CalibrationConfig
-from model.calibration.priors import make_prior
+from model.calibration.priors import from_unit, make_prior, marginal_density
 from model.calibration.simulate import Simulator
 from model.calibration.targets import Distance, Target
 from model.errors import ScenarioError
@@ -113,22 +113,16 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
 
     def _prior_draws(self, n: int) -> np.ndarray:
         """``n`` draws of the prior-proposed parameters from their marginals."""
-        cols = []
-        for name in np.array(self._names)[self.from_prior]:
-            p = self.support.specs[name]
-            u = np.random.random_sample(n)  # noqa: NPY002
-            cols.append(p.lo * (p.hi / p.lo) ** u if p.prior == "loguniform"
-                        else p.lo + (p.hi - p.lo) * u)
+        cols = [from_unit(self.support.specs[name],
+                          np.random.random_sample(n))  # noqa: NPY002
+                for name in np.array(self._names)[self.from_prior]]
         return np.column_stack(cols) if cols else np.zeros((n, 0))
 
     def _prior_density(self, x: np.ndarray) -> float:
         density = 1.0
         for name, v in zip(np.array(self._names)[self.from_prior], x[self.from_prior],
                            strict=True):
-            p = self.support.specs[name]
-            if not p.lo <= v <= p.hi:
-                return 0.0
-            density /= (v * np.log(p.hi / p.lo) if p.prior == "loguniform" else p.hi - p.lo)
+            density *= marginal_density(self.support.specs[name], float(v))
         return density
 
     def rvs_single(self) -> pyabc.Parameter:  # noqa: D102

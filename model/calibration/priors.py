@@ -13,6 +13,21 @@ from model.calibration.simulate import hypothesis_of
 from model.shares import SUM_TOLERANCE
 
 
+def from_unit(spec: ParameterSpec, u: np.ndarray) -> np.ndarray:
+    """Values of ``spec``'s marginal at quantiles ``u`` in [0, 1) (inverse CDF)."""
+    if spec.prior == "loguniform":
+        return spec.lo * (spec.hi / spec.lo) ** u
+    return spec.lo + (spec.hi - spec.lo) * u
+
+
+def marginal_density(spec: ParameterSpec, v: float) -> float:
+    """``spec``'s marginal density at ``v`` (0 outside its bounds)."""
+    if not spec.lo <= v <= spec.hi:
+        return 0.0
+    return 1.0 / (v * np.log(spec.hi / spec.lo) if spec.prior == "loguniform"
+                  else spec.hi - spec.lo)
+
+
 def rv(spec: ParameterSpec) -> pyabc.RV:
     """The marginal prior of one parameter."""
     if spec.prior == "loguniform":
@@ -70,9 +85,7 @@ class SplitPrior(pyabc.Distribution):
             return 0.0
         density = 1.0
         for name, spec in self.specs.items():
-            v = float(x[name])
-            density /= (v * np.log(spec.hi / spec.lo) if spec.prior == "loguniform"
-                        else spec.hi - spec.lo)
+            density *= marginal_density(spec, float(x[name]))
         return density
 
     def variances(self, names: list[str]) -> np.ndarray:
@@ -115,9 +128,7 @@ def prior_sample(config: CalibrationConfig, n: int, seed: int,
     rng = np.random.default_rng(seed)
     cols = {}
     for p in config.estimated(hypothesis_of(config, hypothesis)):
-        u = rng.random(4 * n)
-        cols[p.name] = (p.lo * (p.hi / p.lo) ** u if p.prior == "loguniform"
-                        else p.lo + (p.hi - p.lo) * u)
+        cols[p.name] = from_unit(p, rng.random(4 * n))
     df = pd.DataFrame(cols)
     ok = np.ones(len(df), dtype=bool)
     for g in _split_groups(list(df.columns)):
