@@ -116,6 +116,14 @@ def _headline(page):
     return headline
 
 
+
+def _screenshot(page, path, height: int, settle_ms: int) -> None:
+    """A full-page picture of the app at 1400 px wide (a real image, not a blank page)."""
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(settle_ms)
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
 def test_app_in_chromium(app_url, tmp_path):
     with _browser(tmp_path) as page:
         page.goto(app_url)
@@ -169,11 +177,7 @@ def test_app_in_chromium(app_url, tmp_path):
         shown = set(images())  # figures are redrawn with English labels
         _wait_change(lambda: len(images()) == 4 and not set(images()) & shown, False, 30)
 
-        page.set_viewport_size({"width": 1400, "height": 2300})
-        page.wait_for_timeout(300)
-        shot = tmp_path / "screenshot.png"
-        page.screenshot(path=str(shot))
-        assert shot.stat().st_size > 10_000
+        _screenshot(page, tmp_path / "screenshot.png", 2300, 300)
         # offline: nothing the page asks for is missing (KaTeX, fonts, scripts)
         assert page.bad == []
 
@@ -306,9 +310,5 @@ def test_shift_and_a_second_whatif_side_by_side_with_the_rupiah(app_url, tmp_pat
         page.locator(".v-overlay--active .v-list-item", has_text="2029").click()
         _wait_change(lambda: "2029" in headline.inner_text(), False, 30)
         assert "Money in 2029" in page.locator(".egov-rupiah").inner_text()
-        page.set_viewport_size({"width": 1400, "height": 2600})
-        page.wait_for_timeout(500)
-        shot = tmp_path / "side_by_side.png"
-        page.screenshot(path=str(shot))
-        assert shot.stat().st_size > 10_000
+        _screenshot(page, tmp_path / "side_by_side.png", 2600, 500)
         assert page.bad == []

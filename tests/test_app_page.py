@@ -81,6 +81,15 @@ def _lever(rc, key: str):
     raise AssertionError(f"no slider for {key}")
 
 
+
+def _one_whatif(lang: str):
+    """The page in ``lang`` editing a single what-if equal to its baseline; its source."""
+    page.lang.set(lang)
+    source = page.current_source()
+    page.editing.set(0)
+    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    return source
+
 def test_page_shows_generated_sliders_and_the_first_run(rendered):
     rc = rendered
     assert len(_with_class(rc, "egov-lever")) == len(logic.controls())
@@ -225,10 +234,7 @@ def test_the_advice_tab_searches_in_the_background_and_shows_the_front(rendered,
 
 def test_lever_groups_fold_until_opened_or_moved(rendered):
     rc = rendered
-    page.lang.set("en")
-    source = page.current_source()
-    page.editing.set(0)
-    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    source = _one_whatif("en")
     title = tr("en", "lever_group.interface")
     _until(lambda: rc.find(v.Btn, children=["▸ " + title]).widgets)
     folded = _until(lambda: len(_with_class(rc, "egov-folded")) == 4 and 4)
@@ -257,10 +263,7 @@ def test_with_a_posterior_the_headline_says_its_bands_carry_parameter_uncertaint
 
 def test_a_wide_lever_is_typed_and_a_number_outside_its_range_gets_one_line(rendered):
     rc = rendered
-    page.lang.set("en")
-    source = page.current_source()
-    page.editing.set(0)
-    page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+    source = _one_whatif("en")
     label = tr("en", "control.hires_per_year.label")
     field = _until(lambda: [w for w in rc.find(v.TextField).widgets
                             if str(w.label).startswith(label)])[0]
