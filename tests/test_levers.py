@@ -208,3 +208,18 @@ def test_every_lever_has_a_declared_default_and_units_are_the_models():
         "hires_per_year_share", "hire_quality", "integration_share"}
     assert levers == set(LEVER_DEFAULTS)
     assert set(LEVER_DEFAULTS["hire_units"]) == set(UNIT_KEYS)
+
+
+def test_levers_remembered_for_a_year_change_when_the_policy_starts():
+    """Levers are looked up once a year and remembered; a policy starting in 2020 must be in
+    force in the model and the government from its January, and not before."""
+    sc = load_scenario(SCENARIOS / "kediri.toml")
+    sc = dataclasses.replace(sc, policies=(*sc.policies, Policy(
+        name="from 2020", start_year=2020, hires_per_year_share=0.07, enforcement_share=0.4)))
+    m = EGovModel(sc, population=300, start_year=2018, end_year=2021, rng=1)
+    seen = {}
+    while m.running:
+        m.step()
+        seen[m.year] = (m.lever("hires_per_year_share"), m.government.lever("enforcement_share"))
+    assert seen[2019] == (sc.staff.hires_per_year_share, LEVER_DEFAULTS["enforcement_share"])
+    assert seen[2020] == (0.07, 0.4) and seen[2021] == (0.07, 0.4)
