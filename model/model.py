@@ -121,7 +121,6 @@ class EGovModel(mesa.Model):
         self.government.start_innovation(self._unit_staff_skill())
         self._conn0 = {a: self.government.stocks[f"connectivity_{a}"]
                        for a in ("rural", "urban")}
-        self.load = np.zeros(self.staff.n, dtype=np.float32)
         self.annual_records: list[dict[str, Any]] = []
         self.month_stats: dict[str, float] = dict.fromkeys(("online_share", "wait_days",
                                                             "maladmin_rate"), 0.0)
@@ -172,7 +171,7 @@ class EGovModel(mesa.Model):
         st = self.staff
         self.government.invest(float(st.digital.mean()), self._unit_staff_skill())
         self.staff.develop(self.government.stocks["competency"],
-                           self.government.stocks["regulation"], self.load,
+                           self.government.stocks["regulation"], st.load,
                            self.lever("training_digital_share"),
                            tuple(unit_index(k) for k in self.lever("training_units")))
         ctx = self._context()
@@ -201,7 +200,6 @@ class EGovModel(mesa.Model):
             self.government.set_year_budget(self.year)
             retired = self.staff.age_and_turn_over(self._hiring_plan())
             self._retired = float(retired.sum())
-            self.load = np.zeros(self.staff.n, dtype=np.float32)
         else:
             self.staff.hired_this_year = 0.0
         self._event_hires = 0.0
@@ -235,7 +233,6 @@ class EGovModel(mesa.Model):
             n_sim = self.streams["events"].poisson(real / self.staff.weight)
             self.staff.hire(np.repeat(np.arange(len(UNITS)), n_sim), quality)
             self._event_hires += float(n_sim.sum() * self.staff.weight)
-            self.load = np.zeros(self.staff.n, dtype=np.float32)
         self.government.apply_event(event)
 
     def internet_coverage(self) -> np.ndarray:
@@ -335,8 +332,8 @@ class EGovModel(mesa.Model):
         work = out.counter + bh.online_staff_time_share * out.online
         served = np.bincount(out.staff, weights=work, minlength=st.n)
         served *= self.citizens.weight / st.weight
-        self.load = (served / np.maximum(st.productivity(self.government.fragmentation),
-                                         1e-9)).astype(np.float32)
+        st.load = (served / np.maximum(st.productivity(self.government.fragmentation),
+                                       1e-9)).astype(np.float32)
         n_units = len(self.units)
         requests = np.bincount(out.unit, minlength=n_units)
         answered = np.bincount(out.unit, weights=out.answered, minlength=n_units)

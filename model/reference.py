@@ -100,6 +100,7 @@ class CivilServant(mesa.Agent):
         self.digital, self.service, self.integrity = digital, service, integrity
         self.pending_digital = 0.0  # training gains not yet shown in daily work
         self.pending_service = 0.0
+        self.load = 0.0  # last month's requests served over a full month's work
 
     @classmethod
     def initial(cls, model: ReferenceModel, spec: Staff, bh: Behaviour) -> CivilServant:
@@ -116,7 +117,8 @@ class CivilServant(mesa.Agent):
     def productivity(self, bh: Behaviour, fragmentation: float) -> float:
         """Requests completed per month: skill speeds work, new hires ramp up, double entry."""
         ramp = min(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
-        return (bh.requests_per_staff_month * (0.5 + self.service) * ramp
+        return (bh.requests_per_staff_month * (bh.productivity_at_zero_skill + self.service)
+                * ramp
                 / (1.0 + bh.staff_burden_per_fragmentation * fragmentation))
 
     def develop(self, p_train: float, gains: tuple[float, float], load: float,
@@ -477,6 +479,16 @@ class CivilServantAgents:
     digital = property(lambda self: self._column("digital"))
     service = property(lambda self: self._column("service"))
     integrity = property(lambda self: self._column("integrity"))
+
+    @property
+    def load(self) -> np.ndarray:
+        """Each civil servant's last month's workload (kept by the agent through turnover)."""
+        return self._column("load")
+
+    @load.setter
+    def load(self, values: np.ndarray) -> None:
+        for s, x in zip(self.members, values.tolist(), strict=True):
+            s.load = x
 
     def productivity(self, fragmentation: float) -> np.ndarray:
         """Requests each simulated civil servant completes this month (before weighting)."""

@@ -2,7 +2,9 @@
 
 Each simulated civil servant stands for ``weight`` real ones. Columns: unit, age, months of
 tenure, digital skill, service skill, integrity (all 0-1), and the not-yet-realised gains of
-trainings taken (``pending_*``). Rows are kept sorted by unit.
+trainings taken (``pending_*``), and last month's workload (``load``: requests served relative
+to a full month's work, which learning by doing reads). Rows are kept sorted by unit; a
+civil servant's columns, load included, move with them when others retire or are hired.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from model.scenario import Staff
 from model.units import UNITS
 
 _COLUMNS = ("unit", "age", "tenure_months", "digital", "service", "integrity",
-            "pending_digital", "pending_service")
+            "pending_digital", "pending_service", "load")
 _STAFF_SHARES = np.array([u.staff_share for u in UNITS])
 _MEAN_GUARD = (0.01, 0.99)
 """Numerical guard: a Beta distribution needs a mean strictly inside (0, 1)."""
@@ -62,6 +64,7 @@ class StaffPool:
         self.integrity_start = spec.integrity  # new hires' mean if the pool ever empties
         self.pending_digital = np.zeros(n_sim, dtype=np.float32)
         self.pending_service = np.zeros(n_sim, dtype=np.float32)
+        self.load = np.zeros(n_sim, dtype=np.float32)
         self.retirement_age = spec.retirement_age_years
         self.hired_this_year = 0.0  # real persons
         self.selection_this_year = 0.0
@@ -227,6 +230,7 @@ class StaffPool:
                                      else self.integrity_start, n_new),
             "pending_digital": np.zeros(n_new, dtype=np.float32),
             "pending_service": np.zeros(n_new, dtype=np.float32),
+            "load": np.zeros(n_new, dtype=np.float32),  # no work done here yet
         }
         for name, col in cols.items():
             setattr(self, name, np.concatenate([getattr(self, name), col]))

@@ -40,7 +40,6 @@ def test_fewer_frontline_staff_at_a_unit_lower_that_units_ipp(jember):
     keep = np.ones(st.n, dtype=bool)
     keep[rows[: len(rows) // 2]] = False  # half the civil registry's staff leave
     st._select(keep)
-    thin.load = thin.load[keep]
     a, b = _year(base), _year(thin)
     pa, pb = ipp_unit_aspects(base.year_state()), ipp_unit_aspects(thin.year_state())
     assert thin.units[DUKCAPIL].utilisation > base.units[DUKCAPIL].utilisation

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import model
+from model.behaviour import per_month
 from model.model import EGovModel
 from model.outputs import ANNUAL_COLUMNS, ANNUAL_OUTPUTS, MONTHLY_OUTPUTS
 from model.runner import map_runs, replication_seeds, run, run_replications
@@ -70,7 +71,30 @@ def test_recruitment_event_adds_hires_to_the_units(jember):
     expected = ev.hires * jember.staff.frontline_share / m.staff.weight
     assert abs(added - expected) < 5 * np.sqrt(expected)  # Poisson, 5 sd
     assert np.all(m.staff.unit_count >= counts0) and m.staff.unit_count.sum() == m.staff.n
-    assert len(m.load) == m.staff.n
+    assert len(m.staff.load) == m.staff.n
+
+
+def test_learning_by_doing_goes_on_through_the_new_year(jember):
+    """December's workload teaches in January as any month's does: the year's retirements and
+    hires keep each civil servant's load with them (hires start with none). With training and
+    complaint-driven improvement off, January's service skill of everyone who stayed is the
+    learning-by-doing rule applied to their December load: per_month(rate) * min(load, cap)
+    of the gap."""
+    bh = dataclasses.replace(jember.behaviour, training_share_per_year=0.0,
+                             complaint_improvement=0.0)
+    m = EGovModel(dataclasses.replace(jember, behaviour=bh), population=2_000,
+                  start_year=2018, end_year=2019, rng=3)
+    _steps(m, 12)
+    age, service, load = (m.staff.age.copy(), m.staff.service.copy(), m.staff.load.copy())
+    m.step()  # January: turnover, then a month of development
+    stayed = age + 1 < m.staff.retirement_age
+    old = m.staff.tenure_months > 1  # hires of this January have one month of tenure
+    assert old.sum() == stayed.sum() and (~old).sum() > 0
+    taught = per_month(bh.learning_by_doing_per_year) * np.minimum(load[stayed],
+                                                                   bh.learning_load_cap)
+    assert np.mean(taught > 0) > 0.25  # not vacuous: many served someone in December
+    expected = service[stayed] + taught * (1 - service[stayed])
+    np.testing.assert_allclose(m.staff.service[old], expected, rtol=1e-5)
 
 
 def test_internet_coverage_responds_to_connectivity_money_in_its_own_area(kediri):
