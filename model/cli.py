@@ -15,6 +15,7 @@ import os
 import sys
 import typing
 from collections.abc import Sequence
+from pathlib import Path
 
 from model.defaults import (
     DEFAULT_POPULATION,
@@ -123,11 +124,15 @@ def add_run_options(p: argparse.ArgumentParser, *,
 
 
 def add_posterior_options(p: argparse.ArgumentParser, *, default: int | None = None) -> None:
-    """``--posterior K`` (draws from model/posterior.parquet) and ``--hypothesis NAME``."""
+    """``--posterior K`` (draws from model/posterior.parquet, or ``--posterior-file PATH``) and
+    ``--hypothesis NAME``.
+    """
     p.add_argument("--posterior", type=positive_int, default=default, metavar="K",
                    help="run K parameter vectors drawn from model/posterior.parquet")
     p.add_argument("--hypothesis", default=None, metavar="NAME",
                    help="draw only from this hypothesis of the posterior")
+    p.add_argument("--posterior-file", type=Path, default=None, metavar="PATH",
+                   help="the posterior to draw from (default: model/posterior.parquet)")
 
 
 def add_overwrite_option(p: argparse.ArgumentParser) -> None:

@@ -362,10 +362,12 @@ class CliEnsemble:
 def posterior_ensemble(args: Any) -> CliEnsemble | None:
     """The ensemble asked for by ``--posterior K [--hypothesis NAME]`` (None without it)."""
     if args.posterior is None:
-        if args.hypothesis is not None:
-            raise ScenarioError(None, "--hypothesis", "needs --posterior K")
+        for flag, value in (("--hypothesis", args.hypothesis),
+                            ("--posterior-file", args.posterior_file)):
+            if value is not None:
+                raise ScenarioError(None, flag, "needs --posterior K")
         return None
-    posterior = load_posterior()
+    posterior = load_posterior(args.posterior_file)
     return CliEnsemble(posterior, draw_parameters(posterior, args.posterior, args.seed,
                                                   args.hypothesis))
 

@@ -457,6 +457,18 @@ def test_three_whatifs_share_the_baselines_draws_and_seeds(jember, posterior_fil
     assert list(h["scenario"].unique()) == list(cmp.whatifs) and len(h) == 9
 
 
+def test_the_cli_command_draws_from_the_apps_own_posterior_file(jember, posterior_file):
+    """A posterior other than the default is named in the repeating command; the default is
+    not (the command stays the short one)."""
+    wi = logic.in_force(jember.scenario, 2025).with_value("hire_quality", 0.7)
+    own = logic.cli_argv(jember, [wi], logic.Settings(posterior=posterior_file, draws=3))
+    args = cli.build_parser().parse_args(own)
+    assert (args.posterior, args.posterior_file) == (3, posterior_file)
+    default = logic.cli_argv(jember, [wi], logic.Settings(posterior=logic.DEFAULT_POSTERIOR))
+    if logic.DEFAULT_POSTERIOR.is_file():
+        assert "--posterior" in default and "--posterior-file" not in default
+
+
 def test_posterior_is_the_default_and_a_missing_file_falls_back_to_the_point(tmp_path,
                                                                             posterior_file):
     assert logic.Settings().uncertainty == "posterior"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -271,8 +272,24 @@ def test_run_with_posterior_end_to_end(tmp_path, posterior_file):
     assert "Where the uncertainty" in (out / "summary.md").read_text()
 
 
+def test_posterior_file_names_the_file_drawn_from(tmp_path, posterior_file, config):
+    """--posterior-file draws from that file, not the default (whose hypotheses differ)."""
+    own = tmp_path / "own.parquet"
+    mp.synthetic_posterior(config, 10, 0.3, 9, hypotheses=("expectations",)).to_parquet(
+        own, index=False)
+    out = tmp_path / "out"
+    rc = main(["run", str(KEDIRI), "--posterior", "2", "--posterior-file", str(own),
+               "--population", "300", "--years", "2018:2019", "--quiet", "--workers", "1",
+               "--out", str(out)])
+    assert rc == 0
+    assert set(pd.read_csv(out / "annual.csv")["hypothesis"]) == {"expectations"}
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["posterior"]["path"] == str(own)
+
+
 @pytest.mark.parametrize("extra, text", [
     (["--hypothesis", "people"], "needs --posterior"),
+    (["--posterior-file", "own.parquet"], "needs --posterior"),
     (["--posterior", "2", "--hypothesis", "nobody"], "is not in the posterior"),
 ])
 def test_bad_posterior_options_exit_2_and_write_nothing(tmp_path, posterior_file, capsys,

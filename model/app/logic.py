@@ -887,7 +887,7 @@ def rupiah_text(value: float, base: float, lang: str) -> str:
 
 def cli_argv(source: Source, whatifs: Sequence[WhatIf], settings: Settings) -> list[str]:
     """The ``egovsim run`` arguments that repeat the app's runs once the what-ifs are saved
-    (the CLI draws from ``model/posterior.parquet``).
+    (drawing from the app's posterior file, named when it is not ``model/posterior.parquet``).
     """
     runs = plan(settings)
     base = f"scenarios/{source.label}" if source.base_ref is not None else source.label
@@ -898,6 +898,8 @@ def cli_argv(source: Source, whatifs: Sequence[WhatIf], settings: Settings) -> l
             "--population", "full" if settings.population is None else str(settings.population)]
     if runs.draws is not None:
         argv += ["--posterior", str(len(runs.draws))]
+        if Path(settings.posterior).resolve() != mp.DEFAULT_POSTERIOR.resolve():
+            argv += ["--posterior-file", str(settings.posterior)]
     return argv
 
 

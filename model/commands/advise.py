@@ -62,7 +62,11 @@ def _settings(args: argparse.Namespace) -> adv.SearchSettings:
 
 
 def _posterior(args: argparse.Namespace) -> mp.Posterior | None:
-    """The posterior if its file exists (a damaged one is an error); None: the point."""
+    """The posterior: ``--posterior-file`` (which must exist), else the default if its file
+    exists (a damaged one is an error); None: the point.
+    """
+    if args.posterior_file is not None:  # a file named must exist
+        return mp.load_posterior(args.posterior_file)
     if mp.DEFAULT_POSTERIOR.is_file():
         return mp.load_posterior()
     if args.hypothesis is not None:

@@ -45,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_posterior_options(p)
     p.add_argument("--out", default="results/run", help="output folder (default results/run)")
     add_overwrite_option(p)
-    p.add_argument("--quiet", action="store_true", help="do not print the summary")
+    p.add_argument("--quiet", action="store_true",
+                   help="print neither the summary nor the progress bar")
 
 
 def _written(path: Path) -> None:
@@ -82,7 +83,8 @@ def main(args: argparse.Namespace) -> int:
     n_runs = len(scenarios) * args.replications * (args.posterior or 1)
     with output_folder(args.out, overwrite=args.overwrite) as out:
         started = time.perf_counter()
-        with tqdm(total=n_runs, desc="runs", unit="run", delay=1.0, file=sys.stderr) as bar:
+        with tqdm(total=n_runs, desc="runs", unit="run", delay=1.0, file=sys.stderr,
+                  disable=args.quiet) as bar:
             if ensemble is not None:
                 annual = ensemble.run(scenarios, args, workers,
                                       on_done=lambda i, _: bar.update())
