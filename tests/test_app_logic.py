@@ -529,6 +529,26 @@ def test_rupiah_is_written_the_indonesian_way():
     assert logic.rupiah_text(70.9e9, 70.9e9, "id") == "Rp70,9 M"
 
 
+def test_the_address_keeps_every_whatif_side_by_side(jember):
+    """What-ifs 2 and 3 travel in the address too (keys w2., w3.), each with its own start
+    year and levers; a bad value in one is refused by its prefixed name, the others apply."""
+    refs = [logic.in_force(jember.scenario, y) for y in (2025, 2026, 2027)]
+    wis = [refs[0].with_value("hire_quality", 0.8),
+           refs[1].with_value("shift.fraction", 0.3),
+           refs[2].with_value("assisted_target", "all")]
+    query = logic.state_query("en", "jember.toml", wis[0], refs[0],
+                              list(zip(wis[1:], refs[1:], strict=True)))
+    state = logic.parse_state(query, LANGS)
+    assert state.errors == () and state.start_year == 2025
+    assert [start for start, _ in state.more] == [2026, 2027]
+    back = [logic.apply_levers(r, lv) for r, lv in zip(
+        refs, (state.levers, *(lv for _, lv in state.more)), strict=True)]
+    assert back == wis
+    bad = logic.parse_state(query.replace("w2.shift.fraction=0.3", "w2.shift.fraction=7"), LANGS)
+    assert bad.errors and all("w2.shift.fraction" in e for e in bad.errors)
+    assert bad.more[0][1] == {} and bad.more[1][1] == state.more[1][1]
+
+
 def test_the_address_keeps_the_new_levers(jember):
     ref = logic.in_force(jember.scenario, 2025)
     wi = (ref.with_value("shift.fraction", 0.25).with_value("shift.target", "interface")

@@ -275,3 +275,19 @@ def test_a_wide_lever_is_typed_and_a_number_outside_its_range_gets_one_line(rend
     assert page.whatifs.value[0].value("hires_per_year") == 200.0
     page.message.set("")
     page.whatifs.set((logic.in_force(source.scenario, logic.DEFAULT_START_YEAR),))
+
+
+def test_an_address_with_three_whatifs_opens_all_three():
+    """A shared link with w2. and w3. keys opens the page with three what-ifs, each with its
+    own start year and levers (the page builds them from logic.parse_state)."""
+    for var, value in ((page.source_name, "jember.toml"), (page.uploaded, None),
+                       (page.whatifs, None), (page.editing, 0), (page.message, "")):
+        var.set(value)
+    page.apply_address("lang=en&region=jember.toml&start_year=2025&hire_quality=0.8"
+                       "&w2.start_year=2026&w2.budget_multiplier=1.5&w3.start_year=2027")
+    wis = page.whatifs.value
+    assert [w.start_year for w in wis] == [2025, 2026, 2027] and page.message.value == ""
+    assert wis[0].value("hire_quality") == pytest.approx(0.8)
+    assert wis[1].value("budget_multiplier") == pytest.approx(1.5)
+    assert wis[1].value("hire_quality") != pytest.approx(0.8)
+    page.whatifs.set(None)  # leave the page's state as a fresh session has it

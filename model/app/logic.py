@@ -511,15 +511,25 @@ def _query_value(value: Any) -> str:
 
 
 def state_query(lang: str, name: str | None, whatif: WhatIf,
-                reference: WhatIf | None = None) -> str:
-    """The page's state as a query string: language, scenario file, start year and levers
-    (those that differ from ``reference``, the baseline in force, when it is given; all
-    otherwise). The shares are given all five or none.
+                reference: WhatIf | None = None,
+                more: Sequence[tuple[WhatIf, WhatIf | None]] = ()) -> str:
+    """The page's state as a query string: language, scenario file, and each what-if's start
+    year and levers (those that differ from its ``reference``, the baseline in force, when it
+    is given; all otherwise). The shares are given all five or none. The first what-if's keys
+    are plain; those of ``more`` (what-if 2, 3: pairs of what-if and reference) are prefixed
+    ``w2.``, ``w3.``.
     """
     items: dict[str, Any] = {"lang": lang}
     if name is not None:
         items["region"] = name
-    items["start_year"] = whatif.start_year
+    for n, (wi, ref) in enumerate(((whatif, reference), *more), start=1):
+        items.update(_whatif_items(wi, ref, "" if n == 1 else f"w{n}."))
+    return urlencode(items)
+
+
+def _whatif_items(whatif: WhatIf, reference: WhatIf | None, prefix: str) -> dict[str, str]:
+    """One what-if's entries of :func:`state_query`, their keys prefixed by ``prefix``."""
+    items = {f"{prefix}start_year": str(whatif.start_year)}
     moved_split = reference is None or any(
         abs(whatif.shares[c] - reference.shares[c]) > _TOL for c in COMPONENTS)
     for c in controls():
@@ -529,19 +539,22 @@ def state_query(lang: str, name: str | None, whatif: WhatIf,
         if (reference is not None and not c.key.startswith("shares.")
                 and not _differs(value, reference.value(c.key))):
             continue
-        items[c.key] = _query_value(value)
-    return urlencode(items)
+        items[prefix + c.key] = _query_value(value)
+    return items
 
 
 @dataclass(frozen=True)
 class PageState:
-    """State read from the page's address; ``errors`` name each refused parameter."""
+    """State read from the page's address; ``errors`` name each refused parameter. ``more``
+    holds what-ifs 2 and 3 as (start year or None, levers).
+    """
 
     lang: str | None
     region: str | None
     start_year: int | None
     levers: dict[str, Any]
     errors: tuple[str, ...]
+    more: tuple[tuple[int | None, dict[str, Any]], ...] = ()
 
 
 def _parse_lever(c: Control, text: str) -> Any:
@@ -581,30 +594,42 @@ def parse_state(search: str | None, langs: tuple[str, ...],
     if region is not None and region not in list_scenarios():
         errors.append(f"address: region: {region!r} is not a scenario file in scenarios/")
         region = None
+    start, levers = _parse_whatif(value, years, "", errors)
+    more = tuple(_parse_whatif(value, years, f"w{n}.", errors)
+                 for n in range(2, MAX_WHATIFS + 1) if f"w{n}.start_year" in value)
+    return PageState(lang, region, start, levers, tuple(errors), more)
+
+
+def _parse_whatif(value: dict[str, str], years: tuple[int, int], prefix: str,
+                  errors: list[str]) -> tuple[int | None, dict[str, Any]]:
+    """One what-if's start year and levers from the address's ``prefix``-ed keys; each refused
+    value is added to ``errors`` (named as in the address) and left out.
+    """
     start = None
-    if "start_year" in value:
+    key = f"{prefix}start_year"
+    if key in value:
         try:
-            start = int(value["start_year"])
-            check_start_year(start, years, "address")
+            start = int(value[key])
+            check_start_year(start, years, "address", key)
         except ScenarioError as err:  # (a ValueError too: caught first)
             errors.append(str(err))
             start = None
         except ValueError:
-            errors.append(f"address: start_year: {value['start_year']!r} is not a year")
+            errors.append(f"address: {key}: {value[key]!r} is not a year")
             start = None
     levers: dict[str, Any] = {}
     for c in controls(years):
-        if c.key == "start_year" or c.key not in value:
+        if c.key == "start_year" or prefix + c.key not in value:
             continue
         try:
-            levers[c.key] = _parse_lever(c, value[c.key])
+            levers[c.key] = _parse_lever(c, value[prefix + c.key])
         except ValueError as err:
-            errors.append(f"address: {c.key}: {err}")
+            errors.append(f"address: {prefix}{c.key}: {err}")
     shares = {k: v for k, v in levers.items() if k.startswith("shares.")}
     if shares and (len(shares) != len(COMPONENTS) or abs(sum(shares.values()) - 1.0) > 1e-3):
-        errors.append("address: shares: give all five, summing to 1")
+        errors.append(f"address: {prefix}shares: give all five, summing to 1")
         levers = {k: v for k, v in levers.items() if not k.startswith("shares.")}
-    return PageState(lang, region, start, levers, tuple(errors))
+    return start, levers
 
 
 def apply_levers(whatif: WhatIf, levers: dict[str, Any]) -> WhatIf:

@@ -224,8 +224,10 @@ def apply_address(search: str | None) -> None:
     except ScenarioError as err:
         message.value = str(err)
         return
-    start = state.start_year or logic.DEFAULT_START_YEAR
-    whatifs.value = (logic.apply_levers(logic.in_force(source.scenario, start), state.levers),)
+    whatifs.value = tuple(
+        logic.apply_levers(logic.in_force(source.scenario, start or logic.DEFAULT_START_YEAR),
+                           levers)
+        for start, levers in ((state.start_year, state.levers), *state.more))
     editing.value = 0
     if state.errors:
         message.value = "; ".join(state.errors)
@@ -749,8 +751,10 @@ def Page() -> None:
         Notice(str(err), "error", lang_)
         return
     wis = current_whatifs(source)
-    query = logic.state_query(lang_, source_name.value if uploaded.value is None else None,
-                              wis[0], logic.in_force(source.scenario, wis[0].start_year))
+    query = logic.state_query(
+        lang_, source_name.value if uploaded.value is None else None, wis[0],
+        logic.in_force(source.scenario, wis[0].start_year),
+        [(w, logic.in_force(source.scenario, w.start_year)) for w in wis[1:]])
 
     def keep_address() -> None:  # (a test renderer has no address to keep)
         if router.set_path is not None and (router.search or "") != query:
