@@ -9,12 +9,21 @@ import math
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as stats
+from calibration_fakes import (
+    IKM_FLOOR,
+    JEMBER_SPLIT,
+    KEDIRI_STOCK,
+    ROOT,
+    SCEN,
+    StandIn,
+    calibration_text,
+    ipp_factor,
+)
 
 import model
 from model.calibration import abc as abc_driver
@@ -28,59 +37,9 @@ from model.calibration.targets import Target
 from model.errors import ScenarioError
 from model.seeds import run_seed
 
-ROOT = Path(__file__).resolve().parent.parent
-SCEN = ROOT / "scenarios"
-
-TINY = f"""
-[settings]
-seed = 7
-population = 300
-years = [2020, 2023]
-population_size = 8
-max_generations = 2
-max_walltime_minutes = 2.0
-predictive_draws = 4
-predictive_years = [2020, 2024]
-de_maxiter = 1
-de_popsize = 2
-point_replications = 2
-point_population = 300
-repeats = 1
-
-[regions]
-jember = "{SCEN / 'jember.toml'}"
-kediri = "{SCEN / 'kediri.toml'}"
-
-[[parameter]]
-key = "behaviour.ikm_expectation"
-prior = "uniform"
-lo = 0.0
-hi = 0.4
-reason = "IKM floor"
-
-[[parameter]]
-key = "behaviour.ipp_leniency_from_2022"
-prior = "uniform"
-lo = 0.9
-hi = 1.3
-reason = "IPP method factor"
-
-[[parameter]]
-region = "jember"
-key = "policy.0.shares.interface"
-prior = "uniform"
-lo = 0.1
-hi = 0.5
-reason = "split"
-
-[[parameter]]
-region = "kediri"
-key = "initial.regulation"
-prior = "uniform"
-lo = 0.2
-hi = 0.8
-reason = "stock"
-"""
+TINY = calibration_text(
+    "seed = 7\npopulation_size = 8\nmax_generations = 2\nde_maxiter = 1\nde_popsize = 2\n",
+    IKM_FLOOR, ipp_factor("IPP method factor"), JEMBER_SPLIT, KEDIRI_STOCK)
 
 
 @pytest.fixture
@@ -192,22 +151,8 @@ def test_weighted_quantile_known_answer():
 
 
 # --- the ABC driver on a known-answer stand-in ------------------------------------------------
-class FakeSimulator:
-    """IKM = 3 + ikm_expectation, IPP = 3 * ipp_factor: a simulator with a known posterior."""
-
-    def __init__(self, config, hypothesis=None):
-        self.rng = np.random.default_rng(0)
-
-    def __call__(self, theta):
-        s = {}
-        for y in range(2018, 2024):
-            s[f"kediri.ikm.{y}"] = 3.0 + theta["ikm_expectation"] + self.rng.normal(0, 0.005)
-            s[f"jember.ipp.{y}"] = 3.0 * theta["ipp_leniency_from_2022"]
-        return s
-
-
 def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(abc_driver, "Simulator", FakeSimulator)
+    monkeypatch.setattr(abc_driver, "Simulator", StandIn)
     cfg = load_config(tiny)
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings,
                                                                 population_size=40))

@@ -15,6 +15,15 @@ import numpy as np
 import pandas as pd
 import pyabc
 import pytest
+from calibration_fakes import (
+    IKM_FLOOR,
+    KEDIRI_STOCK,
+    ROOT,
+    SCEN,
+    StandIn,
+    calibration_text,
+    ipp_factor,
+)
 
 from model.calibration import abc as abc_driver
 from model.calibration import load_config, pipeline
@@ -22,49 +31,10 @@ from model.calibration.simulate import scenarios_for
 from model.calibration.targets import Target
 from model.errors import ScenarioError
 
-ROOT = Path(__file__).resolve().parent.parent
-SCEN = ROOT / "scenarios"
-
-TWO = f"""
-[settings]
-seed = 11
-population = 300
-years = [2020, 2023]
-population_size = 60
-max_generations = 4
-max_walltime_minutes = 2.0
-predictive_draws = 4
-predictive_years = [2020, 2024]
-point_replications = 2
-point_population = 300
-repeats = 1
-
-[regions]
-jember = "{SCEN / 'jember.toml'}"
-kediri = "{SCEN / 'kediri.toml'}"
-
-[[parameter]]
-key = "behaviour.ikm_expectation"
-prior = "uniform"
-lo = 0.0
-hi = 0.4
-reason = "IKM floor"
-
-[[parameter]]
-key = "behaviour.ipp_leniency_from_2022"
-prior = "uniform"
-lo = 0.9
-hi = 1.3
-reason = "IPP method factor (stand-in for the residual leniency of 29/2022)"
-
-[[parameter]]
-region = "kediri"
-key = "initial.regulation"
-prior = "uniform"
-lo = 0.2
-hi = 0.8
-reason = "stock"
-
+TWO = calibration_text(
+    "seed = 11\npopulation_size = 60\nmax_generations = 4\n",
+    IKM_FLOOR, ipp_factor("IPP method factor (stand-in for the residual leniency of 29/2022)"),
+    KEDIRI_STOCK, """
 [[hypothesis]]
 name = "lenient"
 reasoning = "the IPP method factor acts"
@@ -72,9 +42,9 @@ reasoning = "the IPP method factor acts"
 [[hypothesis]]
 name = "neutral"
 reasoning = "the same service scores the same in every round"
-fixed = {{ "behaviour.ipp_leniency_from_2022" = 1.0 }}
+fixed = { "behaviour.ipp_leniency_from_2022" = 1.0 }
 fixed_reason = "a method factor of 1 is no method effect"
-"""
+""")
 
 
 @pytest.fixture
@@ -188,29 +158,6 @@ def test_scenario_behaviour_table_is_kept_and_may_not_clash(two, tmp_path):
 
 
 # --- model selection on a stand-in with a known answer -----------------------------------------
-class Stand:
-    """IKM = 3 + ikm_expectation, IPP = 3 * ipp_leniency_from_2022 (1 where it is fixed)."""
-
-    calls = 0
-    fail_after = None
-
-    def __init__(self, config, hypothesis=None):
-        self.rng = np.random.default_rng(0)
-        self.fixed = config.hypothesis(hypothesis).fixed
-
-    def __call__(self, theta):
-        type(self).calls += 1
-        if self.fail_after is not None and type(self).calls > self.fail_after:
-            raise KeyboardInterrupt  # a kill in the middle of a generation
-        factor = theta.get("ipp_leniency_from_2022",
-                           self.fixed.get("behaviour.ipp_leniency_from_2022"))
-        s = {}
-        for y in range(2018, 2024):
-            s[f"kediri.ikm.{y}"] = 3.0 + theta["ikm_expectation"] + self.rng.normal(0, 0.005)
-            s[f"jember.ipp.{y}"] = 3.0 * factor
-        return s
-
-
 def _targets(ipp: float) -> list[Target]:
     return [Target("kediri", "ikm", 2021, 3.25, 0.02, "high", 2),
             Target("jember", "ipp", 2022, ipp, 0.02, "high", 2)]
@@ -228,8 +175,8 @@ def test_model_selection_attributes_data_to_the_structure_that_made_them(
     razor in the marginal likelihood). Measured at 60 particles and 4 generations: 1.00 and
     0.958; tolerances 0.95 and 0.8 (a reduced budget stops at a wider epsilon).
     """
-    monkeypatch.setattr(abc_driver, "Simulator", Stand)
-    monkeypatch.setattr(Stand, "fail_after", None)
+    monkeypatch.setattr(abc_driver, "Simulator", StandIn)
+    monkeypatch.setattr(StandIn, "fail_after", None)
     cfg = load_config(two)
     h = abc_driver.run_abc(cfg, _targets(ipp), tmp_path / "ms", workers=1, progress=False)
     post = abc_driver.posterior(h, cfg)
@@ -252,8 +199,8 @@ def _abc(cfg, targets):
 @pytest.mark.parametrize("state", ["empty file", "tables, no version yet", "schema only",
                                    "prior sample, no generation"])
 def test_resume_works_from_every_kill_point(two, tmp_path, monkeypatch, state):
-    monkeypatch.setattr(abc_driver, "Simulator", Stand)
-    monkeypatch.setattr(Stand, "fail_after", None)
+    monkeypatch.setattr(abc_driver, "Simulator", StandIn)
+    monkeypatch.setattr(StandIn, "fail_after", None)
     cfg = load_config(two)
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, max_generations=2))
     targets = _targets(3.3)
@@ -287,24 +234,24 @@ def test_an_unreadable_history_is_one_clear_error(tmp_path):
 
 def test_a_killed_model_selection_resumes_and_keeps_finished_repeats(two, tmp_path,
                                                                       monkeypatch):
-    monkeypatch.setattr(abc_driver, "Simulator", Stand)
+    monkeypatch.setattr(abc_driver, "Simulator", StandIn)
     cfg = load_config(two)
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, repeats=2,
                                                                 max_generations=2))
     targets = _targets(3.3)
     out = tmp_path / "rs"
-    monkeypatch.setattr(Stand, "calls", 0)
-    monkeypatch.setattr(Stand, "fail_after", None)
+    monkeypatch.setattr(StandIn, "calls", 0)
+    monkeypatch.setattr(StandIn, "fail_after", None)
     whole = pipeline.run_repeats(cfg, targets, tmp_path / "whole", workers=1, scheduler=None,
                                  progress=False)
-    per_repeat = Stand.calls  # simulations of two full repeats
-    monkeypatch.setattr(Stand, "calls", 0)
-    monkeypatch.setattr(Stand, "fail_after", int(per_repeat * 0.7))  # dies inside repeat 1
+    per_repeat = StandIn.calls  # simulations of two full repeats
+    monkeypatch.setattr(StandIn, "calls", 0)
+    monkeypatch.setattr(StandIn, "fail_after", int(per_repeat * 0.7))  # dies inside repeat 1
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_repeats(cfg, targets, out, workers=1, scheduler=None, progress=False)
     assert json.loads((out / pipeline.REPEATS_FILE).read_text()) == [0]
     first = abc_driver.posterior(abc_driver.load_history(abc_driver.db_path(out, 0)), cfg)
-    monkeypatch.setattr(Stand, "fail_after", None)
+    monkeypatch.setattr(StandIn, "fail_after", None)
     histories = pipeline.run_repeats(cfg, targets, out, workers=1, scheduler=None,
                                      progress=False)
     assert [h.max_t for h in histories] == [1, 1]
