@@ -33,6 +33,9 @@ ACCUMULATORS = ("visits", "online", "intermediary", "wait_days", "success", "mal
 P_SUCCESS_MIN, P_SUCCESS_MAX = 0.02, 0.99
 """Bounds of a request's success probability: no channel is certain to fail or succeed (shared
 with the per-agent reference model, :mod:`model.reference`)."""
+LITERACY_MEAN_BOUNDS = (0.02, 0.98)
+"""Numerical guard: bounds of a resident's mean literacy after the access shift, a Beta mean
+strictly inside (0, 1) (shared with :mod:`model.reference`)."""
 
 
 @dataclass
@@ -123,7 +126,7 @@ class Citizens:
         mean = np.where(self.urban, pop.literacy_urban, pop.literacy_rural)
         # Literacy correlates with access: the better connected know more (rank shifts the mean).
         mean = np.clip(mean + bh.literacy_access_shift * (0.5 - self.access_rank),
-                       P_SUCCESS_MIN, 1.0 - P_SUCCESS_MIN)  # a Beta mean strictly inside (0, 1)
+                       *LITERACY_MEAN_BOUNDS)
         conc = bh.literacy_concentration
         self.literacy = rng.beta(mean * conc, (1 - mean) * conc).astype(np.float32)
         self.satisfaction = np.full(n_sim, bh.initial_satisfaction, dtype=np.float32)

@@ -34,6 +34,7 @@ import pandas as pd
 from model.behaviour import Behaviour, per_month
 from model.citizens import (
     ACCUMULATORS,
+    LITERACY_MEAN_BOUNDS,
     N_GROUPS,
     P_SUCCESS_MAX,
     P_SUCCESS_MIN,
@@ -45,7 +46,7 @@ from model.model import DEFAULT_POPULATION, EGovModel
 from model.rules import IKM_ELEMENTS, SURVEY
 from model.runner import DEFAULT_YEARS
 from model.scenario import Population, Scenario, Staff
-from model.staff import HiringPlan, unit_spread
+from model.staff import SKILL_MEAN_BOUNDS, HiringPlan, unit_spread
 from model.units import UNITS
 
 ONLINE, COUNTER, INTERMEDIARY = "online", "counter", "intermediary"
@@ -55,17 +56,6 @@ answer, and which civil servant it meets (drawn when filed, a fixed number, as i
 model)."""
 _STAFF_SHARES = [u.staff_share for u in UNITS]
 
-# Bounds the array model writes inline (model/citizens.py, model/staff.py), needed here too.
-LITERACY_MEAN_BOUNDS = (0.02, 0.98)
-"""Bounds of a resident's mean literacy after the access shift (as in ``Citizens``)."""
-SKILL_MEAN_BOUNDS = (0.01, 0.99)
-"""Bounds of the mean of a Beta-distributed skill (as in ``StaffPool._skill``)."""
-HIRE_DIGITAL_MAX = 0.95
-"""Largest mean digital skill of applicants (as in ``StaffPool.hire``)."""
-EMPTY_POOL_INTEGRITY = 0.6
-"""Mean integrity of hires into an empty workforce (as in ``StaffPool.hire``)."""
-TRAINING_RATE_CAP = 0.99
-"""Largest yearly share of the targeted staff trained (as in ``StaffPool.develop``)."""
 AGE_BELOW_RETIREMENT_YEARS = 0.01
 """The oldest starting civil servant is this much younger than the retirement age."""
 
@@ -521,7 +511,7 @@ class CivilServantAgents:
         aimed = [s.unit in units for s in self.members]
         n_aimed = sum(aimed)
         rate = bh.training_share_per_year * competency * self.n / max(n_aimed, 1)
-        p_train = per_month(min(rate, TRAINING_RATE_CAP))
+        p_train = per_month(rate)
         gains = (min(1.0, 2.0 * digital_share * bh.training_gain),
                  min(1.0, 2.0 * (1.0 - digital_share) * bh.training_gain))
         for s, a, load in zip(self.members, aimed, expected_load.tolist(), strict=True):
@@ -573,13 +563,12 @@ class CivilServantAgents:
         bh, r, k = self.bh, self.model.random, self.bh.skill_concentration
         n_applicants = max(len(unit), round(len(unit) / (1.0 - selection)))
         applicants = [(_beta_with_mean(r, quality, k),
-                       _beta_with_mean(r, min(quality + bh.hire_digital_premium,
-                                              HIRE_DIGITAL_MAX), k))
+                       _beta_with_mean(r, quality + bh.hire_digital_premium, k))
                       for _ in range(n_applicants)]
         hired = sorted(applicants, key=lambda a: -a[0])[:len(unit)]
         r.shuffle(hired)
         integrity = (float(np.mean([s.integrity for s in self.members])) if self.members
-                     else EMPTY_POOL_INTEGRITY)
+                     else self.model.config.staff.integrity)
         for u, (service, digital) in zip(unit.tolist(), hired, strict=True):
             self.members.append(CivilServant(
                 self.model, u, r.uniform(bh.hire_age_min_years, bh.hire_age_max_years), 0.0,

@@ -20,8 +20,9 @@ from model.units import UNITS
 _COLUMNS = ("unit", "age", "tenure_months", "digital", "service", "integrity",
             "pending_digital", "pending_service", "load")
 _STAFF_SHARES = np.array([u.staff_share for u in UNITS])
-_MEAN_GUARD = (0.01, 0.99)
-"""Numerical guard: a Beta distribution needs a mean strictly inside (0, 1)."""
+SKILL_MEAN_BOUNDS = (0.01, 0.99)
+"""Numerical guard: a Beta distribution needs a mean strictly inside (0, 1) (shared with
+:mod:`model.reference`)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class StaffPool:
 
     def _skill(self, mean: float, n: int) -> np.ndarray:
         """Beta-distributed skills with the given mean."""
-        m = min(max(mean, _MEAN_GUARD[0]), _MEAN_GUARD[1])
+        m = min(max(mean, SKILL_MEAN_BOUNDS[0]), SKILL_MEAN_BOUNDS[1])
         c = self.bh.skill_concentration
         return self.rng.beta(m * c, (1 - m) * c, n).astype(np.float32)
 
