@@ -464,9 +464,9 @@ def test_the_cli_command_draws_from_the_apps_own_posterior_file(jember, posterio
     own = logic.cli_argv(jember, [wi], logic.Settings(posterior=posterior_file, draws=3))
     args = cli.build_parser().parse_args(own)
     assert (args.posterior, args.posterior_file) == (3, posterior_file)
+    assert logic.DEFAULT_POSTERIOR.is_file()  # committed with the package
     default = logic.cli_argv(jember, [wi], logic.Settings(posterior=logic.DEFAULT_POSTERIOR))
-    if logic.DEFAULT_POSTERIOR.is_file():
-        assert "--posterior" in default and "--posterior-file" not in default
+    assert "--posterior" in default and "--posterior-file" not in default
 
 
 def test_posterior_is_the_default_and_a_missing_file_falls_back_to_the_point(tmp_path,
@@ -547,6 +547,10 @@ def test_the_address_keeps_every_whatif_side_by_side(jember):
     bad = logic.parse_state(query.replace("w2.shift.fraction=0.3", "w2.shift.fraction=7"), LANGS)
     assert bad.errors and all("w2.shift.fraction" in e for e in bad.errors)
     assert bad.more[0][1] == {} and bad.more[1][1] == state.more[1][1]
+    # a what-if without its start year keeps its levers (the page gives it the default year),
+    # and what-if 3 alone keeps its number (what-if 2 is then the baseline in force)
+    partial = logic.parse_state("w3.hire_quality=0.7", LANGS)
+    assert partial.errors == () and partial.more == ((None, {}), (None, {"hire_quality": 0.7}))
 
 
 def test_the_address_keeps_the_new_levers(jember):

@@ -595,8 +595,11 @@ def parse_state(search: str | None, langs: tuple[str, ...],
         errors.append(f"address: region: {region!r} is not a scenario file in scenarios/")
         region = None
     start, levers = _parse_whatif(value, years, "", errors)
+    # what-ifs 2..N for the highest N named by a key (one with none of its own is the default)
+    named = [n for n in range(2, MAX_WHATIFS + 1)
+             if any(k.startswith(f"w{n}.") for k in value)]
     more = tuple(_parse_whatif(value, years, f"w{n}.", errors)
-                 for n in range(2, MAX_WHATIFS + 1) if f"w{n}.start_year" in value)
+                 for n in range(2, max(named, default=1) + 1))
     return PageState(lang, region, start, levers, tuple(errors), more)
 
 
