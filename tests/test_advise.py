@@ -223,6 +223,14 @@ def test_bad_advise_input_is_one_line_exit_2_nothing_written(tmp_path, tiny, cap
     assert not out.exists()
 
 
+def test_a_named_posterior_file_that_is_missing_is_one_line_exit_2(tmp_path, tiny, capsys):
+    out = tmp_path / "out"
+    assert _advise(out, "--posterior-file", str(tmp_path / "none.parquet")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "none.parquet: file not found" in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
 def test_fewer_than_one_draw_is_refused(tmp_path, tiny):
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:

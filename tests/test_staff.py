@@ -258,6 +258,20 @@ def test_retire_at_the_retirement_age_and_age_one_year(pool):
     _check_index(pool)
 
 
+def test_loads_move_with_their_civil_servants_and_hires_start_with_none(kediri, pool):
+    """Last month's load (read by learning by doing) stays with each civil servant through
+    retirements and the re-sorting after hires; a hire has done no work here yet."""
+    ret = pool.retirement_age
+    pool.age[:] = np.linspace(ret - 5, ret - 0.01, pool.n, dtype=np.float32)
+    pool.load[:] = np.arange(1, pool.n + 1, dtype=np.float32)  # a tag per civil servant
+    stays = pool.age + 1 < ret
+    kept = pool.load[stays].copy()
+    pool.age_and_turn_over(_plan(routine_share=0.05))
+    hired = pool.tenure_months == 0
+    assert hired.sum() > 0 and np.all(pool.load[hired] == 0.0)
+    assert np.array_equal(pool.load[~hired], kept)  # the same people, in the same order
+
+
 def test_routine_hires_are_poisson_with_the_lever_mean(kediri):
     """200 seeded years with no retirements: mean hires within 4 standard errors of
     share * headcount (Poisson: variance = mean), spread over the units by staff share."""
