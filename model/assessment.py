@@ -228,9 +228,14 @@ def survey_mean(n: np.ndarray, total: np.ndarray, sq: np.ndarray, respondents: i
     return mean + rng.normal(0.0, 1.0, np.shape(mean)) * sd
 
 
+def on_index_scale(score):
+    """A 0-1 score on the 1-5 scale of SPBE, IPP and Pemdi: 1 + 4 * score."""
+    return 1.0 + 4.0 * score
+
+
 def weighted_index(parts: dict[str, float], weights: dict[str, float]) -> float:
-    """1 + 4 * the weighted mean of 0-1 parts: the 1-5 scale of SPBE, IPP and Pemdi."""
-    return 1.0 + 4.0 * sum(weights[k] * parts[k] for k in weights)
+    """The weighted mean of 0-1 parts on the 1-5 scale (:func:`on_index_scale`)."""
+    return on_index_scale(sum(weights[k] * parts[k] for k in weights))
 
 
 def pemdi_aspects(s: YearState, satisfaction: float) -> dict[str, float]:
@@ -271,7 +276,7 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
     a = t.answer[rows]
     survey_answer = survey_mean(a[:, 0], a[:, 1], a[:, 2], SURVEY.ipp_survey_respondents, rng,
                                 s.citizen_weight)
-    survey = np.clip(1.0 + 4.0 * survey_answer, 1.0, 5.0)
+    survey = np.clip(on_index_scale(survey_answer), 1.0, 5.0)
     if s.year >= IPP_NEW_FORMS_YEAR:
         w = SURVEY.ipp_survey_weight
         unit_ipp = np.where(np.isnan(survey), form, (1.0 - w) * form + w * survey)

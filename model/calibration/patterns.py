@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.assessment import on_index_scale
 from model.calibration.targets import NATIONAL_INDICATOR, NATIONAL_SD, PATTERNS, pattern_facts
 from model.observed import load_observed
 
@@ -65,7 +66,8 @@ def _national_2024(f: Frames) -> bool:
 
 
 def _kediri_facilities(f: Frames) -> bool:
-    return _at(f, "kediri", "ipp_facilities", 2024) >= HIGH_FACILITIES
+    # the annual table holds the aspect as a 0-1 score; the threshold is on the index scale
+    return on_index_scale(_at(f, "kediri", "ipp_facilities", 2024)) >= HIGH_FACILITIES
 
 
 @dataclass(frozen=True)
