@@ -308,6 +308,12 @@ def test_quick_mode_end_to_end(tmp_path):
         assert cal["behaviour"][key.partition(".")[2]] == value
     for h in post["hypothesis"].unique():
         assert (out / "hypotheses" / h / "parameters.csv").is_file()
+    # scoring the patterns again from the stored draws gives back the run's own tables
+    before = {f: pd.read_csv(out / f) for f in ("patterns.csv", "point_patterns.csv",
+                                                "point_fit.csv")}
+    pipeline.rescore_patterns(cfg, out, workers=1)
+    for f, table in before.items():
+        pd.testing.assert_frame_equal(pd.read_csv(out / f), table, check_exact=False, rtol=1e-9)
 
 
 def test_a_hypothesis_left_with_one_particle_steps_with_the_prior_spread(two):

@@ -220,9 +220,21 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
         if len(mine):
             per[h.name] = _hypothesis_outputs(config, h, mine, targets,
                                               out / "hypotheses" / h.name, workers)
+    patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
+    write_table(patterns, csv=out / "patterns.csv")
+    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
+    return {"generations": gens, "selection": selection, "hypotheses": per,
+            "repeats_used": ended,
+            "patterns": patterns, "chosen": best, "point": point,
+            "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
+
+
+def posterior_patterns(per: dict[str, pd.DataFrame], selection: pd.DataFrame) -> pd.DataFrame:
+    """``patterns.csv``: each retained hypothesis' pattern table (``per``), and the posterior's,
+    the hypotheses weighted by their probability (``selection``: ``model_selection.csv``).
+    """
     probs = dict(zip(selection["hypothesis"], selection["probability"], strict=True))
-    patterns = pd.concat([t["patterns"].assign(hypothesis=n) for n, t in per.items()],
-                         ignore_index=True)
+    patterns = pd.concat([t.assign(hypothesis=n) for n, t in per.items()], ignore_index=True)
     mixture = patterns.assign(weighted=patterns["share"] * patterns["hypothesis"].map(probs))
     mixture = mixture.groupby("fact", sort=False).agg(
         kind=("kind", "first"), description=("description", "first"),
@@ -230,13 +242,40 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
         share=("weighted", "sum")).reset_index()
     retained = sum(probs[n] for n in per)
     mixture["share"] = mixture["share"] / retained
-    patterns = pd.concat([patterns, mixture.assign(hypothesis="posterior")], ignore_index=True)
+    return pd.concat([patterns, mixture.assign(hypothesis="posterior")], ignore_index=True)
+
+
+def rescore_patterns(config: CalibrationConfig, out: Path, workers: int = 2) -> dict[str, Any]:
+    """Score the pattern facts of a finished ABC calibration in ``out`` again, after a change
+    to the checks (:mod:`model.calibration.patterns`), without estimating anything again: the
+    hypotheses' stored posterior-predictive draws (``hypotheses/<name>/predictive.parquet``)
+    are read, and the chosen point's replications run as :func:`point_check` runs them.
+    Rewrites ``hypotheses/*/patterns.csv``, ``patterns.csv``, ``point_fit.csv``,
+    ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
+    """
+    meta = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    selection = pd.read_csv(out / "model_selection.csv")
+    per: dict[str, dict[str, Any]] = {}
+    for h in config.hypotheses:
+        folder = out / "hypotheses" / h.name
+        if not (folder / "predictive.parquet").is_file():
+            continue  # not retained
+        annual = pd.read_parquet(folder / "predictive.parquet")
+        patterns = pattern_table(report.draws_of(annual))
+        write_table(patterns, csv=folder / "patterns.csv")
+        per[h.name] = {"parameters": pd.read_csv(folder / "parameters.csv"),
+                       "fit": pd.read_csv(folder / "fit.csv"), "patterns": patterns}
+    patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
     write_table(patterns, csv=out / "patterns.csv")
     best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
-    return {"generations": gens, "selection": selection, "hypotheses": per,
-            "repeats_used": ended,
-            "patterns": patterns, "chosen": best, "point": point,
-            "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
+    point_fit, point_patterns = point_check(config, point, targets_for(config), workers, best)
+    write_table(point_fit, csv=out / "point_fit.csv")
+    write_table(point_patterns, csv=out / "point_patterns.csv")
+    summary = {"generations": pd.read_csv(out / "generations.csv"), "selection": selection,
+               "hypotheses": per, "chosen": best, "patterns": patterns,
+               "point_fit": point_fit, "point_patterns": point_patterns}
+    write_text(out / "summary.md", summary_markdown(summary, meta["method"]))
+    return summary
 
 
 def _md(df: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
