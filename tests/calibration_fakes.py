@@ -78,6 +78,28 @@ def calibration_text(settings: str, *blocks: str) -> str:
     return "\n[settings]\n" + settings + _COMMON_SETTINGS + _REGIONS + "".join(blocks)
 
 
+TINY = calibration_text(
+    "seed = 7\npopulation_size = 8\nmax_generations = 2\nde_maxiter = 1\nde_popsize = 2\n",
+    IKM_FLOOR, ipp_factor("IPP method factor"), JEMBER_SPLIT, KEDIRI_STOCK)
+"""The pipeline tests' file: one structure, four parameters (a split and a regional stock)."""
+
+TWO = calibration_text(
+    "seed = 11\npopulation_size = 60\nmax_generations = 4\n",
+    IKM_FLOOR, ipp_factor("IPP method factor (stand-in for the residual leniency of 29/2022)"),
+    KEDIRI_STOCK, """
+[[hypothesis]]
+name = "lenient"
+reasoning = "the IPP method factor acts"
+
+[[hypothesis]]
+name = "neutral"
+reasoning = "the same service scores the same in every round"
+fixed = { "behaviour.ipp_leniency_from_2022" = 1.0 }
+fixed_reason = "a method factor of 1 is no method effect"
+""")
+"""The model-selection tests' file: two structures, one fixing the IPP method factor."""
+
+
 class StandIn:
     """IKM = 3 + ikm_expectation (with a little noise), IPP = 3 * ipp_leniency_from_2022 (its
     fixed value in a hypothesis that fixes it): a simulator whose posterior is known.

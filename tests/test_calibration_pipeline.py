@@ -14,16 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as stats
-from calibration_fakes import (
-    IKM_FLOOR,
-    JEMBER_SPLIT,
-    KEDIRI_STOCK,
-    ROOT,
-    SCEN,
-    StandIn,
-    calibration_text,
-    ipp_factor,
-)
+from calibration_fakes import ROOT, SCEN, TINY, StandIn
 
 import model
 from model.calibration import abc as abc_driver
@@ -36,10 +27,6 @@ from model.calibration.simulate import feasible, point_id, scenarios_for, seed_f
 from model.calibration.targets import Target
 from model.errors import ScenarioError
 from model.seeds import run_seed
-
-TINY = calibration_text(
-    "seed = 7\npopulation_size = 8\nmax_generations = 2\nde_maxiter = 1\nde_popsize = 2\n",
-    IKM_FLOOR, ipp_factor("IPP method factor"), JEMBER_SPLIT, KEDIRI_STOCK)
 
 
 @pytest.fixture

@@ -15,36 +15,13 @@ import numpy as np
 import pandas as pd
 import pyabc
 import pytest
-from calibration_fakes import (
-    IKM_FLOOR,
-    KEDIRI_STOCK,
-    ROOT,
-    SCEN,
-    StandIn,
-    calibration_text,
-    ipp_factor,
-)
+from calibration_fakes import ROOT, SCEN, TWO, StandIn
 
 from model.calibration import abc as abc_driver
 from model.calibration import load_config, pipeline
 from model.calibration.simulate import scenarios_for
 from model.calibration.targets import Target
 from model.errors import ScenarioError
-
-TWO = calibration_text(
-    "seed = 11\npopulation_size = 60\nmax_generations = 4\n",
-    IKM_FLOOR, ipp_factor("IPP method factor (stand-in for the residual leniency of 29/2022)"),
-    KEDIRI_STOCK, """
-[[hypothesis]]
-name = "lenient"
-reasoning = "the IPP method factor acts"
-
-[[hypothesis]]
-name = "neutral"
-reasoning = "the same service scores the same in every round"
-fixed = { "behaviour.ipp_leniency_from_2022" = 1.0 }
-fixed_reason = "a method factor of 1 is no method effect"
-""")
 
 
 @pytest.fixture
@@ -311,6 +288,8 @@ def test_quick_mode_end_to_end(tmp_path):
     # scoring the patterns again from the stored draws gives back the run's own tables
     before = {f: pd.read_csv(out / f) for f in ("patterns.csv", "point_patterns.csv",
                                                 "point_fit.csv")}
+    for f in before:
+        (out / f).unlink()  # rescoring must write them again, not leave them
     pipeline.rescore_patterns(cfg, out, workers=1)
     for f, table in before.items():
         pd.testing.assert_frame_equal(pd.read_csv(out / f), table, check_exact=False, rtol=1e-9)
