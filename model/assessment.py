@@ -77,16 +77,35 @@ def within(standard: np.ndarray | float, mean_days: np.ndarray | float) -> np.nd
 
 
 class YearTally:
-    """What the year's assessors will read, accumulated month by month (per unit)."""
+    """What the year's assessors will read, accumulated month by month (per unit).
 
-    def __init__(self, n_units: int) -> None:
-        self.n_units = n_units
-        self.unit = np.zeros((n_units, len(_FIELDS)))
+    With ``runs`` > 1 it holds several runs' tallies, per cell (run x unit, run-major), and
+    :meth:`part` gives each run's as a view.
+    """
+
+    def __init__(self, n_units: int, runs: int = 1) -> None:
+        self.runs = runs
+        self.n_units = n_units * runs
+        self.unit = np.zeros((self.n_units, len(_FIELDS)))
         n_el = len(IKM_ELEMENTS)
-        self.element_sum = np.zeros((n_units, n_el))
-        self.element_sq = np.zeros((n_units, n_el))
-        self.answer = np.zeros((n_units, 3))  # n, sum, sum of squares of overall answers
-        self.online_answer = np.zeros(3)  # the same, for online users (Pemdi)
+        self.element_sum = np.zeros((self.n_units, n_el))
+        self.element_sq = np.zeros((self.n_units, n_el))
+        self.answer = np.zeros((self.n_units, 3))  # n, sum, sum of squares of overall answers
+        # the same, for online users (Pemdi)
+        self.online_answer = np.zeros(3) if runs == 1 else np.zeros((runs, 3))
+
+    def part(self, run: int) -> YearTally:
+        """Run ``run``'s tally: views of this one's rows (itself when it holds one run)."""
+        if self.runs == 1:
+            return self
+        t = YearTally.__new__(YearTally)
+        width = self.n_units // self.runs
+        rows = slice(run * width, (run + 1) * width)
+        t.runs, t.n_units = 1, width
+        for name in ("unit", "element_sum", "element_sq", "answer"):
+            setattr(t, name, getattr(self, name)[rows])
+        t.online_answer = self.online_answer[run]
+        return t
 
     def get(self, name: str) -> np.ndarray:
         """One field per unit."""
@@ -94,14 +113,15 @@ class YearTally:
 
     def add_month(self, out: Outcomes, standard_days: np.ndarray, overload: np.ndarray,
                   answer_on_time: np.ndarray) -> None:
-        """Add one month of requests; ``overload`` (0-1) and ``answer_on_time`` (the chance
-        the desks answer within the standard time this month) are per unit.
+        """Add one month of requests; ``standard_days``, ``overload`` (0-1) and
+        ``answer_on_time`` (the chance the desks answer within the standard time this month)
+        are per unit (per cell for several runs).
 
         A request's turnaround is taken as exponential around its mean (the sojourn time of a
         single queue), so the chance it is done within the unit's standard time ``T`` is
         ``1 - exp(-T / wait)``; counts of requests on time are these chances summed.
         """
-        n, u = self.n_units, out.unit
+        n, u = self.n_units, out.cells
         on_time = within(standard_days[u], out.wait)
         staffed = out.counter | out.online  # requests a civil servant handled
         n_el = len(IKM_ELEMENTS)
@@ -128,8 +148,14 @@ class YearTally:
         self.element_sum += s[:, :n_el]
         self.element_sq += s[:, n_el:2 * n_el]
         self.answer += s[:, 2 * n_el:]
-        on = a[out.online]
-        self.online_answer += (len(on), on.sum(), (on * on).sum())
+        if self.runs == 1:
+            on = a[out.online]
+            self.online_answer += (len(on), on.sum(), (on * on).sum())
+            return
+        for b in range(self.runs):  # run by run: the same sums as each run alone
+            rows = slice(out.bounds[b], out.bounds[b + 1])
+            on = a[rows][out.online[rows]]
+            self.online_answer[b] += (len(on), on.sum(), (on * on).sum())
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ attempts end at the counter) and :meth:`Citizens.complete_requests` (each reques
 civil servant; success, waiting and maladministration; dissatisfied users may complain and the
 desks answer as their capacity allows; satisfaction, judged partly against expectations, trust,
 expectations and literacy update; every user answers the nine IKM elements).
+
+One object may hold several runs of the same size side by side (:meth:`Citizens.merge`, for a
+batch of runs stepped as one array pass, :mod:`model.batch`): rows are run after run, each run
+draws from its own stream, and per-unit quantities of the month context are then per *cell*
+(run x unit, run-major) and per-run ones arrays over runs. A single run is the case of one run,
+with per-unit arrays and scalars as before.
 """
 
 from __future__ import annotations
@@ -40,7 +46,11 @@ strictly inside (0, 1) (shared with :mod:`model.reference`)."""
 
 @dataclass
 class MonthContext:
-    """What citizens face this month (set by the model from the government and the units)."""
+    """What citizens face this month (set by the model from the government and the units).
+
+    For several runs (:meth:`Citizens.merge`) every per-unit array is per cell (run x unit,
+    run-major), [rural, urban] pairs are per run x area, and each scalar is an array over runs.
+    """
 
     coverage: np.ndarray  # internet access share, [rural, urban]
     online_coverage: np.ndarray  # per unit: share of services online
@@ -69,6 +79,14 @@ class Requests:
     counter: np.ndarray  # at a counter (chosen, or after a failed online attempt)
     inter: np.ndarray  # through an intermediary
     draws: np.ndarray  # (5, k) uniforms for the completing step, drawn here (fixed count)
+    run: np.ndarray | None = None  # run of each request (None: a single run)
+    cell: np.ndarray | None = None  # run x unit cell (None: the unit)
+    bounds: np.ndarray | None = None  # first request of each run, and the end (several runs)
+
+    @property
+    def cells(self) -> np.ndarray:
+        """The run x unit cell of each request (the unit, for a single run)."""
+        return self.unit if self.cell is None else self.cell
 
 
 @dataclass
@@ -88,6 +106,14 @@ class Outcomes:
     integrity: np.ndarray
     elements: np.ndarray  # (k, 9): survey answers, 0-1 scale, IKM_ELEMENTS order
     answer: np.ndarray  # mean of a request's nine answers
+    run: np.ndarray | None = None  # as in Requests
+    cell: np.ndarray | None = None
+    bounds: np.ndarray | None = None
+
+    @property
+    def cells(self) -> np.ndarray:
+        """The run x unit cell of each request (the unit, for a single run)."""
+        return self.unit if self.cell is None else self.cell
 
 
 def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -96,6 +122,32 @@ def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """
     out = np.maximum(x, lo)
     return np.minimum(out, hi, out=out)
+
+
+def _pick(x, run: np.ndarray | None):
+    """A per-run value for each request: ``x`` itself for a single run (``run`` None)."""
+    return x if run is None else x[run]
+
+
+def _cell(index: np.ndarray, run: np.ndarray | None, width: int) -> np.ndarray:
+    """Run x ``width`` cell of each entry (run-major); ``index`` itself for a single run."""
+    return index if run is None else run * width + index
+
+
+def _needing(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Indices of the ``n`` citizens who need a service this month, in increasing order.
+
+    Each citizen needs one with probability ``p``, independently of the others. Drawn as the
+    geometric gaps between consecutive needing citizens: the same Bernoulli process, with one
+    draw per request instead of one per citizen.
+    """
+    expected = n * p
+    gaps = rng.geometric(p, size=int(expected + 6.0 * np.sqrt(expected) + 16))
+    position = np.cumsum(gaps) - 1
+    while position[-1] < n:  # rarely: the gaps drawn did not reach the last citizen
+        more = np.cumsum(rng.geometric(p, size=len(gaps))) + position[-1]
+        position = np.concatenate([position, more])
+    return position[:np.searchsorted(position, n)]
 
 
 def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -108,8 +160,13 @@ def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return out
 
 
+_STATE = ("urban", "access_rank", "quintile", "group", "literacy", "satisfaction", "trust",
+          "expectation")
+"""The per-citizen columns (see the module docstring)."""
+
+
 class Citizens:
-    """The resident population of a region."""
+    """The resident population of a region (or of several runs, :meth:`merge`)."""
 
     def __init__(self, pop: Population, bh: Behaviour, n_sim: int,
                  rng: np.random.Generator) -> None:
@@ -135,6 +192,36 @@ class Citizens:
         self.p_need = np.float32(1.0 - np.exp(-bh.need_rate_per_year / 12.0))
         self.year_totals = np.zeros((len(ACCUMULATORS), N_GROUPS))
         self.course_taken = 0.0  # real residents who took a literacy course this year
+        self.runs, self.rngs, self.n_each = 1, [rng], n_sim
+
+    @classmethod
+    def merge(cls, parts: list[Citizens]) -> Citizens:
+        """Several runs' citizens (the same behaviour and size) as one object, rows run after
+        run, each run drawing from its own stream. Each part's state becomes a view of the
+        merged arrays, so what the merged object does in place each part sees.
+        """
+        first = parts[0]
+        if any(p.bh != first.bh or p.n != first.n or p.runs != 1 for p in parts):
+            raise ValueError("merged citizens need single runs of one behaviour and size")
+        m = cls.__new__(cls)
+        m.bh, m.p_need = first.bh, first.p_need
+        m.rng = first.rng if len(parts) == 1 else None  # one run draws as it would alone
+        m.runs, m.rngs, m.n_each = len(parts), [p.rng for p in parts], first.n
+        m.weight = np.array([p.weight for p in parts])
+        for name in _STATE:
+            setattr(m, name, np.concatenate([getattr(p, name) for p in parts]))
+        m.year_totals = np.stack([p.year_totals for p in parts])
+        m.course_taken = 0.0
+        for b, p in enumerate(parts):
+            rows = slice(b * m.n_each, (b + 1) * m.n_each)
+            for name in _STATE:
+                setattr(p, name, getattr(m, name)[rows])
+            p.year_totals = m.year_totals[b]
+        return m
+
+    def _cell_weight(self, n_cells: int):
+        """Real residents per simulated one, per run x unit cell (a scalar for one run)."""
+        return self.weight if self.runs == 1 else np.repeat(self.weight, n_cells // self.runs)
 
     @property
     def n(self) -> int:
@@ -144,9 +231,7 @@ class Citizens:
     @property
     def nbytes(self) -> int:
         """Bytes of per-citizen state."""
-        return sum(a.nbytes for a in (self.urban, self.access_rank, self.quintile, self.group,
-                                      self.literacy, self.satisfaction, self.trust,
-                                      self.expectation))
+        return sum(getattr(self, name).nbytes for name in _STATE)
 
     def start_year(self) -> None:
         """Everyone's literacy drifts up a little each year (schooling, peers, media)."""
@@ -177,38 +262,42 @@ class Citizens:
         self.literacy[who] += np.float32(self.bh.literacy_course_gain) * (1 - self.literacy[who])
         self.course_taken += n * self.weight
 
-    def _needing(self) -> np.ndarray:
-        """Indices of the citizens who need a service this month, in increasing order.
-
-        Each citizen needs one with probability ``p_need``, independently of the others. Drawn
-        as the geometric gaps between consecutive needing citizens: the same Bernoulli process,
-        with one draw per request instead of one per citizen.
+    def _month_draws(self):
+        """Each run's needing citizens and its two sets of five uniforms per request, from the
+        run's own stream in a fixed order: (rows, u, draws, run, bounds), with ``run`` and
+        ``bounds`` None for a single run.
         """
-        n, p = self.n, float(self.p_need)
-        expected = n * p
-        gaps = self.rng.geometric(p, size=int(expected + 6.0 * np.sqrt(expected) + 16))
-        position = np.cumsum(gaps) - 1
-        while position[-1] < n:  # rarely: the gaps drawn did not reach the last citizen
-            more = np.cumsum(self.rng.geometric(p, size=len(gaps))) + position[-1]
-            position = np.concatenate([position, more])
-        return position[:np.searchsorted(position, n)]
+        p = float(self.p_need)
+        if self.runs == 1:
+            idx = _needing(self.rng, self.n, p)
+            return idx, self.rng.random((5, len(idx))), self.rng.random((5, len(idx))), None, None
+        idx, us, ds = [], [], []
+        for b, rng in enumerate(self.rngs):
+            rows = _needing(rng, self.n_each, p)
+            idx.append(rows + b * self.n_each)
+            us.append(rng.random((5, len(rows))))
+            ds.append(rng.random((5, len(rows))))
+        counts = np.array([len(r) for r in idx])
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        return (np.concatenate(idx), np.concatenate(us, axis=1), np.concatenate(ds, axis=1),
+                np.repeat(np.arange(self.runs), counts), bounds)
 
     def choose_channels(self, ctx: MonthContext, demand_cum: np.ndarray) -> Requests:
         """Needs, units and channels for this month's requests."""
-        bh, rng = self.bh, self.rng
-        idx = self._needing()
-        k = len(idx)
-        u = rng.random((5, k))  # unit, offered, assisted, channel, online success
+        bh = self.bh
+        # u: unit, offered, assisted, channel, online success; d: for complete_requests
+        idx, u, d, run, bounds = self._month_draws()
         unit = _bin_of(u[0] * demand_cum[-1], demand_cum)
+        cell = _cell(unit, run, len(demand_cum))
         urban = self.urban[idx]
-        area = urban.astype(np.intp)
+        area = _cell(urban.astype(np.intp), run, 2)
         lit = self.literacy[idx]
         trust = self.trust[idx]
 
         # Channel choice: multinomial logit over the channels this citizen can use. A resident
         # without access (or with less skill than an agent brings) may be reached by an
         # assisted-digital agent, who files the request online with the agent's skill.
-        offered = u[1] < ctx.online_coverage[unit]
+        offered = u[1] < ctx.online_coverage[cell]
         alone = (self.access_rank[idx] < ctx.coverage[area]) & offered
         agent = offered & (u[2] < ctx.assisted[area])
         assisted = agent & (~alone | (lit < bh.assisted_literacy))
@@ -218,13 +307,13 @@ class Citizens:
         # (the same products, four of them instead of one per request).
         wu = bh.wait_utility_per_day
         u_online = (bh.online_utility_base + bh.online_utility_per_literacy * skill
-                    - bh.citizen_confusion_per_fragmentation * ctx.fragmentation
-                    + (wu * ctx.online_days)[unit])
-        u_counter = ((wu * ctx.expected_wait)[unit]
+                    - bh.citizen_confusion_per_fragmentation * _pick(ctx.fragmentation, run)
+                    + (wu * ctx.online_days)[cell])
+        u_counter = ((wu * ctx.expected_wait)[cell]
                      + np.where(urban, 0.0, (bh.rural_travel_utility
-                                             * (1.0 - ctx.travel_relief))[unit]))
+                                             * (1.0 - ctx.travel_relief))[cell]))
         u_inter = (bh.intermediary_utility_base + bh.intermediary_utility_per_distrust
-                   * (1.0 - trust) + (wu * ctx.intermediary_days)[unit])
+                   * (1.0 - trust) + (wu * ctx.intermediary_days)[cell])
         top = np.maximum(np.maximum(np.where(can_online, u_online, -np.inf), u_counter), u_inter)
         e_on = np.where(can_online, np.exp(u_online - top), 0.0)
         e_ct = np.exp(u_counter - top)
@@ -235,11 +324,12 @@ class Citizens:
         online = channel == ONLINE
         p_online_ok = _clip(bh.online_success_base + bh.online_success_per_literacy
                             * (skill - 0.5) - bh.online_failure_per_fragmentation
-                            * ctx.fragmentation, P_SUCCESS_MIN, P_SUCCESS_MAX)
+                            * _pick(ctx.fragmentation, run), P_SUCCESS_MIN, P_SUCCESS_MAX)
         online_ok = online & (u[4] < p_online_ok)
         return Requests(idx=idx, unit=unit, online=online, assisted=online & assisted,
                         online_ok=online_ok, counter=(channel == COUNTER) | (online & ~online_ok),
-                        inter=channel == INTERMEDIARY, draws=rng.random((5, k)))
+                        inter=channel == INTERMEDIARY, draws=d, run=run,
+                        cell=None if run is None else cell, bounds=bounds)
 
     def complete_requests(self, ctx: MonthContext, req: Requests, staff: np.ndarray,
                           skill: np.ndarray, integrity: np.ndarray, wait_days: np.ndarray,
@@ -251,20 +341,21 @@ class Citizens:
         ``wait_days``, ``excess`` (utilisation past comfortable), ``crowding`` (0-1) and
         ``desk_capacity`` (complaints the desks can answer, real) are per unit.
         """
-        bh = self.bh
+        bh, run = self.bh, req.run
         unit, counter, online, inter, d = req.unit, req.counter, req.online, req.inter, req.draws
-        over = excess[unit]
+        cell = unit if req.cell is None else req.cell
+        over = excess[cell]
         p_counter_ok = _clip(bh.counter_success_base + bh.counter_success_per_skill
                              * (skill - 0.5) - bh.overload_penalty * over,
                              P_SUCCESS_MIN, P_SUCCESS_MAX)
         success = np.where(inter, d[0] < bh.intermediary_success,
                            np.where(counter, d[0] < p_counter_ok, req.online_ok))
-        wait = np.where(inter, ctx.intermediary_days[unit],
-                        np.where(counter, wait_days[unit], 0.0)
-                        + np.where(online, ctx.online_days[unit], 0.0))
+        wait = np.where(inter, ctx.intermediary_days[cell],
+                        np.where(counter, wait_days[cell], 0.0)
+                        + np.where(online, ctx.online_days[cell], 0.0))
         p_mal = (bh.maladmin_base * (1.0 - integrity)
-                 * (1.0 - bh.maladmin_regulation_effect * ctx.regulation)
-                 * (1.0 - bh.enforcement_effect * ctx.enforcement) * (1.0 + over))
+                 * (1.0 - bh.maladmin_regulation_effect * _pick(ctx.regulation, run))
+                 * (1.0 - bh.enforcement_effect * _pick(ctx.enforcement, run)) * (1.0 + over))
         # Paying an intermediary is itself maladministration (an unofficial fee).
         maladmin = inter | (counter & (d[1] < p_mal))
 
@@ -273,14 +364,15 @@ class Citizens:
         score = (bh.satisfaction_weight_success * success + bh.satisfaction_weight_speed * speed
                  + w_clean * ~maladmin)
         unhappy = score < bh.bad_experience_threshold
-        p_complain = (bh.complaint_propensity * ctx.complaint_channel
-                      * (1.0 + bh.promotion_complaint_effect * ctx.awareness))
+        p_complain = (bh.complaint_propensity * _pick(ctx.complaint_channel, run)
+                      * (1.0 + bh.promotion_complaint_effect * _pick(ctx.awareness, run)))
         complained = unhappy & (d[2] < np.minimum(p_complain, 1.0))
         # The desks answer as their capacity allows: the share of this month's complaints
         # (real, per unit) that fits in it.
-        arrived = np.bincount(unit[complained], minlength=len(desk_capacity)) * self.weight
+        arrived = np.bincount(cell[complained], minlength=len(desk_capacity)) * self._cell_weight(
+            len(desk_capacity))
         p_answer = np.minimum(1.0, desk_capacity / np.maximum(arrived, 1e-9))
-        answered = complained & (d[3] < p_answer[unit])
+        answered = complained & (d[3] < p_answer[cell])
         score = np.minimum(1.0, score + bh.answered_complaint_bonus * answered)
         # A complaint that vanishes costs trust beyond the bad experience itself.
         trust_target = np.where(complained & ~answered, bh.unanswered_trust_factor * score, score)
@@ -304,14 +396,19 @@ class Citizens:
 
         elements = self._survey_answers(ctx, req, success, speed, maladmin, complained,
                                         answered, skill, integrity, crowding, sat - score)
-        group = self.group[idx].astype(np.intp)  # the nine tallies by group, fused when few
-        self.year_totals += sums_by(group, (None, online, inter, wait, success, maladmin,
-                                            complained, answered, sat), len(ACCUMULATORS),
-                                    N_GROUPS).T
+        # the nine tallies by group (by run x group), fused when few
+        group = _cell(self.group[idx].astype(np.intp), run, N_GROUPS)
+        sums = sums_by(group, (None, online, inter, wait, success, maladmin, complained,
+                               answered, sat), len(ACCUMULATORS), self.runs * N_GROUPS)
+        if run is None:
+            self.year_totals += sums.T
+        else:
+            self.year_totals += sums.reshape(self.runs, N_GROUPS, -1).transpose(0, 2, 1)
         return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
                         maladmin=maladmin, complained=complained, answered=answered, wait=wait,
                         skill=skill, integrity=integrity, elements=elements,
-                        answer=elements.mean(axis=1))
+                        answer=elements.mean(axis=1), run=run, cell=req.cell,
+                        bounds=req.bounds)
 
     def _survey_answers(self, ctx: MonthContext, req: Requests, success, speed, maladmin,
                         complained, answered, skill, integrity, crowding,
@@ -327,21 +424,22 @@ class Citizens:
         disconfirmation into the answers), and answered with the respondents' floor
         ``ikm_expectation``: f + (1 - f) * e.
         """
-        bh, unit = self.bh, req.unit
+        bh, unit, run = self.bh, req.unit, req.run
+        cell = unit if req.cell is None else req.cell
         k = len(unit)
         redirected = req.counter & req.online
         procedure = np.where(success, np.where(redirected, SURVEY.redirected_procedure_score,
                                                1.0), 0.0)
         raw = np.empty((k, len(IKM_ELEMENTS)))
-        raw[:, 0] = ctx.regulation
+        raw[:, 0] = _pick(ctx.regulation, run)
         raw[:, 1] = procedure
         raw[:, 2] = speed
         raw[:, 3] = ~maladmin
         raw[:, 4] = success
         raw[:, 5] = skill
         raw[:, 6] = np.where(maladmin, 0.0, integrity)
-        raw[:, 7] = np.where(complained, answered, ctx.complaint_channel)
-        raw[:, 8] = (ctx.facilities * (1.0 - crowding))[unit]  # per unit, then per request
+        raw[:, 7] = np.where(complained, answered, _pick(ctx.complaint_channel, run))
+        raw[:, 8] = (ctx.facilities * (1.0 - crowding))[cell]  # per unit, then per request
         e = _clip(raw + halo[:, None], 0.0, 1.0)
         f = bh.ikm_expectation
         return f + (1.0 - f) * e

@@ -25,7 +25,7 @@ from model.scenario import (
 )
 from model.seeds import process_streams
 from model.staff import HiringPlan, StaffPool, unit_spread
-from model.units import UNITS, ServiceUnit, unit_index
+from model.units import UNITS, ServiceUnit, overload, queues, unit_index
 
 DEFAULT_SCENARIO = ("scenarios", "jember.toml")
 """The scenario a model without one runs, under the data root (:func:`model.io.data_root`)."""
@@ -259,16 +259,19 @@ class EGovModel(mesa.Model):
                             minlength=len(UNITS))
         return total / np.maximum(st.unit_count, 1)
 
-    def _context(self) -> MonthContext:
+    def _context(self, expected_wait: np.ndarray | None = None) -> MonthContext:
+        """What citizens face this month; ``expected_wait`` per unit (default: the units')."""
         gov, bh = self.government, self.config.behaviour
         base_days = _BASE_DAYS
         iface = gov.stocks["interface"]
         in_mpp = np.array([u.in_mpp for u in self.units])
+        if expected_wait is None:
+            expected_wait = np.array([u.expected_wait_days for u in self.units])
         return MonthContext(
             coverage=self.internet_coverage(),
             # ServiceUnit.online_coverage for all units at once (the same products)
             online_coverage=_ONLINE_AFFINITY * gov.apps_stock,
-            expected_wait=np.array([u.expected_wait_days for u in self.units]),
+            expected_wait=expected_wait,
             online_days=base_days * bh.online_days_ratio
             * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
             intermediary_days=base_days * bh.intermediary_days_ratio,
@@ -312,36 +315,25 @@ class EGovModel(mesa.Model):
 
         Returns per unit: wait (days), utilisation past comfortable, and crowding (0-1).
         """
-        bh, cw = self.config.behaviour, self.citizens.weight
-        n_units = len(self.units)
-        demand = (np.bincount(counter_units, minlength=n_units)
-                  + bh.online_staff_time_share * np.bincount(online_units, minlength=n_units)) * cw
+        bh = self.config.behaviour
+        demand = unit_demand(counter_units, online_units, len(self.units), self.citizens.weight,
+                             bh)
         capacity = self.staff.unit_capacity(self.government.fragmentation)
-        for unit in self.units:
-            unit.settle(demand[unit.index], capacity[unit.index], bh)
-        util = np.array([u.utilisation for u in self.units])
+        util, wait, expected = queues(demand, capacity, _BASE_DAYS,
+                                      np.array([u.in_mpp for u in self.units]),
+                                      np.array([u.expected_wait_days for u in self.units]), bh)
+        for i, unit in enumerate(self.units):
+            unit.capacity, unit.utilisation = float(capacity[i]), float(util[i])
+            unit.wait_days, unit.expected_wait_days = float(wait[i]), float(expected[i])
         self._month_utilisation = float(util.mean())  # read by the data collection too
         self._utilisation_sum += self._month_utilisation
-        return (np.array([u.wait_days for u in self.units]),
-                np.maximum(util - bh.comfortable_utilisation, 0.0),
-                np.array([u.overload(bh) for u in self.units]))
+        return wait, np.maximum(util - bh.comfortable_utilisation, 0.0), overload(util, bh)
 
     def _learn(self, out: Outcomes, crowding: np.ndarray, desks: np.ndarray) -> None:
         """Loads for learning by doing; answered complaints improve their units; tallies."""
-        bh, st = self.config.behaviour, self.staff
-        work = out.counter + bh.online_staff_time_share * out.online
-        served = np.bincount(out.staff, weights=work, minlength=st.n)
-        served *= self.citizens.weight / st.weight
-        st.load = (served / np.maximum(st.productivity(self.government.fragmentation),
-                                       1e-9)).astype(np.float32)
-        n_units = len(self.units)
-        requests = np.bincount(out.unit, minlength=n_units)
-        answered = np.bincount(out.unit, weights=out.answered, minlength=n_units)
-        st.improve_units(bh.complaint_improvement * answered / np.maximum(requests, 1))
-        arrived = np.bincount(out.unit, weights=out.complained, minlength=n_units) \
-            * self.citizens.weight
-        backlog = np.minimum(arrived / np.maximum(desks, 1e-9), bh.max_utilisation)
-        on_time = within(SURVEY.answer_standard_days, bh.answer_base_days / (1.0 - backlog))
+        bh = self.config.behaviour
+        on_time = learn(out, self.staff, self.government.fragmentation, self.citizens.weight,
+                        self.citizens.weight / self.staff.weight, desks, len(self.units), bh)
         self.tally.add_month(out, _STANDARD_DAYS, crowding, on_time)
         k = max(len(out.unit), 1)
         self.month_stats = {"online_share": float(out.online.sum() / k),
@@ -420,6 +412,39 @@ class EGovModel(mesa.Model):
     def _access_share(self, coverage: np.ndarray) -> float:
         c = self.citizens
         return float(np.mean(c.access_rank < coverage[c.urban.astype(np.intp)]))
+
+
+def unit_demand(counter_cells: np.ndarray, online_cells: np.ndarray, n_cells: int, weight,
+                bh) -> np.ndarray:
+    """Real requests each unit (or run x unit cell) works on this month: counter requests,
+    and online ones at ``online_staff_time_share`` of a counter request's staff time.
+    ``weight`` is real residents per simulated one (per cell, or one for all).
+    """
+    return (np.bincount(counter_cells, minlength=n_cells)
+            + bh.online_staff_time_share * np.bincount(online_cells, minlength=n_cells)) * weight
+
+
+def learn(out: Outcomes, staff: StaffPool, fragmentation, citizen_weight, served_ratio,
+          desks: np.ndarray, n_cells: int, bh) -> np.ndarray:
+    """After the month's service: each civil servant's load (for next month's learning by
+    doing), answered complaints improving their units, and per unit (cell) the chance the
+    desks answer a complaint within the standard time.
+
+    ``served_ratio`` is real residents per simulated citizen over real civil servants per
+    simulated one (per civil servant, or one for all); ``citizen_weight`` is per cell or one.
+    """
+    work = out.counter + bh.online_staff_time_share * out.online
+    served = np.bincount(out.staff, weights=work, minlength=staff.n)
+    served *= served_ratio
+    staff.load = (served / np.maximum(staff.productivity(fragmentation),
+                                      1e-9)).astype(np.float32)
+    cells = out.cells
+    requests = np.bincount(cells, minlength=n_cells)
+    answered = np.bincount(cells, weights=out.answered, minlength=n_cells)
+    staff.improve_units(bh.complaint_improvement * answered / np.maximum(requests, 1))
+    arrived = np.bincount(cells, weights=out.complained, minlength=n_cells) * citizen_weight
+    backlog = np.minimum(arrived / np.maximum(desks, 1e-9), bh.max_utilisation)
+    return within(SURVEY.answer_standard_days, bh.answer_base_days / (1.0 - backlog))
 
 
 def _reporter(name: str):

@@ -5,6 +5,11 @@ tenure, digital skill, service skill, integrity (all 0-1), and the not-yet-reali
 trainings taken (``pending_*``), and last month's workload (``load``: requests served relative
 to a full month's work, which learning by doing reads). Rows are kept sorted by unit; a
 civil servant's columns, load included, move with them when others retire or are hired.
+
+Several runs' pools can be stepped as one (:meth:`StaffPool.merge`, for :mod:`model.batch`):
+the rows are run after run, per-unit quantities are per cell (run x unit, run-major), each
+per-run argument is an array over runs, and each run draws from its own stream. A year's
+retirements and hires are done run by run, on each run's own pool.
 """
 
 from __future__ import annotations
@@ -69,7 +74,47 @@ class StaffPool:
         self.retirement_age = spec.retirement_age_years
         self.hired_this_year = 0.0  # real persons
         self.selection_this_year = 0.0
+        self.runs, self.rngs, self.merged = 1, [rng], False
         self._index_units()
+
+    @classmethod
+    def merge(cls, pools: list[StaffPool]) -> StaffPool:
+        """Several runs' pools (one behaviour) as one, for the month's work; each pool's
+        columns become views of the merged ones (what the merged pool does in place, each
+        pool sees). Retirements and hires stay with each run's own pool: merge again after.
+        """
+        first = pools[0]
+        if any(p.bh != first.bh or p.runs != 1 for p in pools):
+            raise ValueError("merged pools need single runs of one behaviour")
+        m = cls.__new__(cls)
+        m.bh, m.rng, m.runs, m.rngs = first.bh, None, len(pools), [p.rng for p in pools]
+        m.merged = True
+        m.weight = np.array([p.weight for p in pools])
+        for name in _COLUMNS:
+            setattr(m, name, np.concatenate([getattr(p, name) for p in pools]))
+        m.run_n = np.array([p.n for p in pools])
+        m.run_start = np.concatenate([[0], np.cumsum(m.run_n)[:-1]])
+        m.run = np.repeat(np.arange(m.runs), m.run_n)
+        n_units = len(UNITS)
+        m.cell = m.run * n_units + m.unit
+        m.cell_count = np.concatenate([p.unit_count for p in pools])
+        m.cell_start = np.concatenate([[0], np.cumsum(m.cell_count)[:-1]])
+        m.unit_count = m.cell_count
+        m.split(pools)
+        return m
+
+    def split(self, pools: list[StaffPool]) -> None:
+        """Point each run's pool at its rows of this merged pool (after a month's work that
+        replaced a column, before the year's retirements and hires).
+        """
+        for b, p in enumerate(pools):
+            rows = slice(self.run_start[b], self.run_start[b] + self.run_n[b])
+            for name in _COLUMNS:
+                setattr(p, name, getattr(self, name)[rows])
+
+    def _per_run(self, x):
+        """A per-run value for each civil servant (``x`` itself for one run)."""
+        return np.asarray(x)[self.run] if self.merged else x
 
     def _skill(self, mean: float, n: int) -> np.ndarray:
         """Beta-distributed skills with the given mean."""
@@ -81,6 +126,8 @@ class StaffPool:
         counts = np.bincount(self.unit, minlength=len(UNITS))
         self.unit_count = counts
         self.unit_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # one run: its cells are its units
+        self.cell, self.cell_count, self.cell_start = self.unit, counts, self.unit_start
 
     @property
     def n(self) -> int:
@@ -107,22 +154,31 @@ class StaffPool:
         bh = self.bh
         ramp = np.minimum(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
         return (bh.requests_per_staff_month * (bh.productivity_at_zero_skill + self.service) * ramp
-                / (1.0 + bh.staff_burden_per_fragmentation * fragmentation))
+                / (1.0 + bh.staff_burden_per_fragmentation * self._per_run(fragmentation)))
 
     def unit_capacity(self, fragmentation: float) -> np.ndarray:
-        """Weighted monthly capacity per unit (real requests)."""
-        return np.bincount(self.unit, weights=self.productivity(fragmentation),
-                           minlength=len(UNITS)) * self.weight
+        """Weighted monthly capacity per unit (real requests; per cell for several runs)."""
+        n_cells = self.runs * len(UNITS)
+        weight = np.repeat(self.weight, len(UNITS)) if self.merged else self.weight
+        return np.bincount(self.cell, weights=self.productivity(fragmentation),
+                           minlength=n_cells) * weight
 
-    def serving(self, unit: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    def serving(self, unit: np.ndarray, draw: np.ndarray, run: np.ndarray | None = None
+                ) -> np.ndarray:
         """The civil servant (row) each request meets: uniform within its unit, given a uniform
-        ``draw`` per request; a unit without staff borrows from all.
+        ``draw`` per request; a unit without staff borrows from all its run's staff. For
+        several runs ``unit`` is the request's cell and ``run`` its run.
         """
-        count = self.unit_count[unit]
-        j = self.unit_start[unit] + (draw * count).astype(np.intp)
-        if not self.unit_count.all():
-            j = np.where(count > 0, j, (draw * self.n).astype(np.intp))
-        return np.minimum(j, self.n - 1)
+        count = self.cell_count[unit]
+        j = self.cell_start[unit] + (draw * count).astype(np.intp)
+        if run is None:
+            if not self.cell_count.all():
+                j = np.where(count > 0, j, (draw * self.n).astype(np.intp))
+            return np.minimum(j, self.n - 1)
+        start, n = self.run_start[run], self.run_n[run]
+        if not self.cell_count.all():
+            j = np.where(count > 0, j, start + (draw * n).astype(np.intp))
+        return np.minimum(j, start + n - 1)
 
     def develop(self, competency: float, regulation: float, expected_load: np.ndarray,
                 digital_share: float, units: tuple[int, ...]) -> None:
@@ -136,23 +192,39 @@ class StaffPool:
         closes one gap twice as far and leaves the other.
         ``expected_load`` is each civil servant's requests served last month relative to a full
         month's work; learning by doing scales with it (capped at ``learning_load_cap``).
+        For a merged pool, ``competency``, ``regulation`` and ``digital_share`` are per run and
+        ``units`` is one tuple per run.
         """
-        bh = self.bh
-        aimed = np.zeros(len(UNITS), dtype=bool)  # a mask by unit: faster than np.isin
-        aimed[list(units)] = True
-        targeted = aimed[self.unit]
-        n_target = int(targeted.sum())
-        if n_target:
-            rate = bh.training_share_per_year * competency * self.n / n_target
-            trained = targeted & (self.rng.random(self.n) < per_month(rate))
+        bh, n_units = self.bh, len(UNITS)
+        many = self.merged  # then competency, regulation, digital_share are per run
+        aimed = np.zeros((self.runs, n_units), dtype=bool)  # a mask by unit: faster than np.isin
+        for b, aim in enumerate(units if many else (units,)):
+            aimed[b, list(aim)] = True
+        targeted = aimed.ravel()[self.cell]
+        trained = np.zeros(self.n, dtype=bool)
+        starts = self.run_start if many else (0,)
+        sizes = self.run_n if many else (self.n,)
+        for b, rng in enumerate(self.rngs):
+            rows = slice(starts[b], starts[b] + sizes[b])
+            n_target = int(targeted[rows].sum())
+            if n_target:
+                c = competency[b] if many else competency
+                rate = bh.training_share_per_year * c * sizes[b] / n_target
+                trained[rows] = targeted[rows] & (rng.random(sizes[b]) < per_month(rate))
+
+        def gain(share):
+            return (min(1.0, 2.0 * share * bh.training_gain),
+                    min(1.0, 2.0 * (1.0 - share) * bh.training_gain))
+
+        if many:
+            per_run = np.array([gain(d) for d in digital_share], dtype=np.float32)
+            gains = (per_run[self.run[trained], 0], per_run[self.run[trained], 1])
         else:
-            trained = np.zeros(self.n, dtype=bool)
-        gains = (min(1.0, 2.0 * digital_share * bh.training_gain),
-                 min(1.0, 2.0 * (1.0 - digital_share) * bh.training_gain))
+            gains = tuple(np.float32(g) for g in gain(digital_share))
         payoff = 1.0 / bh.training_payoff_months
         for skill, pending, g in ((self.digital, self.pending_digital, gains[0]),
                                   (self.service, self.pending_service, gains[1])):
-            pending[trained] += np.float32(g) * (1 - skill[trained] - pending[trained])
+            pending[trained] += g * (1 - skill[trained] - pending[trained])
             realised = pending * np.float32(payoff)
             skill += realised
             pending -= realised
@@ -160,17 +232,23 @@ class StaffPool:
                                                                     bh.learning_load_cap)
         self.service += (lbd * (1 - self.service)).astype(np.float32)
         self.digital *= np.float32(1 - per_month(bh.digital_skill_obsolescence_per_year))
-        rule = np.float32(per_month(bh.integrity_from_regulation_per_year * regulation))
-        self.integrity += rule * (1 - self.integrity)
+
+        def rule(reg):
+            return np.float32(per_month(bh.integrity_from_regulation_per_year * reg))
+
+        rules = np.array([rule(r) for r in regulation], dtype=np.float32)[self.run] if many \
+            else rule(regulation)
+        self.integrity += rules * (1 - self.integrity)
         self.tenure_months += 1
         for skill in (self.service, self.digital):  # np.clip without its Python wrapper
             np.minimum(np.maximum(skill, 0, out=skill), 1, out=skill)
 
     def improve_units(self, unit_gain: np.ndarray) -> None:
         """Answered complaints feed improvements: close a share of each unit's skill and
-        integrity gaps (``unit_gain`` per unit, capped at ``max_unit_improvement_per_month``).
+        integrity gaps (``unit_gain`` per unit, or per cell for a merged pool; capped at
+        ``max_unit_improvement_per_month``).
         """
-        g = np.minimum(unit_gain, self.bh.max_unit_improvement_per_month)[self.unit]
+        g = np.minimum(unit_gain, self.bh.max_unit_improvement_per_month)[self.cell]
         g = g.astype(np.float32)
         self.service += g * (1 - self.service)
         self.integrity += g * (1 - self.integrity)

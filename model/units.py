@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mesa
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -68,19 +69,37 @@ class ServiceUnit(mesa.Agent):
         return self.spec.base_days * (1.0 - (mpp_wait_relief if self.in_mpp else 0.0))
 
     def settle(self, demand: float, capacity: float, bh) -> None:
-        """Set this month's utilisation and wait from weighted demand and staff capacity.
-
-        Waiting follows the single-queue law ``base / (1 - rho)``, with rho capped at
-        ``max_utilisation``; citizens expect next month what they heard of recently.
+        """Set this month's utilisation and wait from weighted demand and staff capacity
+        (:func:`queues`).
         """
         self.capacity = capacity
-        self.utilisation = demand / capacity if capacity > 0 else bh.max_utilisation
-        rho = min(self.utilisation, bh.max_utilisation)
-        self.wait_days = self.counter_base_days(bh.mpp_wait_relief) / (1.0 - rho)
-        m = bh.expected_wait_memory
-        self.expected_wait_days = (1.0 - m) * self.expected_wait_days + m * self.wait_days
+        util, wait, expected = queues(demand, capacity, self.spec.base_days, self.in_mpp,
+                                      self.expected_wait_days, bh)
+        self.utilisation, self.wait_days, self.expected_wait_days = (
+            float(util), float(wait), float(expected))
 
     def overload(self, bh) -> float:
         """How far past comfortable the unit runs this month: 0 below, 1 at the cap."""
-        span = bh.max_utilisation - bh.comfortable_utilisation
-        return min(max((self.utilisation - bh.comfortable_utilisation) / span, 0.0), 1.0)
+        return float(overload(self.utilisation, bh))
+
+
+def queues(demand, capacity, base_days, in_mpp, expected_wait, bh):
+    """Utilisation, wait and next month's expected wait (days) of units (arrays or scalars).
+
+    Waiting follows the single-queue law ``base / (1 - rho)``, with rho capped at
+    ``max_utilisation``, an MPP's pooled counters removing ``mpp_wait_relief`` of the no-queue
+    turnaround; citizens expect next month what they heard of recently. A unit without
+    capacity runs at the cap.
+    """
+    staffed = np.asarray(capacity) > 0
+    util = np.where(staffed, demand / np.where(staffed, capacity, 1.0), bh.max_utilisation)
+    rho = np.minimum(util, bh.max_utilisation)
+    wait = base_days * (1.0 - np.where(in_mpp, bh.mpp_wait_relief, 0.0)) / (1.0 - rho)
+    m = bh.expected_wait_memory
+    return util, wait, (1.0 - m) * expected_wait + m * wait
+
+
+def overload(utilisation, bh):
+    """How far past comfortable units run: 0 below ``comfortable_utilisation``, 1 at the cap."""
+    span = bh.max_utilisation - bh.comfortable_utilisation
+    return np.minimum(np.maximum((utilisation - bh.comfortable_utilisation) / span, 0.0), 1.0)

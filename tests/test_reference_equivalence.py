@@ -243,14 +243,12 @@ def test_requests_to_a_unit_without_staff_meet_anyone():
 
 def test_needs_are_independent_bernoulli_draws():
     """Each citizen needs a service with probability p_need, independently of the others."""
-    from model.citizens import Citizens
-    scenario = load_scenario(ROOT / "scenarios" / "kediri.toml")
-    citizens = Citizens(scenario.population, scenario.behaviour, 200, np.random.default_rng(8))
-    citizens.p_need = np.float32(0.3)
+    from model.citizens import _needing
+    rng = np.random.default_rng(8)
     months = 20_000
     hits = np.zeros((months, 200), dtype=bool)
     for t in range(months):
-        idx = citizens._needing()
+        idx = _needing(rng, 200, 0.3)
         assert (np.diff(idx) > 0).all() and idx[0] >= 0 and idx[-1] < 200
         hits[t, idx] = True
     share = hits.mean(axis=0)
@@ -262,5 +260,4 @@ def test_needs_are_independent_bernoulli_draws():
     both = (hits[:, :-1] & hits[:, 1:]).mean()
     var_month = (199 * (0.3**2 - 0.3**4) + 2 * 198 * (0.3**3 - 0.3**4)) / 199**2
     assert abs(both - 0.09) < 4 * np.sqrt(var_month / months)
-    citizens.p_need = np.float32(1.0)
-    np.testing.assert_array_equal(citizens._needing(), np.arange(200))
+    np.testing.assert_array_equal(_needing(rng, 200, 1.0), np.arange(200))

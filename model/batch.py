@@ -1,0 +1,201 @@
+"""Many small runs stepped as one array pass: the same numbers as each run alone, sooner.
+
+A run of a few thousand citizens spends most of its month on the fixed cost of each array
+operation, not on the citizens. :class:`Batch` steps several runs together: their citizens
+and civil servants sit in one set of arrays (run after run, :meth:`Citizens.merge`,
+:meth:`StaffPool.merge`), and each month's channel choice, service, outcomes, learning and
+tallies are one pass over all of them, per run x unit *cell* where a unit's number is read.
+Each run keeps its own model object (:class:`model.model.EGovModel`) for what happens once a
+year or on a dated event (the budget draw, retirements and hires, the assessment), for its
+government's monthly investment, and for its own random streams: every run draws what it would
+draw alone, in the same order, so a batched run gives exactly the yearly rows of the same run
+alone (a test checks this draw for draw).
+
+The runs of one batch share the behaviour (mechanism parameters), the number of simulated
+citizens and the years; scenarios (region, budget, policies, events) and seeds may differ.
+:func:`run_batch` groups tasks that way. A batch keeps no monthly data collection (the yearly
+rows are what :func:`model.runner.run` returns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+
+from model.assessment import YearTally
+from model.citizens import Citizens, MonthContext
+from model.model import (
+    _BASE_DAYS,
+    _DEMAND,
+    _DEMAND_CUM,
+    _STANDARD_DAYS,
+    EGovModel,
+    learn,
+    unit_demand,
+)
+from model.outputs import ANNUAL_COLUMNS
+from model.staff import StaffPool
+from model.units import UNITS, overload, queues, unit_index
+
+
+class Batch:
+    """Several runs of one behaviour, size and span, stepped month by month as one."""
+
+    def __init__(self, models: Sequence[EGovModel]) -> None:
+        models = list(models)
+        if not models:
+            raise ValueError("a batch needs at least one run")
+        first = models[0]
+        for m in models:
+            if m.config.behaviour != first.config.behaviour:
+                raise ValueError("the runs of a batch share their behaviour parameters")
+            if m.citizens.n != first.citizens.n or (m.start_year, m.end_year, m.year, m.month) \
+                    != (first.start_year, first.end_year, first.year, first.month):
+                raise ValueError("the runs of a batch share their size, years and month")
+        self.models = models
+        self.bh = first.config.behaviour
+        self.runs = len(models)
+        n_units = len(UNITS)
+        self.n_cells = self.runs * n_units
+        self.citizens = Citizens.merge([m.citizens for m in models])
+        self._pools = [m.staff for m in models]
+        self.staff = StaffPool.merge(self._pools)
+        self._standard = np.tile(_STANDARD_DAYS, self.runs)
+        self._base = np.tile(_BASE_DAYS, self.runs)
+        self._citizen_weight = np.repeat(self.citizens.weight, n_units)
+        self._expected = np.concatenate([[u.expected_wait_days for u in m.units]
+                                         for m in models])
+        self._util = np.concatenate([[u.utilisation for u in m.units] for m in models])
+        self._wait = np.concatenate([[u.wait_days for u in m.units] for m in models])
+        self._in_mpp = self._read_mpp()
+        self.tally = self._new_tally()
+
+    @property
+    def running(self) -> bool:
+        """Whether the runs have months left (they end together)."""
+        return self.models[0].running
+
+    def run(self) -> None:
+        """Step to the end of the runs' years."""
+        while self.running:
+            self.step()
+
+    # --- state kept by the runs' own objects -----------------------------------------------
+    def _read_mpp(self) -> np.ndarray:
+        return np.concatenate([[u.in_mpp for u in m.units] for m in self.models])
+
+    def _new_tally(self) -> YearTally:
+        tally = YearTally(len(UNITS), self.runs)
+        for b, m in enumerate(self.models):
+            m.tally = tally.part(b)
+        return tally
+
+    def _hand_over(self) -> None:
+        """Give each run's own objects the batch's state (before yearly work and events)."""
+        n_units = len(UNITS)
+        for b, m in enumerate(self.models):
+            for i, unit in enumerate(m.units):
+                j = b * n_units + i
+                unit.utilisation, unit.wait_days = float(self._util[j]), float(self._wait[j])
+                unit.expected_wait_days = float(self._expected[j])
+        self.staff.split(self._pools)
+
+    def _take_back(self) -> None:
+        """Merge the runs' staff again (retirements and hires replace their columns)."""
+        self.staff = StaffPool.merge(self._pools)
+        self._in_mpp = self._read_mpp()
+
+    # --- the month --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One month of every run (the phases of :meth:`EGovModel.step`)."""
+        ms, bh = self.models, self.bh
+        if not self.running:
+            return
+        year, month = ms[0].year, ms[0].month
+        events = [[e for e in m.config.events if (e.year, e.month) == (year, month)] for m in ms]
+        if month == 1 or any(events):
+            self._hand_over()
+            if month == 1:
+                for m in ms:
+                    m._start_year()
+                self.tally = self._new_tally()
+            for m, todo in zip(ms, events, strict=True):
+                for event in todo:
+                    m._apply_event(event)
+            self._take_back()
+        st = self.staff
+        for m in ms:
+            m.government.invest(float(m.staff.digital.mean()), m._unit_staff_skill())
+        govs = [m.government for m in ms]
+        st.develop(np.array([g.stocks["competency"] for g in govs]),
+                   np.array([g.stocks["regulation"] for g in govs]), st.load,
+                   [m.lever("training_digital_share") for m in ms],
+                   [tuple(unit_index(k) for k in m.lever("training_units")) for m in ms])
+        n_units = len(UNITS)
+        ctx = _merged([m._context(self._expected[b * n_units:(b + 1) * n_units])
+                       for b, m in enumerate(ms)])
+        for m in ms:
+            m.citizens.take_courses(m.government.course_places(), m.lever("literacy_target"),
+                                    m.streams["programmes"])
+        req = self.citizens.choose_channels(ctx, _DEMAND_CUM)
+        fragmentation = ctx.fragmentation
+        demand = unit_demand(req.cells[req.counter], req.cells[req.online], self.n_cells,
+                             self._citizen_weight, bh)
+        capacity = st.unit_capacity(fragmentation)
+        self._util, self._wait, self._expected = queues(demand, capacity, self._base,
+                                                        self._in_mpp, self._expected, bh)
+        for m, u in zip(ms, self._util.reshape(self.runs, n_units), strict=True):
+            m._utilisation_sum += float(u.mean())
+        excess = np.maximum(self._util - bh.comfortable_utilisation, 0.0)
+        crowding = overload(self._util, bh)
+        rows = st.serving(req.cells, req.draws[4], req.run)
+        desks = np.concatenate([m.government.desk_capacity(float(m.staff.service.mean()))
+                                * _DEMAND for m in ms])
+        out = self.citizens.complete_requests(ctx, req, rows, st.service[rows],
+                                              st.integrity[rows], self._wait, excess, crowding,
+                                              desks)
+        ratio = np.array([m.citizens.weight / m.staff.weight for m in ms])[st.run]
+        on_time = learn(out, st, fragmentation, self._citizen_weight, ratio, desks,
+                        self.n_cells, bh)
+        self.tally.add_month(out, self._standard, crowding, on_time)
+        if month == 12:
+            self._hand_over()
+            for m in ms:
+                m.annual_records.append(m._assess())
+                if m.year >= m.end_year:
+                    m.running = False
+        for m in ms:
+            m.month = m.month % 12 + 1
+            if m.month == 1:
+                m.year += 1
+
+
+def _merged(contexts: list[MonthContext]) -> MonthContext:
+    """The runs' month contexts as one: per-unit and per-area arrays end to end (per cell),
+    scalars as arrays over runs.
+    """
+    values = {}
+    for f in fields(MonthContext):
+        parts = [getattr(c, f.name) for c in contexts]
+        values[f.name] = (np.concatenate(parts) if np.ndim(parts[0]) else np.array(parts))
+    return MonthContext(**values)
+
+
+def run_batch(models: Sequence[EGovModel]) -> list[list[dict]]:
+    """Step ``models`` (one behaviour, size and span) to the end as one batch; their yearly
+    records, in order.
+    """
+    batch = Batch(models)
+    batch.run()
+    return [m.annual_records for m in batch.models]
+
+
+def frames(models: Sequence[EGovModel], fixed: Sequence[dict]) -> list[pd.DataFrame]:
+    """:func:`run_batch`, each run's records as the table :func:`model.runner.run` returns,
+    with ``fixed`` columns (scenario, region, replication, seed) per run.
+    """
+    return [pd.DataFrame([{**f, **r} for r in records], columns=list(ANNUAL_COLUMNS))
+            for f, records in zip(fixed, run_batch(models), strict=True)]
