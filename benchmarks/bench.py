@@ -20,7 +20,9 @@ Prints a table and writes ``<out>/bench.json``. What is measured (Jember unless 
 - ``phase_seconds_1e6``: where the time goes, per phase of the monthly step.
 - ``scaling``: run time against population, horizon and replications.
 - ``small_run_citizen_steps_per_s_5k``: a batch of 5,000-citizen runs 2018-2030 on one core
-  (citizens x months x runs / wall seconds), as sweeps, ensembles and advice use them.
+  (citizens x months x runs / wall seconds) through ``model.runner.run_many``, which steps
+  them together (``model.batch``), as ensembles and advice do; ``details.small_runs`` also
+  gives the same runs one after another (``sequential_*``).
 - ``posterior_whatif_seconds``: ``model.posterior.run_ensemble`` of a baseline and a what-if
   (Kediri and its apps-to-training what-if) at the app's size (5,000 citizens, 2018-2030),
   K = the app's posterior draws (8) x 1 seed, 2 workers, warm (after one untimed call); best
@@ -58,7 +60,7 @@ from model.defaults import DEFAULT_YEARS
 from model.io import code_version, write_json
 from model.model import EGovModel
 from model.reference import ReferenceModel
-from model.runner import Task, _do, map_runs, replication_seeds
+from model.runner import Task, _do, batch_plan, map_runs, replication_seeds, run_many
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,13 +226,17 @@ def _runs_of(settings) -> str:
 
 # --- decisions: ensembles and advice -------------------------------------------------------
 def small_runs(scenario, runs: int, population: int = 5_000) -> dict[str, Any]:
-    """A batch of small runs 2018-2030 on one core (today's code: one run after another)."""
+    """A batch of small runs 2018-2030 on one core: stepped together (``run_many``), and one
+    after another for comparison."""
     tasks = [Task(scenario, r, s, YEARS, population)
              for r, s in enumerate(replication_seeds(11, runs))]
-    wall, cpu = _best(lambda: map_runs(_do, tasks, workers=1), 2)
+    wall, cpu = _best(lambda: run_many(tasks, workers=1), 2)
+    alone, alone_cpu = _best(lambda: map_runs(_do, tasks, workers=1), 2)
     steps = runs * population * MONTHS
-    return {"runs": runs, "population": population, "seconds": wall, "cpu_seconds": cpu,
-            "citizen_steps_per_s": steps / wall, "citizen_steps_per_cpu_s": steps / cpu}
+    return {"runs": runs, "population": population, "batches": len(batch_plan(tasks)),
+            "seconds": wall, "cpu_seconds": cpu,
+            "citizen_steps_per_s": steps / wall, "citizen_steps_per_cpu_s": steps / cpu,
+            "sequential_seconds": alone, "sequential_citizen_steps_per_s": steps / alone}
 
 
 def posterior_whatif(draws: int | None = None, population: int = 5_000) -> dict[str, Any]:
@@ -281,7 +287,8 @@ def decisions(jember, *, runs: int, advise_default: bool, show) -> dict[str, Any
     """The four decision figures (``advise_seconds`` None unless ``advise_default``)."""
     small = small_runs(jember, runs)
     show(f"batch of {small['runs']} x 5,000-citizen runs, one core",
-         f"{small['citizen_steps_per_s'] / 1e6:6.1f} M/s  ({small['seconds']:.2f} s)")
+         f"{small['citizen_steps_per_s'] / 1e6:6.1f} M/s  ({small['seconds']:.2f} s; one "
+         f"after another {small['sequential_citizen_steps_per_s'] / 1e6:.1f} M/s)")
     pw = posterior_whatif()
     show(f"posterior what-if ({pw['draws']} draws, 2 scenarios, warm)", f"{pw['seconds']:6.2f} s")
     quick = advise_process(quick=True)

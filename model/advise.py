@@ -34,7 +34,7 @@ from model import rules as regulations
 from model.errors import ScenarioError
 from model.outputs import ANNUAL_COLUMNS
 from model.posterior import EnsembleTask, Posterior, draw_parameters, ensemble_tasks
-from model.runner import DEFAULT_YEARS, map_runs, run
+from model.runner import DEFAULT_YEARS, run_many
 from model.scenario import COMPONENTS, Policy, Scenario, Shares, shares_in_year
 from model.seeds import run_seed, search_seed
 
@@ -239,12 +239,6 @@ def with_split(scenario: Scenario, shares: Sequence[float], from_year: int) -> S
     return dataclasses.replace(scenario, policies=(*scenario.policies, policy))
 
 
-@dataclass(frozen=True)
-class _Run:
-    task: EnsembleTask
-    metrics: tuple[str, ...]
-
-
 def metric_values(annual: pd.DataFrame, year: int, metrics: Sequence[str]) -> np.ndarray:
     """The metrics of one run's table in ``year``."""
     row = annual[annual["year"] == year].iloc[0]
@@ -259,13 +253,6 @@ def metric_values(annual: pd.DataFrame, year: int, metrics: Sequence[str]) -> np
     return np.asarray(out, float)
 
 
-def _do_run(job: _Run) -> np.ndarray:
-    t = job.task
-    annual = run(t.scenario, t.seed, years=t.years, population=t.population,
-                 replication=t.replication)
-    return metric_values(annual, t.years[1], job.metrics)
-
-
 def simulation_evaluator(worlds: Sequence[EnsembleTask], metrics: Sequence[Metric],
                          from_year: int, *, workers: int = 1,
                          on_done: Callable[[int, Any], None] | None = None) -> Evaluate:
@@ -273,9 +260,12 @@ def simulation_evaluator(worlds: Sequence[EnsembleTask], metrics: Sequence[Metri
     names = tuple(m.name for m in metrics)
 
     def evaluate(shares: np.ndarray) -> np.ndarray:
-        jobs = [_Run(dataclasses.replace(w, scenario=with_split(w.scenario, s, from_year)), names)
-                for s in shares for w in worlds]
-        values = map_runs(_do_run, jobs, workers=workers, on_done=on_done)
+        tasks = [dataclasses.replace(w, scenario=with_split(w.scenario, s, from_year))
+                 for s in shares for w in worlds]
+        # the candidates in one world share its behaviour: they are stepped together
+        tables = run_many(tasks, workers=workers, on_done=on_done)
+        values = [metric_values(df, t.years[1], names) for t, df in zip(tasks, tables,
+                                                                        strict=True)]
         return np.asarray(values).reshape(len(shares), len(worlds), len(names))
 
     return evaluate

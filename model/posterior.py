@@ -41,7 +41,7 @@ from model.calibration.simulate import behaviour_overrides, feasible, region_ove
 from model.errors import ScenarioError
 from model.io import data_path, write_table
 from model.model import DEFAULT_POPULATION
-from model.runner import DEFAULT_YEARS, map_runs, run
+from model.runner import DEFAULT_YEARS, run_many
 from model.scenario import Scenario, with_overrides
 from model.seeds import draw_seed, run_seed
 
@@ -288,9 +288,8 @@ class EnsembleTask:
     population: int | None
 
 
-def _run_task(task: EnsembleTask) -> pd.DataFrame:
-    df = run(task.scenario, task.seed, years=task.years, population=task.population,
-             replication=task.replication)
+def _labelled(task: EnsembleTask, df: pd.DataFrame) -> pd.DataFrame:
+    """A run's table with its draw and hypothesis after ``region``."""
     df.insert(2, "hypothesis", task.hypothesis)
     df.insert(2, "draw", task.draw)
     return df
@@ -328,7 +327,9 @@ def run_ensemble(scenarios: Sequence[Scenario], draws: pd.DataFrame, replication
     cfg = default_config() if config is None else config
     tasks = ensemble_tasks(scenarios, draws, replications, master_seed, cfg, years=years,
                            population=population)
-    return pd.concat(map_runs(_run_task, tasks, workers=workers, on_done=on_done),
+    # a draw's scenarios and seeds share its behaviour: they are stepped together
+    tables = run_many(tasks, workers=workers, on_done=on_done)
+    return pd.concat([_labelled(t, df) for t, df in zip(tasks, tables, strict=True)],
                      ignore_index=True)
 
 

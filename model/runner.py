@@ -93,11 +93,15 @@ def run(scenario: Scenario, seed: int, *, years: tuple[int, int] = DEFAULT_YEARS
                       rng=seed)
     while model.running:
         model.step()
+    return _table(scenario, replication, seed, model.annual_records)
+
+
+def _table(scenario: Scenario, replication: int, seed: int, records: list[dict]) -> pd.DataFrame:
+    """A run's yearly records as its table (:data:`model.outputs.ANNUAL_COLUMNS`)."""
     # One frame built from complete rows (a third of the time of building one and inserting
     # four columns; the same table).
     fixed = {"scenario": scenario.name, "region": scenario.region, "replication": replication,
              "seed": seed}
-    records = model.annual_records
     missing = set(ANNUAL_COLUMNS) - fixed.keys() - records[0].keys()
     if missing:
         raise KeyError(f"the yearly rows lack {sorted(missing)}")
@@ -139,6 +143,72 @@ def map_runs(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = 1,
     return results
 
 
+BATCH_CITIZENS = 160_000
+"""Most simulated citizens stepped together in one batch (:mod:`model.batch`): enough runs of
+a few thousand citizens that the per-operation cost is shared (``benchmarks/bench.py``'s
+``small_run`` figures: throughput is flat from about 40,000 citizens a batch up), few enough
+that a batch's arrays stay a few tens of megabytes."""
+BATCH_MAX_RUNS = 32
+"""Most runs in one batch (each keeps its own objects and streams)."""
+
+
+def _citizens_of(task: Any) -> int:
+    residents = task.scenario.population.residents
+    return residents if task.population is None else min(int(task.population), residents)
+
+
+def batch_plan(tasks: Sequence[Any], workers: int = 1) -> list[list[int]]:
+    """Task indices grouped into batches: runs of one behaviour, size and span, at most
+    :data:`BATCH_MAX_RUNS` and :data:`BATCH_CITIZENS` citizens a batch, and each group cut
+    into at least ``workers`` batches when it has the runs (so batching never idles a
+    worker). Order within a batch follows the tasks'.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tasks):
+        groups.setdefault((t.scenario.behaviour, tuple(t.years), _citizens_of(t)), []).append(i)
+    plan = []
+    for (_, _, n), members in groups.items():
+        size = min(BATCH_MAX_RUNS, max(1, BATCH_CITIZENS // n),
+                   max(1, math.ceil(len(members) / max(workers, 1))))
+        plan += [members[j:j + size] for j in range(0, len(members), size)]
+    return plan
+
+
+def _do_batch(tasks: Sequence[Any]) -> list[pd.DataFrame]:
+    from model.batch import run_batch
+    models = []
+    for t in tasks:
+        check_run(t.scenario, years=t.years, population=t.population)
+        _seed(t.seed, "seed")
+        models.append(EGovModel(t.scenario, population=t.population, start_year=t.years[0],
+                                end_year=t.years[1], rng=t.seed))
+    return [_table(t.scenario, t.replication, t.seed, records)
+            for t, records in zip(tasks, run_batch(models), strict=True)]
+
+
+def run_many(tasks: Sequence[Any], workers: int = 1,
+             on_done: Callable[[int, pd.DataFrame], None] | None = None,
+             backend: Backend | None = None) -> list[pd.DataFrame]:
+    """``[run(t.scenario, t.seed, ...) for t in tasks]`` (each task with ``scenario``,
+    ``replication``, ``seed``, ``years``, ``population``), the same tables, with small runs
+    stepped together in batches (:func:`batch_plan`, :mod:`model.batch`) on ``backend``.
+
+    ``on_done(i, table)`` is called for each task as its batch arrives.
+    """
+    plan = batch_plan(tasks, workers)
+    results: list[Any] = [None] * len(tasks)
+
+    def keep(j: int, tables: list[pd.DataFrame]) -> None:
+        for i, table in zip(plan[j], tables, strict=True):
+            results[i] = table
+            if on_done:
+                on_done(i, table)
+
+    map_runs(_do_batch, [[tasks[i] for i in batch] for batch in plan], workers=workers,
+             on_done=keep, backend=backend)
+    return results
+
+
 def _seed(seed: int, where: str) -> int:
     try:
         return check_seed(seed)
@@ -168,10 +238,10 @@ def run_replications(scenarios: Iterable[Scenario], replications: int, master_se
     seeds = replication_seeds(_seed(master_seed, "--seed"), replications)
     tasks = [Task(sc, r, seeds[r], years, population)
              for sc in scenarios for r in range(replications)]
-    frames = map_runs(_do, tasks, workers=workers, on_done=on_done, backend=backend)
+    frames = run_many(tasks, workers=workers, on_done=on_done, backend=backend)
     return pd.concat(frames, ignore_index=True)
 
 
-__all__ = ["Backend", "DEFAULT_YEARS", "Task", "check_replications", "check_run", "check_runs",
-           "default_workers", "map_runs", "min_population", "replication_seeds", "run",
-           "run_replications"]
+__all__ = ["Backend", "DEFAULT_YEARS", "Task", "batch_plan", "check_replications", "check_run",
+           "check_runs", "default_workers", "map_runs", "min_population", "replication_seeds",
+           "run", "run_many", "run_replications"]

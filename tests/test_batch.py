@@ -76,3 +76,34 @@ def test_a_batch_refuses_runs_it_cannot_step_together():
                       end_year=YEARS[1], rng=1)
     with pytest.raises(ValueError, match="size"):
         Batch([_model(jember, 1), small])
+
+
+def test_run_many_gives_the_tables_of_run_in_the_tasks_order():
+    from model.runner import Task, run, run_many
+    jember, kediri = _scenarios()[:2]
+    tasks = [Task(sc, r, seed, YEARS, POPULATION)
+             for sc in (jember, kediri) for r, seed in enumerate((21, 22))]
+    seen = []
+    tables = run_many(tasks, on_done=lambda i, _: seen.append(i))
+    assert sorted(seen) == list(range(len(tasks)))
+    for t, table in zip(tasks, tables, strict=True):
+        alone = run(t.scenario, t.seed, years=t.years, population=t.population,
+                    replication=t.replication)
+        assert table.equals(alone)
+
+
+def test_the_batch_plan_keeps_batches_of_one_kind_and_feeds_every_worker():
+    from model.runner import BATCH_CITIZENS, BATCH_MAX_RUNS, Task, batch_plan
+    jember = _scenarios()[0]
+    other = dataclasses.replace(jember, behaviour=dataclasses.replace(
+        jember.behaviour, need_rate_per_year=jember.behaviour.need_rate_per_year * 1.1))
+    tasks = [Task(sc, r, r, YEARS, POPULATION) for sc in (jember, other) for r in range(40)]
+    plan = batch_plan(tasks, workers=1)
+    assert sorted(i for batch in plan for i in batch) == list(range(80))
+    for batch in plan:
+        assert len({tasks[i].scenario.behaviour for i in batch}) == 1
+        assert len(batch) <= min(BATCH_MAX_RUNS, BATCH_CITIZENS // POPULATION)
+    few = tasks[:6]
+    assert len(batch_plan(few, workers=2)) == 2  # one batch would leave a worker idle
+    large = [Task(jember, r, r, YEARS, BATCH_CITIZENS) for r in range(3)]
+    assert [len(b) for b in batch_plan(large)] == [1, 1, 1]
