@@ -27,13 +27,18 @@ import pandas as pd
 
 from model.assessment import YearTally
 from model.citizens import Citizens, MonthContext
+from model.government import StackedGovernment
 from model.model import (
     _BASE_DAYS,
     _DEMAND,
     _DEMAND_CUM,
     _STANDARD_DAYS,
+    TARGET_AREAS,
     EGovModel,
+    assisted_reach,
+    internet_access,
     learn,
+    month_context,
     unit_demand,
 )
 from model.outputs import ANNUAL_COLUMNS
@@ -72,6 +77,16 @@ class Batch:
         self._wait = np.concatenate([[u.wait_days for u in m.units] for m in models])
         self._in_mpp = self._read_mpp()
         self.tally = self._new_tally()
+        self.government = StackedGovernment([m.government for m in models])
+        pops = [m.config.population for m in models]
+        self._access0 = np.array([[p.internet_access_rural, p.internet_access_urban]
+                                  for p in pops])
+        self._conn0 = np.array([m._conn0_pair for m in models])
+        self._area_residents = np.array([p.residents * np.array([1.0 - p.urban_share,
+                                                                 p.urban_share])
+                                         for p in pops])
+        self._p_need = float(self.citizens.p_need)
+        self._ratio = np.array([m.citizens.weight / m.staff.weight for m in models])
 
     @property
     def running(self) -> bool:
@@ -85,7 +100,7 @@ class Batch:
 
     # --- state kept by the runs' own objects -----------------------------------------------
     def _read_mpp(self) -> np.ndarray:
-        return np.concatenate([[u.in_mpp for u in m.units] for m in self.models])
+        return np.array([[u.in_mpp for u in m.units] for m in self.models])
 
     def _new_tally(self) -> YearTally:
         tally = YearTally(len(UNITS), self.runs)
@@ -102,11 +117,45 @@ class Batch:
                 unit.utilisation, unit.wait_days = float(self._util[j]), float(self._wait[j])
                 unit.expected_wait_days = float(self._expected[j])
         self.staff.split(self._pools)
+        self.government.give()
 
     def _take_back(self) -> None:
-        """Merge the runs' staff again (retirements and hires replace their columns)."""
+        """Merge the runs' staff again (retirements and hires replace their columns) and read
+        the governments' state and the units' MPPs.
+        """
         self.staff = StaffPool.merge(self._pools)
         self._in_mpp = self._read_mpp()
+        self.government.take()
+
+    def _unit_staff_skill(self) -> np.ndarray:
+        """Per run (rows) and unit: the mean of service and digital skill of its staff."""
+        st = self.staff
+        total = np.bincount(st.cell, weights=(st.service + st.digital) / 2.0,
+                            minlength=self.n_cells)
+        return (total / np.maximum(st.cell_count, 1)).reshape(self.runs, len(UNITS))
+
+    def _staff_means(self, column: np.ndarray) -> np.ndarray:
+        """Each run's mean of a staff column, a column (computed run by run, as alone)."""
+        st = self.staff
+        return np.array([[column[a:a + n].mean()] for a, n in zip(st.run_start, st.run_n,
+                                                                   strict=True)], dtype=float)
+
+    def _context(self) -> MonthContext:
+        """Every run's month context, per cell (run x unit) and per run (flattened)."""
+        ms, gov, bh = self.models, self.government, self.bh
+        first = ms[0]
+        years = first.year - first.start_year + (first.month - 1) / 12.0
+        coverage = internet_access(self._access0, years,
+                                   np.hstack([gov.stocks["connectivity_rural"],
+                                              gov.stocks["connectivity_urban"]]),
+                                   self._conn0, bh)
+        share = np.array([TARGET_AREAS[m.lever("assisted_target")] for m in ms])
+        assisted = assisted_reach(gov.assisted_capacity(), share, self._area_residents,
+                                  self._p_need)
+        ctx = month_context(gov, bh, coverage,
+                            self._expected.reshape(self.runs, len(UNITS)), self._in_mpp,
+                            assisted)
+        return _flat(ctx, self.runs, len(UNITS))
 
     # --- the month --------------------------------------------------------------------------
     def step(self) -> None:
@@ -126,39 +175,36 @@ class Batch:
                 for event in todo:
                     m._apply_event(event)
             self._take_back()
-        st = self.staff
-        for m in ms:
-            m.government.invest(float(m.staff.digital.mean()), m._unit_staff_skill())
-        govs = [m.government for m in ms]
-        st.develop(np.array([g.stocks["competency"] for g in govs]),
-                   np.array([g.stocks["regulation"] for g in govs]), st.load,
+        st, gov = self.staff, self.government
+        gov.invest(self._staff_means(st.digital), self._unit_staff_skill())
+        st.develop(gov.stocks["competency"].ravel(), gov.stocks["regulation"].ravel(), st.load,
                    [m.lever("training_digital_share") for m in ms],
                    [tuple(unit_index(k) for k in m.lever("training_units")) for m in ms])
         n_units = len(UNITS)
-        ctx = _merged([m._context(self._expected[b * n_units:(b + 1) * n_units])
-                       for b, m in enumerate(ms)])
-        for m in ms:
-            m.citizens.take_courses(m.government.course_places(), m.lever("literacy_target"),
-                                    m.streams["programmes"])
+        ctx = self._context()
+        places = gov.course_places().ravel()
+        for m, n in zip(ms, places, strict=True):
+            if n > 0:
+                m.citizens.take_courses(float(n), m.lever("literacy_target"),
+                                        m.streams["programmes"])
         req = self.citizens.choose_channels(ctx, _DEMAND_CUM)
         fragmentation = ctx.fragmentation
         demand = unit_demand(req.cells[req.counter], req.cells[req.online], self.n_cells,
                              self._citizen_weight, bh)
         capacity = st.unit_capacity(fragmentation)
         self._util, self._wait, self._expected = queues(demand, capacity, self._base,
-                                                        self._in_mpp, self._expected, bh)
+                                                        self._in_mpp.ravel(), self._expected,
+                                                        bh)
         for m, u in zip(ms, self._util.reshape(self.runs, n_units), strict=True):
             m._utilisation_sum += float(u.mean())
         excess = np.maximum(self._util - bh.comfortable_utilisation, 0.0)
         crowding = overload(self._util, bh)
         rows = st.serving(req.cells, req.draws[4], req.run)
-        desks = np.concatenate([m.government.desk_capacity(float(m.staff.service.mean()))
-                                * _DEMAND for m in ms])
+        desks = (gov.desk_capacity(self._staff_means(st.service)) * _DEMAND).ravel()
         out = self.citizens.complete_requests(ctx, req, rows, st.service[rows],
                                               st.integrity[rows], self._wait, excess, crowding,
                                               desks)
-        ratio = np.array([m.citizens.weight / m.staff.weight for m in ms])[st.run]
-        on_time = learn(out, st, fragmentation, self._citizen_weight, ratio, desks,
+        on_time = learn(out, st, fragmentation, self._citizen_weight, self._ratio[st.run], desks,
                         self.n_cells, bh)
         self.tally.add_month(out, self._standard, crowding, on_time)
         if month == 12:
@@ -173,14 +219,16 @@ class Batch:
                 m.year += 1
 
 
-def _merged(contexts: list[MonthContext]) -> MonthContext:
-    """The runs' month contexts as one: per-unit and per-area arrays end to end (per cell),
-    scalars as arrays over runs.
+def _flat(ctx: MonthContext, runs: int, n_units: int) -> MonthContext:
+    """A context of rows per run as the citizens read several runs': per-unit and per-area
+    values end to end (per cell), per-run values one per run.
     """
     values = {}
     for f in fields(MonthContext):
-        parts = [getattr(c, f.name) for c in contexts]
-        values[f.name] = (np.concatenate(parts) if np.ndim(parts[0]) else np.array(parts))
+        x = np.asarray(getattr(ctx, f.name))
+        if x.ndim == 1 and len(x) == n_units:  # the same for every run
+            x = np.broadcast_to(x, (runs, n_units))
+        values[f.name] = x.ravel()
     return MonthContext(**values)
 
 

@@ -129,6 +129,14 @@ def _pick(x, run: np.ndarray | None):
     return x if run is None else x[run]
 
 
+def _f32(x, run: np.ndarray | None):
+    """A per-run value that meets float32 citizen or staff values, for each request: as
+    float32, the way NumPy casts a Python float there, so that several runs compute in the
+    precision each run alone does.
+    """
+    return np.float32(x) if run is None else np.asarray(x, dtype=np.float32)[run]
+
+
 def _cell(index: np.ndarray, run: np.ndarray | None, width: int) -> np.ndarray:
     """Run x ``width`` cell of each entry (run-major); ``index`` itself for a single run."""
     return index if run is None else run * width + index
@@ -148,6 +156,14 @@ def _needing(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         more = np.cumsum(rng.geometric(p, size=len(gaps))) + position[-1]
         position = np.concatenate([position, more])
     return position[:np.searchsorted(position, n)]
+
+
+def _mean_of_nine(elements: np.ndarray) -> np.ndarray:
+    """``elements.mean(axis=1)`` of a (k, 9) array, as nine whole-column additions in NumPy's
+    own (pairwise) order for a row of nine: the same values, without a reduction per row.
+    """
+    e = elements.T
+    return ((((e[0] + e[1]) + (e[2] + e[3])) + ((e[4] + e[5]) + (e[6] + e[7]))) + e[8]) / 9.0
 
 
 def _bin_of(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -307,7 +323,7 @@ class Citizens:
         # (the same products, four of them instead of one per request).
         wu = bh.wait_utility_per_day
         u_online = (bh.online_utility_base + bh.online_utility_per_literacy * skill
-                    - bh.citizen_confusion_per_fragmentation * _pick(ctx.fragmentation, run)
+                    - _f32(bh.citizen_confusion_per_fragmentation * ctx.fragmentation, run)
                     + (wu * ctx.online_days)[cell])
         u_counter = ((wu * ctx.expected_wait)[cell]
                      + np.where(urban, 0.0, (bh.rural_travel_utility
@@ -323,8 +339,9 @@ class Citizens:
 
         online = channel == ONLINE
         p_online_ok = _clip(bh.online_success_base + bh.online_success_per_literacy
-                            * (skill - 0.5) - bh.online_failure_per_fragmentation
-                            * _pick(ctx.fragmentation, run), P_SUCCESS_MIN, P_SUCCESS_MAX)
+                            * (skill - 0.5) - _f32(bh.online_failure_per_fragmentation
+                                                   * ctx.fragmentation, run),
+                            P_SUCCESS_MIN, P_SUCCESS_MAX)
         online_ok = online & (u[4] < p_online_ok)
         return Requests(idx=idx, unit=unit, online=online, assisted=online & assisted,
                         online_ok=online_ok, counter=(channel == COUNTER) | (online & ~online_ok),
@@ -354,8 +371,8 @@ class Citizens:
                         np.where(counter, wait_days[cell], 0.0)
                         + np.where(online, ctx.online_days[cell], 0.0))
         p_mal = (bh.maladmin_base * (1.0 - integrity)
-                 * (1.0 - bh.maladmin_regulation_effect * _pick(ctx.regulation, run))
-                 * (1.0 - bh.enforcement_effect * _pick(ctx.enforcement, run)) * (1.0 + over))
+                 * _f32(1.0 - bh.maladmin_regulation_effect * ctx.regulation, run)
+                 * _f32(1.0 - bh.enforcement_effect * ctx.enforcement, run) * (1.0 + over))
         # Paying an intermediary is itself maladministration (an unofficial fee).
         maladmin = inter | (counter & (d[1] < p_mal))
 
@@ -407,7 +424,7 @@ class Citizens:
         return Outcomes(unit=unit, staff=staff, counter=counter, online=online, success=success,
                         maladmin=maladmin, complained=complained, answered=answered, wait=wait,
                         skill=skill, integrity=integrity, elements=elements,
-                        answer=elements.mean(axis=1), run=run, cell=req.cell,
+                        answer=_mean_of_nine(elements), run=run, cell=req.cell,
                         bounds=req.bounds)
 
     def _survey_answers(self, ctx: MonthContext, req: Requests, success, speed, maladmin,
@@ -422,7 +439,7 @@ class Citizens:
         the unit's rooms and portals, less crowding), shifted by how the user feels overall
         (``halo``: remembered satisfaction minus this request's score, which carries memory and
         disconfirmation into the answers), and answered with the respondents' floor
-        ``ikm_expectation``: f + (1 - f) * e.
+        ``ikm_expectation``: f + (1 - f) * e. Returned as (k, 9), a view of one row per element.
         """
         bh, unit, run = self.bh, req.unit, req.run
         cell = unit if req.cell is None else req.cell
@@ -430,16 +447,19 @@ class Citizens:
         redirected = req.counter & req.online
         procedure = np.where(success, np.where(redirected, SURVEY.redirected_procedure_score,
                                                1.0), 0.0)
-        raw = np.empty((k, len(IKM_ELEMENTS)))
-        raw[:, 0] = _pick(ctx.regulation, run)
-        raw[:, 1] = procedure
-        raw[:, 2] = speed
-        raw[:, 3] = ~maladmin
-        raw[:, 4] = success
-        raw[:, 5] = skill
-        raw[:, 6] = np.where(maladmin, 0.0, integrity)
-        raw[:, 7] = np.where(complained, answered, _pick(ctx.complaint_channel, run))
-        raw[:, 8] = (ctx.facilities * (1.0 - crowding))[cell]  # per unit, then per request
-        e = _clip(raw + halo[:, None], 0.0, 1.0)
+        raw = np.empty((len(IKM_ELEMENTS), k))  # an element per row: each written at once
+        raw[0] = _pick(ctx.regulation, run)
+        raw[1] = procedure
+        raw[2] = speed
+        raw[3] = ~maladmin
+        raw[4] = success
+        raw[5] = skill
+        raw[6] = np.where(maladmin, 0.0, integrity)
+        raw[7] = np.where(complained, answered, _pick(ctx.complaint_channel, run))
+        raw[8] = (ctx.facilities * (1.0 - crowding))[cell]  # per unit, then per request
+        raw += halo
+        e = _clip(raw, 0.0, 1.0)
         f = bh.ikm_expectation
-        return f + (1.0 - f) * e
+        e *= 1.0 - f
+        e += f
+        return e.T

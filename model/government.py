@@ -23,6 +23,58 @@ STOCK_KEYS = ("competency", "connectivity_rural", "connectivity_urban", "regulat
 """Stocks that follow the common stock equation; apps have a portfolio of their own."""
 
 
+# --- formulas for one run (floats) or several (arrays, :class:`StackedGovernment`) --------
+def saturation(x, h):
+    """``x / (x + h)``, 0 where ``x`` <= 0."""
+    if np.ndim(x) == 0:
+        return x / (x + h) if x > 0 else 0.0
+    return np.where(x > 0, x / np.where(x > 0, x + h, 1.0), 0.0)
+
+
+def clip01(v):
+    """``v`` within [0, 1]."""
+    if np.ndim(v) == 0:
+        return min(1.0, max(0.0, v))
+    return np.minimum(1.0, np.maximum(0.0, v))
+
+
+def lesser(a, b):
+    """The smaller of ``a`` and ``b`` (elementwise)."""
+    return min(a, b) if np.ndim(a) == 0 and np.ndim(b) == 0 else np.minimum(a, b)
+
+
+def greater(a, b):
+    """The larger of ``a`` and ``b`` (elementwise)."""
+    return max(a, b) if np.ndim(a) == 0 and np.ndim(b) == 0 else np.maximum(a, b)
+
+
+def share_of(part, whole, empty: float):
+    """``part / whole``, ``empty`` where ``whole`` <= 0."""
+    if np.ndim(whole) == 0:
+        return part / whole if whole > 0 else empty
+    return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), empty)
+
+
+def weighted_quality(old, q_old, new, q_new):
+    """The quality of ``old`` items of quality ``q_old`` joined by ``new`` of quality
+    ``q_new`` (``q_old`` while there are none).
+    """
+    total = old + new
+    if np.ndim(total) == 0:
+        return (old * q_old + new * q_new) / total if total > 0 else q_old
+    return np.where(total > 0, (old * q_old + new * q_new) / np.where(total > 0, total, 1.0),
+                    q_old)
+
+
+def exp(x):
+    """``e**x`` by ``math.exp`` for every element: NumPy's vectorised exp can differ from it
+    in the last bit, and a run's numbers must not depend on being stepped with others.
+    """
+    if np.ndim(x) == 0:
+        return math.exp(x)
+    return np.array([math.exp(v) for v in np.ravel(x)]).reshape(np.shape(x))
+
+
 class Government(mesa.Agent):
     """The Pemda: sets the yearly e-government budget and turns spending into maturity.
 
@@ -49,6 +101,10 @@ class Government(mesa.Agent):
                  rng: np.random.Generator, n_units: int) -> None:
         super().__init__(model)
         self.sc, self.bh, self.budget_rng = scenario, scenario.behaviour, rng
+        pop = scenario.population
+        self.residents, self.urban_share = pop.residents, pop.urban_share
+        self.area_km2 = {"rural": max(pop.area_km2 * (1.0 - pop.urban_area_share), 1e-9),
+                         "urban": max(pop.area_km2 * pop.urban_area_share, 1e-9)}
         self._levers: dict[tuple[str, int], object] = {}  # (lever, year) -> value, see lever()
         ini = scenario.initial
         self.stocks = {"competency": ini.competency, "connectivity_rural": ini.connectivity,
@@ -110,15 +166,13 @@ class Government(mesa.Agent):
     # --- monthly investment --------------------------------------------------------------
     def invest(self, staff_digital_skill: float, unit_staff_skill: np.ndarray) -> None:
         """One month of spending: delays, stock gains and depreciation, apps, innovation."""
-        bh, pop = self.bh, self.sc.population
+        bh = self.bh
         for c in COMPONENTS:
             delay = getattr(bh, f"delay_months_{c}")
             self.flow_idr[c] += (self.budget_idr * self.shares[c] - self.flow_idr[c]) / delay
         rural = self.connectivity_rural_share()
         enforce = self.lever("enforcement_share")
         kept = 1.0 - sum(self.lever(k) for k in INTERFACE_PROGRAMMES)
-        area = {"rural": pop.area_km2 * (1.0 - pop.urban_area_share),
-                "urban": pop.area_km2 * pop.urban_area_share}
         per_resident = {
             "competency": self.flow_idr["competency"],
             "regulation": self.flow_idr["regulation"] * (1.0 - enforce),
@@ -127,9 +181,9 @@ class Government(mesa.Agent):
         }
         for key, idr in per_resident.items():
             dep = "regulation" if key == "enforcement" else key
-            self._grow(key, idr / pop.residents, bh.spend_half_saturation_idr_per_resident, dep)
+            self._grow(key, idr / self.residents, bh.spend_half_saturation_idr_per_resident, dep)
         for a, share in (("rural", rural), ("urban", 1.0 - rural)):
-            x = self.flow_idr["connectivity"] * share / max(area[a], 1e-9)
+            x = self.flow_idr["connectivity"] * share / self.area_km2[a]
             self._grow(f"connectivity_{a}", x, bh.connectivity_half_saturation_idr_per_km2,
                        "connectivity")
         self._develop_apps(staff_digital_skill)
@@ -139,7 +193,7 @@ class Government(mesa.Agent):
     def _innovation_inflow(self, unit_staff_skill: np.ndarray) -> np.ndarray:
         """New innovation per unit this month: its workforce and the app spending."""
         bh = self.bh
-        x = self.flow_idr["apps"] / self.sc.population.residents
+        x = self.flow_idr["apps"] / self.residents
         h = bh.spend_half_saturation_idr_per_resident
         return (bh.competency_innovation_per_year * self.stocks["competency"]
                 * unit_staff_skill + bh.apps_innovation_per_year * x / (x + h)) / 12.0
@@ -153,14 +207,14 @@ class Government(mesa.Agent):
 
     def _grow(self, key: str, x: float, h: float, depreciation_of: str) -> None:
         s = self.stocks[key]
-        gain = self.bh.stock_gain_per_year / 12.0 * (x / (x + h) if x > 0 else 0.0)
+        gain = self.bh.stock_gain_per_year / 12.0 * saturation(x, h)
         dep = per_month(getattr(self.bh, f"depreciation_per_year_{depreciation_of}"))
-        self.stocks[key] = min(1.0, max(0.0, s + gain * (1.0 - s) - dep * s))
+        self.stocks[key] = clip01(s + gain * (1.0 - s) - dep * s)
 
     def connectivity_rural_share(self) -> float:
         """Share of connectivity money for rural areas (default: their share of residents)."""
         share = self.lever("connectivity_rural_share")
-        return 1.0 - self.sc.population.urban_share if share is None else share
+        return 1.0 - self.urban_share if share is None else share
 
     def _develop_apps(self, staff_digital_skill: float) -> None:
         bh = self.bh
@@ -173,12 +227,11 @@ class Government(mesa.Agent):
         # New apps are as good as the staff and the standards that build them (their mean).
         q_new = (staff_digital_skill + self.stocks["regulation"]) / 2.0
         self.n_apps = old + new
-        if self.n_apps > 0:
-            self.app_quality = (old * self.app_quality + new * q_new) / self.n_apps
+        self.app_quality = weighted_quality(old, self.app_quality, new, q_new)
         # Data standards speed integration: from half speed with no rules to full speed.
         speed = (1.0 + self.stocks["regulation"]) / 2.0
         integrate = monthly * integration_share / bh.integration_cost_idr * speed
-        self.n_integrated = min(self.n_apps, self.n_integrated + integrate)
+        self.n_integrated = lesser(self.n_apps, self.n_integrated + integrate)
 
     def apply_event(self, event: Event) -> None:
         """A super-app brings a share of unintegrated apps behind one front end."""
@@ -194,7 +247,7 @@ class Government(mesa.Agent):
         """Complaints the desks can answer this month (real): the regular desks, as good as
         the interface stock and the staff, plus what funded desk capacity buys.
         """
-        bh, residents = self.bh, self.sc.population.residents
+        bh, residents = self.bh, self.residents
         regular = (self.stocks["interface"] * (1.0 + staff_service) / 2.0
                    * bh.desk_answers_per_1000_residents_month * residents / 1000.0)
         funded = (self.programme_idr_month("complaint_desk_share")
@@ -203,10 +256,8 @@ class Government(mesa.Agent):
 
     def awareness(self) -> float:
         """Residents' awareness of the complaint channels bought by promotion (0-1)."""
-        x = (12.0 * self.programme_idr_month("complaint_promotion_share")
-             / self.sc.population.residents)
-        h = self.bh.promotion_half_saturation_idr_per_resident
-        return x / (x + h) if x > 0 else 0.0
+        x = 12.0 * self.programme_idr_month("complaint_promotion_share") / self.residents
+        return saturation(x, self.bh.promotion_half_saturation_idr_per_resident)
 
     def course_places(self) -> float:
         """Residents a literacy course can take this month (real)."""
@@ -222,7 +273,7 @@ class Government(mesa.Agent):
     @property
     def integration(self) -> float:
         """Share of applications integrated."""
-        return self.n_integrated / self.n_apps if self.n_apps > 0 else 1.0
+        return share_of(self.n_integrated, self.n_apps, 1.0)
 
     @property
     def fragmentation(self) -> float:
@@ -231,17 +282,17 @@ class Government(mesa.Agent):
         systems of its own service: a thousand unintegrated apps burden it little more than a
         hundred.
         """
-        unintegrated = max(self.n_apps - self.n_integrated, 0.0)
+        unintegrated = greater(self.n_apps - self.n_integrated, 0.0)
         return unintegrated / (unintegrated + self.bh.fragmentation_scale_apps)
 
     @property
     def apps_stock(self) -> float:
         """Apps maturity: the share of services available online."""
-        return 1.0 - math.exp(-self.n_apps * self.app_quality / self.bh.apps_coverage_scale)
+        return 1.0 - exp(-self.n_apps * self.app_quality / self.bh.apps_coverage_scale)
 
     def connectivity(self) -> float:
         """Connectivity maturity as residents meet it: the area stocks by their residents."""
-        u = self.sc.population.urban_share
+        u = self.urban_share
         return u * self.stocks["connectivity_urban"] + (1 - u) * self.stocks["connectivity_rural"]
 
     def stock_values(self) -> dict[str, float]:
@@ -250,3 +301,66 @@ class Government(mesa.Agent):
                 "connectivity": self.connectivity(), "regulation": self.stocks["regulation"],
                 "interface": self.stocks["interface"], "capital": self.capital,
                 "enforcement": self.stocks["enforcement"]}
+
+
+def _column(values) -> np.ndarray:
+    return np.array(values, dtype=float).reshape(-1, 1)
+
+
+class StackedGovernment(Government):
+    """Several runs' governments as one for the month's work (:mod:`model.batch`): every
+    value a column with a row per run (the innovation a row of units per run), so the
+    formulas of :class:`Government` serve all runs at once and give each run's own numbers.
+
+    The yearly work (the budget draw) and events stay with each run's own
+    :class:`Government`: :meth:`give` hands the month's state back to them, :meth:`take`
+    reads it again.
+    """
+
+    def __init__(self, parts: list[Government]) -> None:  # not an agent of any model
+        self.parts = parts
+        self.bh = parts[0].bh
+        self.residents = _column([g.residents for g in parts])
+        self.urban_share = _column([g.urban_share for g in parts])
+        self.area_km2 = {a: _column([g.area_km2[a] for g in parts]) for a in AREAS}
+        self.take()
+
+    def take(self) -> None:
+        """Read each run's state (after its yearly work or an event)."""
+        parts = self.parts
+        self.year = parts[0].year
+        self._levers = {}
+        self.stocks = {k: _column([g.stocks[k] for g in parts]) for k in STOCK_KEYS}
+        self.flow_idr = {c: _column([g.flow_idr[c] for g in parts]) for c in COMPONENTS}
+        self.shares = {c: _column([g.shares[c] for g in parts]) for c in COMPONENTS}
+        self.budget_idr = _column([g.budget_idr for g in parts])
+        self.n_apps = _column([g.n_apps for g in parts])
+        self.n_integrated = _column([g.n_integrated for g in parts])
+        self.app_quality = _column([g.app_quality for g in parts])
+        self.innovation = np.stack([g.innovation for g in parts])
+
+    def give(self) -> None:
+        """Hand the month's state back to each run's government."""
+        for b, g in enumerate(self.parts):
+            for k in STOCK_KEYS:
+                g.stocks[k] = float(self.stocks[k][b, 0])
+            for c in COMPONENTS:
+                g.flow_idr[c] = float(self.flow_idr[c][b, 0])
+            g.n_apps = float(self.n_apps[b, 0])
+            g.n_integrated = float(self.n_integrated[b, 0])
+            g.app_quality = float(self.app_quality[b, 0])
+            g.innovation = self.innovation[b].copy()
+
+    def lever(self, name: str) -> np.ndarray:
+        """Each run's lever, a column."""
+        key = (name, self.year)
+        if key not in self._levers:
+            self._levers[key] = _column([g.lever(name) for g in self.parts])
+        return self._levers[key]
+
+    def connectivity_rural_share(self) -> np.ndarray:
+        """Each run's rural share of connectivity money, a column."""
+        key = ("connectivity_rural_share:resolved", self.year)
+        if key not in self._levers:
+            self._levers[key] = _column([g.connectivity_rural_share() for g in self.parts])
+        return self._levers[key]

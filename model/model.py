@@ -119,8 +119,8 @@ class EGovModel(mesa.Model):
         self.government = Government(self, scenario, start_year, self.streams["budget"],
                                      len(UNITS))
         self.government.start_innovation(self._unit_staff_skill())
-        self._conn0 = {a: self.government.stocks[f"connectivity_{a}"]
-                       for a in ("rural", "urban")}
+        self._conn0_pair = np.array([self.government.stocks[f"connectivity_{a}"]
+                                     for a in ("rural", "urban")])
         self.annual_records: list[dict[str, Any]] = []
         self.month_stats: dict[str, float] = dict.fromkeys(("online_share", "wait_days",
                                                             "maladmin_rate"), 0.0)
@@ -236,21 +236,15 @@ class EGovModel(mesa.Model):
         self.government.apply_event(event)
 
     def internet_coverage(self) -> np.ndarray:
-        """Share of [rural, urban] residents with usable internet this month.
-
-        Starting access, plus the exogenous national trend, plus what connectivity spending in
-        each area adds beyond its starting stock.
+        """Share of [rural, urban] residents with usable internet this month
+        (:func:`internet_access`).
         """
-        pop, bh = self.config.population, self.config.behaviour
-        t = self.year - self.start_year + (self.month - 1) / 12.0
-        stocks = self.government.stocks
-        extra = np.array([bh.connectivity_access_effect
-                          * (stocks[f"connectivity_{a}"] - self._conn0[a])
-                          for a in ("rural", "urban")])
-        base = np.array([pop.internet_access_rural, pop.internet_access_urban])
-        # np.minimum(np.maximum()) is np.clip without its Python wrapper: the same values
-        return np.minimum(np.maximum(base + bh.internet_trend_per_year * t + extra, 0.0),
-                          bh.max_internet_access)
+        pop, stocks = self.config.population, self.government.stocks
+        return internet_access(np.array([pop.internet_access_rural, pop.internet_access_urban]),
+                               self.year - self.start_year + (self.month - 1) / 12.0,
+                               np.array([stocks["connectivity_rural"],
+                                         stocks["connectivity_urban"]]),
+                               self._conn0_pair, self.config.behaviour)
 
     def _unit_staff_skill(self) -> np.ndarray:
         """Mean of service and digital skill of each unit's staff."""
@@ -259,56 +253,21 @@ class EGovModel(mesa.Model):
                             minlength=len(UNITS))
         return total / np.maximum(st.unit_count, 1)
 
-    def _context(self, expected_wait: np.ndarray | None = None) -> MonthContext:
-        """What citizens face this month; ``expected_wait`` per unit (default: the units')."""
-        gov, bh = self.government, self.config.behaviour
-        base_days = _BASE_DAYS
-        iface = gov.stocks["interface"]
+    def _context(self) -> MonthContext:
         in_mpp = np.array([u.in_mpp for u in self.units])
-        if expected_wait is None:
-            expected_wait = np.array([u.expected_wait_days for u in self.units])
-        return MonthContext(
-            coverage=self.internet_coverage(),
-            # ServiceUnit.online_coverage for all units at once (the same products)
-            online_coverage=_ONLINE_AFFINITY * gov.apps_stock,
-            expected_wait=expected_wait,
-            online_days=base_days * bh.online_days_ratio
-            * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
-            intermediary_days=base_days * bh.intermediary_days_ratio,
-            travel_relief=np.where(in_mpp, bh.mpp_travel_relief, 0.0),
-            facilities=self._facilities(iface, in_mpp),
-            assisted=self._assisted_reach(),
-            fragmentation=gov.fragmentation, regulation=gov.stocks["regulation"],
-            enforcement=gov.stocks["enforcement"],
-            complaint_channel=self._complaint_channel(iface),
-            awareness=gov.awareness(),
-        )
-
-    def _facilities(self, iface: float, in_mpp: np.ndarray) -> np.ndarray:
-        """Per unit: counters, rooms and portals (the interface stock), an MPP closing
-        ``mpp_facility_effect`` of the gap for the units inside it.
-        """
-        return 1.0 - (1.0 - iface) * (1.0 - self.config.behaviour.mpp_facility_effect * in_mpp)
-
-    def _complaint_channel(self, iface: float) -> float:
-        """Availability of complaint channels: the national channel, plus local desks."""
-        floor = self.config.behaviour.complaint_channel_floor
-        return floor + (1.0 - floor) * iface
+        return month_context(self.government, self.config.behaviour, self.internet_coverage(),
+                             np.array([u.expected_wait_days for u in self.units]), in_mpp,
+                             self._assisted_reach())
 
     def _assisted_reach(self) -> np.ndarray:
-        """[rural, urban]: chance a needing resident of the targeted area finds an agent free:
-        the agents' monthly capacity over the area's expected requests (capped at 1).
+        """[rural, urban]: chance a needing resident finds an assisted-digital agent free
+        (:func:`assisted_reach`).
         """
-        capacity = self.government.assisted_capacity()
-        if capacity <= 0:
-            return np.zeros(2)
-        target = self.lever("assisted_target")
         pop = self.config.population
-        share = {"rural": np.array([1.0, 0.0]), "urban": np.array([0.0, 1.0]),
-                 "all": np.array([1.0, 1.0])}[target]
-        residents = pop.residents * np.array([1.0 - pop.urban_share, pop.urban_share]) * share
-        requests = residents.sum() * float(self.citizens.p_need)
-        return share * min(1.0, capacity / requests) if requests > 0 else np.zeros(2)
+        return assisted_reach(self.government.assisted_capacity(),
+                              np.array(TARGET_AREAS[self.lever("assisted_target")]),
+                              pop.residents * np.array([1.0 - pop.urban_share, pop.urban_share]),
+                              float(self.citizens.p_need))
 
     def _settle(self, counter_units: np.ndarray, online_units: np.ndarray):
         """Units set utilisation and wait from this month's chosen demand (real requests).
@@ -351,8 +310,8 @@ class EGovModel(mesa.Model):
         return YearState(
             year=self.year, stocks=stocks, integration=gov.integration,
             staff_digital=float(self.staff.digital.mean()),
-            complaint_channel=self._complaint_channel(iface),
-            facilities=self._facilities(iface, in_mpp),
+            complaint_channel=complaint_channel(iface, self.config.behaviour),
+            facilities=facilities(iface, in_mpp, self.config.behaviour),
             online_offer=np.array([u.online_coverage(gov.apps_stock) for u in self.units]),
             demand_share=_DEMAND / _DEMAND.sum(), innovation=gov.innovation.copy(),
             ipp_units=_IPP_ROWS, tally=self.tally, citizen_weight=self.citizens.weight)
@@ -412,6 +371,69 @@ class EGovModel(mesa.Model):
     def _access_share(self, coverage: np.ndarray) -> float:
         c = self.citizens
         return float(np.mean(c.access_rank < coverage[c.urban.astype(np.intp)]))
+
+
+TARGET_AREAS = {"rural": (1.0, 0.0), "urban": (0.0, 1.0), "all": (1.0, 1.0)}
+"""The [rural, urban] areas an assisted-digital target serves."""
+
+
+def internet_access(base: np.ndarray, years: float, connectivity: np.ndarray,
+                    connectivity0: np.ndarray, bh) -> np.ndarray:
+    """Share of [rural, urban] residents with usable internet (a row per run for several):
+    starting access ``base``, plus the exogenous national trend over ``years`` since the
+    start, plus what connectivity spending in each area adds beyond its starting stock.
+    """
+    extra = bh.connectivity_access_effect * (connectivity - connectivity0)
+    # np.minimum(np.maximum()) is np.clip without its Python wrapper: the same values
+    return np.minimum(np.maximum(base + bh.internet_trend_per_year * years + extra, 0.0),
+                      bh.max_internet_access)
+
+
+def assisted_reach(capacity, share: np.ndarray, area_residents: np.ndarray,
+                   p_need: float) -> np.ndarray:
+    """[rural, urban] (a row per run for several): the chance a needing resident of a
+    targeted area (``share`` 1) finds an assisted-digital agent free: the agents' monthly
+    ``capacity`` over the targeted areas' expected requests, at most 1; 0 without agents.
+    """
+    requests = (area_residents * share).sum(axis=-1, keepdims=True) * p_need
+    ok = (capacity > 0) & (requests > 0)
+    return np.where(ok, share * np.minimum(1.0, capacity / np.where(ok, requests, 1.0)), 0.0)
+
+
+def facilities(iface, in_mpp: np.ndarray, bh) -> np.ndarray:
+    """Per unit: counters, rooms and portals (the interface stock), an MPP closing
+    ``mpp_facility_effect`` of the gap for the units inside it.
+    """
+    return 1.0 - (1.0 - iface) * (1.0 - bh.mpp_facility_effect * in_mpp)
+
+
+def complaint_channel(iface, bh):
+    """Availability of complaint channels: the national channel, plus local desks."""
+    return bh.complaint_channel_floor + (1.0 - bh.complaint_channel_floor) * iface
+
+
+def month_context(gov: Government, bh, coverage: np.ndarray, expected_wait: np.ndarray,
+                  in_mpp: np.ndarray, assisted: np.ndarray) -> MonthContext:
+    """What citizens face this month, from the government's stocks and the units (for
+    several runs, :class:`model.government.StackedGovernment`, each a row).
+    """
+    iface = gov.stocks["interface"]
+    return MonthContext(
+        coverage=coverage,
+        # ServiceUnit.online_coverage for all units at once (the same products)
+        online_coverage=_ONLINE_AFFINITY * gov.apps_stock,
+        expected_wait=expected_wait,
+        online_days=_BASE_DAYS * bh.online_days_ratio
+        * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
+        intermediary_days=_BASE_DAYS * bh.intermediary_days_ratio,
+        travel_relief=np.where(in_mpp, bh.mpp_travel_relief, 0.0),
+        facilities=facilities(iface, in_mpp, bh),
+        assisted=assisted,
+        fragmentation=gov.fragmentation, regulation=gov.stocks["regulation"],
+        enforcement=gov.stocks["enforcement"],
+        complaint_channel=complaint_channel(iface, bh),
+        awareness=gov.awareness(),
+    )
 
 
 def unit_demand(counter_cells: np.ndarray, online_cells: np.ndarray, n_cells: int, weight,

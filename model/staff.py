@@ -112,10 +112,6 @@ class StaffPool:
             for name in _COLUMNS:
                 setattr(p, name, getattr(self, name)[rows])
 
-    def _per_run(self, x):
-        """A per-run value for each civil servant (``x`` itself for one run)."""
-        return np.asarray(x)[self.run] if self.merged else x
-
     def _skill(self, mean: float, n: int) -> np.ndarray:
         """Beta-distributed skills with the given mean."""
         m = min(max(mean, SKILL_MEAN_BOUNDS[0]), SKILL_MEAN_BOUNDS[1])
@@ -153,8 +149,11 @@ class StaffPool:
         """
         bh = self.bh
         ramp = np.minimum(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
+        burden = 1.0 + bh.staff_burden_per_fragmentation * np.asarray(fragmentation)
+        # float32, as NumPy casts a Python float meeting these float32 columns
+        burden = burden.astype(np.float32)[self.run] if self.merged else np.float32(burden)
         return (bh.requests_per_staff_month * (bh.productivity_at_zero_skill + self.service) * ramp
-                / (1.0 + bh.staff_burden_per_fragmentation * self._per_run(fragmentation)))
+                / burden)
 
     def unit_capacity(self, fragmentation: float) -> np.ndarray:
         """Weighted monthly capacity per unit (real requests; per cell for several runs)."""
