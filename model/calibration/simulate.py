@@ -25,7 +25,7 @@ import pandas as pd
 
 from model.behaviour import Behaviour
 from model.calibration.config import MIN_FREE_SHARE, CalibrationConfig, Hypothesis
-from model.runner import run
+from model.runner import Task, run_many
 from model.scenario import Scenario, with_overrides
 from model.seeds import run_seed
 from model.shares import SUM_TOLERANCE, fix_shares
@@ -127,12 +127,17 @@ def simulate(config: CalibrationConfig, theta: Mapping[str, float],
              hypothesis: Hypothesis | str | None = None, *, seed: int | None = None,
              years: tuple[int, int] | None = None, population: int | None = None,
              replication: int = 0) -> dict[str, pd.DataFrame]:
-    """Each region's annual table under ``theta`` (seed: :func:`seed_for` unless given)."""
+    """Each region's annual table under ``theta`` (seed: :func:`seed_for` unless given).
+
+    The regions share the behaviour parameters, so they are stepped together as one batch
+    (:func:`model.runner.run_many`): the same tables as one run after the other.
+    """
     s = config.settings
     seed = seed_for(config, theta, hypothesis, replication) if seed is None else seed
-    return {name: run(sc, seed, years=years or s.years, population=population or s.population,
-                      replication=replication)
-            for name, sc in scenarios_for(config, theta, hypothesis).items()}
+    scenarios = scenarios_for(config, theta, hypothesis)
+    tasks = [Task(sc, replication, seed, years or s.years, population or s.population)
+             for sc in scenarios.values()]
+    return dict(zip(scenarios, run_many(tasks), strict=True))
 
 
 class Simulator:
