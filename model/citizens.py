@@ -286,17 +286,18 @@ class Citizens:
         p = float(self.p_need)
         if self.runs == 1:
             idx = _needing(self.rng, self.n, p)
-            return idx, self.rng.random((5, len(idx))), self.rng.random((5, len(idx))), None, None
-        idx, us, ds = [], [], []
+            u = self.rng.random((10, len(idx)))  # the stream's next 5k, then 5k more
+            return idx, u[:5], u[5:], None, None
+        idx, us = [], []
         for b, rng in enumerate(self.rngs):
             rows = _needing(rng, self.n_each, p)
             idx.append(rows + b * self.n_each)
-            us.append(rng.random((5, len(rows))))
-            ds.append(rng.random((5, len(rows))))
+            us.append(rng.random((10, len(rows))))
         counts = np.array([len(r) for r in idx])
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        return (np.concatenate(idx), np.concatenate(us, axis=1), np.concatenate(ds, axis=1),
-                np.repeat(np.arange(self.runs), counts), bounds)
+        u = np.concatenate(us, axis=1)
+        return (np.concatenate(idx), u[:5], u[5:], np.repeat(np.arange(self.runs), counts),
+                bounds)
 
     def choose_channels(self, ctx: MonthContext, demand_cum: np.ndarray) -> Requests:
         """Needs, units and channels for this month's requests."""

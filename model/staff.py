@@ -203,9 +203,11 @@ class StaffPool:
         trained = np.zeros(self.n, dtype=bool)
         starts = self.run_start if many else (0,)
         sizes = self.run_n if many else (self.n,)
+        n_targets = (np.bincount(self.run, weights=targeted, minlength=self.runs) if many
+                     else (int(targeted.sum()),))
         for b, rng in enumerate(self.rngs):
             rows = slice(starts[b], starts[b] + sizes[b])
-            n_target = int(targeted[rows].sum())
+            n_target = int(n_targets[b])
             if n_target:
                 c = competency[b] if many else competency
                 rate = bh.training_share_per_year * c * sizes[b] / n_target
