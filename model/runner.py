@@ -159,22 +159,29 @@ def _citizens_of(task: Any) -> int:
 
 def batch_plan(tasks: Sequence[Any], workers: int = 1) -> list[list[int]]:
     """Task indices grouped into batches: runs of one behaviour, size and span, at most
-    :data:`BATCH_MAX_RUNS` and :data:`BATCH_CITIZENS` citizens a batch, and each group cut
-    into at least ``workers`` batches when it has the runs (so batching never idles a
-    worker). Order within a batch follows the tasks'.
+    :data:`BATCH_MAX_RUNS` and :data:`BATCH_CITIZENS` citizens a batch; while there are fewer
+    batches than ``workers``, the largest is halved (so batching never idles a worker). Order
+    within a batch follows the tasks'.
     """
     groups: dict[tuple, list[int]] = {}
     for i, t in enumerate(tasks):
         groups.setdefault((t.scenario.behaviour, tuple(t.years), _citizens_of(t)), []).append(i)
     plan = []
     for (_, _, n), members in groups.items():
-        size = min(BATCH_MAX_RUNS, max(1, BATCH_CITIZENS // n),
-                   max(1, math.ceil(len(members) / max(workers, 1))))
+        size = min(BATCH_MAX_RUNS, max(1, BATCH_CITIZENS // n))
         plan += [members[j:j + size] for j in range(0, len(members), size)]
+    while len(plan) < workers and max(len(b) for b in plan) > 1:
+        big = max(range(len(plan)), key=lambda j: len(plan[j]))
+        half = (len(plan[big]) + 1) // 2
+        plan[big:big + 1] = [plan[big][:half], plan[big][half:]]
     return plan
 
 
 def _do_batch(tasks: Sequence[Any]) -> list[pd.DataFrame]:
+    if len(tasks) == 1:  # a batch of one is the plain run
+        t = tasks[0]
+        return [run(t.scenario, t.seed, years=t.years, population=t.population,
+                    replication=t.replication)]
     from model.batch import run_batch
     models = []
     for t in tasks:

@@ -113,3 +113,16 @@ def test_the_batch_plan_keeps_batches_of_one_kind_and_feeds_every_worker():
     assert len(batch_plan(few, workers=2)) == 2  # one batch would leave a worker idle
     large = [Task(jember, r, r, YEARS, BATCH_CITIZENS) for r in range(3)]
     assert [len(b) for b in batch_plan(large)] == [1, 1, 1]
+
+
+def test_the_batch_plan_splits_only_while_a_worker_would_idle():
+    """A posterior what-if: each draw's baseline and what-if share a behaviour; with more
+    draws than workers they stay together (batches of two), a single group is halved."""
+    from model.runner import Task, batch_plan
+    jember = _scenarios()[0]
+    draws = [with_overrides(jember, {"behaviour.need_rate_per_year": 2.0 + k / 10})
+             for k in range(8)]
+    tasks = [Task(sc, 0, 1, YEARS, POPULATION) for sc in draws for _ in range(2)]
+    assert [len(b) for b in batch_plan(tasks, workers=2)] == [2] * 8
+    one = [Task(jember, r, r, YEARS, POPULATION) for r in range(5)]
+    assert sorted(len(b) for b in batch_plan(one, workers=2)) == [2, 3]
