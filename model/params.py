@@ -37,10 +37,15 @@ def param(default: Any, unit: str, lo: float | None, hi: float | None, doc: str,
 
 def meta_of(cls: type, name: str) -> Meta | None:
     """The :class:`Meta` of field ``name`` of dataclass ``cls`` (None for nested tables)."""
-    for f in dataclasses.fields(cls):
-        if f.name == name:
-            return f.metadata.get("meta")
-    raise KeyError(name)
+    return _metas(cls)[name]
+
+
+@functools.cache
+def _metas(cls: type) -> dict[str, Meta | None]:
+    """Every field's :class:`Meta` of dataclass ``cls``, read once (scenarios are built for
+    every calibration particle).
+    """
+    return {f.name: f.metadata.get("meta") for f in dataclasses.fields(cls)}
 
 
 def describe(cls: type) -> list[dict[str, Any]]:
