@@ -5,16 +5,17 @@ operation, not on the citizens. :class:`Batch` steps several runs together: thei
 and civil servants sit in one set of arrays (run after run, :meth:`Citizens.merge`,
 :meth:`StaffPool.merge`), and each month's channel choice, service, outcomes, learning and
 tallies are one pass over all of them, per run x unit *cell* where a unit's number is read.
-Each run keeps its own model object (:class:`model.model.EGovModel`) for what happens once a
-year or on a dated event (the budget draw, retirements and hires, the assessment), for its
-government's monthly investment, and for its own random streams: every run draws what it would
-draw alone, in the same order, so a batched run gives exactly the yearly rows of the same run
-alone (a test checks this draw for draw).
+The governments' month is one pass too (:class:`model.government.StackedGovernment`, a row
+per run). Each run keeps its own model object (:class:`model.model.EGovModel`) for what happens
+once a year or on a dated event (the budget draw, retirements and hires, events, the
+assessment), and its own random streams: every run draws what it would draw alone, in the
+same order, so a batched run gives exactly the yearly rows of the same run alone (a test
+checks this draw for draw).
 
 The runs of one batch share the behaviour (mechanism parameters), the number of simulated
-citizens and the years; scenarios (region, budget, policies, events) and seeds may differ.
-:func:`run_batch` groups tasks that way. A batch keeps no monthly data collection (the yearly
-rows are what :func:`model.runner.run` returns).
+citizens and the years, and start in January; scenarios (region, budget, policies, events) and
+seeds may differ. :func:`model.runner.batch_plan` groups tasks that way. A batch keeps no
+monthly data collection (the yearly rows are what :func:`model.runner.run` returns).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 import numpy as np
-import pandas as pd
 
 from model.assessment import YearTally
 from model.citizens import Citizens, MonthContext
@@ -41,7 +41,6 @@ from model.model import (
     month_context,
     unit_demand,
 )
-from model.outputs import ANNUAL_COLUMNS
 from model.staff import StaffPool
 from model.units import UNITS, overload, queues, unit_index
 
@@ -60,6 +59,9 @@ class Batch:
             if m.citizens.n != first.citizens.n or (m.start_year, m.end_year, m.year, m.month) \
                     != (first.start_year, first.end_year, first.year, first.month):
                 raise ValueError("the runs of a batch share their size, years and month")
+        if first.month != 1:  # the year's tallies start with the batch
+            raise ValueError("a batch starts in January (a model stepped alone mid-year keeps "
+                             "its own tally)")
         self.models = models
         self.bh = first.config.behaviour
         self.runs = len(models)
@@ -239,11 +241,3 @@ def run_batch(models: Sequence[EGovModel]) -> list[list[dict]]:
     batch = Batch(models)
     batch.run()
     return [m.annual_records for m in batch.models]
-
-
-def frames(models: Sequence[EGovModel], fixed: Sequence[dict]) -> list[pd.DataFrame]:
-    """:func:`run_batch`, each run's records as the table :func:`model.runner.run` returns,
-    with ``fixed`` columns (scenario, region, replication, seed) per run.
-    """
-    return [pd.DataFrame([{**f, **r} for r in records], columns=list(ANNUAL_COLUMNS))
-            for f, records in zip(fixed, run_batch(models), strict=True)]

@@ -159,18 +159,19 @@ def _citizens_of(task: Any) -> int:
 
 def batch_plan(tasks: Sequence[Any], workers: int = 1) -> list[list[int]]:
     """Task indices grouped into batches: runs of one behaviour, size and span, at most
-    :data:`BATCH_MAX_RUNS` and :data:`BATCH_CITIZENS` citizens a batch; while there are fewer
-    batches than ``workers``, the largest is halved (so batching never idles a worker). Order
-    within a batch follows the tasks'.
+    :data:`BATCH_MAX_RUNS` and :data:`BATCH_CITIZENS` citizens a batch, a group's batches of
+    even size; while there are fewer batches than ``workers``, the largest is halved (so
+    batching never idles a worker). Order within a batch follows the tasks'.
     """
     groups: dict[tuple, list[int]] = {}
     for i, t in enumerate(tasks):
         groups.setdefault((t.scenario.behaviour, tuple(t.years), _citizens_of(t)), []).append(i)
     plan = []
     for (_, _, n), members in groups.items():
-        size = min(BATCH_MAX_RUNS, max(1, BATCH_CITIZENS // n))
+        most = min(BATCH_MAX_RUNS, max(1, BATCH_CITIZENS // n))
+        size = math.ceil(len(members) / math.ceil(len(members) / most))  # even batches
         plan += [members[j:j + size] for j in range(0, len(members), size)]
-    while len(plan) < workers and max(len(b) for b in plan) > 1:
+    while plan and len(plan) < workers and max(len(b) for b in plan) > 1:
         big = max(range(len(plan)), key=lambda j: len(plan[j]))
         half = (len(plan[big]) + 1) // 2
         plan[big:big + 1] = [plan[big][:half], plan[big][half:]]
@@ -202,6 +203,8 @@ def run_many(tasks: Sequence[Any], workers: int = 1,
 
     ``on_done(i, table)`` is called for each task as its batch arrives.
     """
+    if not tasks:
+        return []
     plan = batch_plan(tasks, workers)
     results: list[Any] = [None] * len(tasks)
 

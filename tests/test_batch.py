@@ -126,3 +126,19 @@ def test_the_batch_plan_splits_only_while_a_worker_would_idle():
     assert [len(b) for b in batch_plan(tasks, workers=2)] == [2] * 8
     one = [Task(jember, r, r, YEARS, POPULATION) for r in range(5)]
     assert sorted(len(b) for b in batch_plan(one, workers=2)) == [2, 3]
+
+
+def test_a_batch_starts_in_january_and_no_tasks_are_no_tables():
+    from model.runner import run_many
+    m = _model(_scenarios()[0], 1)
+    m.step()
+    with pytest.raises(ValueError, match="January"):
+        Batch([m])
+    assert run_many([]) == []
+
+
+def test_a_groups_batches_are_of_even_size():
+    from model.runner import Task, batch_plan
+    jember = _scenarios()[0]
+    tasks = [Task(jember, r, r, YEARS, 20_000) for r in range(20)]  # at most 8 a batch
+    assert [len(b) for b in batch_plan(tasks, workers=2)] == [7, 7, 6]
