@@ -142,3 +142,12 @@ def test_a_groups_batches_are_of_even_size():
     jember = _scenarios()[0]
     tasks = [Task(jember, r, r, YEARS, 20_000) for r in range(20)]  # at most 8 a batch
     assert [len(b) for b in batch_plan(tasks, workers=2)] == [7, 7, 6]
+
+
+def test_run_many_on_two_worker_processes_gives_the_serial_tables():
+    from model.runner import Task, run_many
+    jember, kediri = _scenarios()[:2]
+    tasks = [Task(sc, r, 30 + r, (2018, 2020), POPULATION)
+             for sc in (jember, kediri) for r in range(3)]
+    serial, pooled = run_many(tasks, workers=1), run_many(tasks, workers=2)
+    assert all(a.equals(b) for a, b in zip(serial, pooled, strict=True))
