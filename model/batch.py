@@ -89,6 +89,7 @@ class Batch:
                                          for p in pops])
         self._p_need = float(self.citizens.p_need)
         self._ratio = np.array([m.citizens.weight / m.staff.weight for m in models])
+        self._targets: dict[int, np.ndarray] = {}
 
     @property
     def running(self) -> bool:
@@ -151,7 +152,10 @@ class Batch:
                                    np.hstack([gov.stocks["connectivity_rural"],
                                               gov.stocks["connectivity_urban"]]),
                                    self._conn0, bh)
-        share = np.array([TARGET_AREAS[m.lever("assisted_target")] for m in ms])
+        if first.year not in self._targets:  # the year's assisted-digital areas per run
+            self._targets = {first.year: np.array([TARGET_AREAS[m.lever("assisted_target")]
+                                                   for m in ms])}
+        share = self._targets[first.year]
         assisted = assisted_reach(gov.assisted_capacity(), share, self._area_residents,
                                   self._p_need)
         ctx = month_context(gov, bh, coverage,
@@ -228,9 +232,8 @@ def _flat(ctx: MonthContext, runs: int, n_units: int) -> MonthContext:
     values = {}
     for f in fields(MonthContext):
         x = np.asarray(getattr(ctx, f.name))
-        if x.ndim == 1 and len(x) == n_units:  # the same for every run
-            x = np.broadcast_to(x, (runs, n_units))
-        values[f.name] = x.ravel()
+        # a per-unit value the same for every run is repeated per run
+        values[f.name] = np.tile(x, runs) if x.ndim == 1 and len(x) == n_units else x.ravel()
     return MonthContext(**values)
 
 

@@ -28,7 +28,7 @@ def saturation(x, h):
     """``x / (x + h)``, 0 where ``x`` <= 0."""
     if np.ndim(x) == 0:
         return x / (x + h) if x > 0 else 0.0
-    return np.where(x > 0, x / np.where(x > 0, x + h, 1.0), 0.0)
+    return np.divide(x, x + h, out=np.zeros(np.shape(x)), where=x > 0)
 
 
 def clip01(v):

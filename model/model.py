@@ -417,19 +417,19 @@ def month_context(gov: Government, bh, coverage: np.ndarray, expected_wait: np.n
     """What citizens face this month, from the government's stocks and the units (for
     several runs, :class:`model.government.StackedGovernment`, each a row).
     """
-    iface = gov.stocks["interface"]
+    iface, fragmentation = gov.stocks["interface"], gov.fragmentation
     return MonthContext(
         coverage=coverage,
         # ServiceUnit.online_coverage for all units at once (the same products)
         online_coverage=_ONLINE_AFFINITY * gov.apps_stock,
         expected_wait=expected_wait,
         online_days=_BASE_DAYS * bh.online_days_ratio
-        * (1.0 + bh.staff_burden_per_fragmentation * gov.fragmentation),
+        * (1.0 + bh.staff_burden_per_fragmentation * fragmentation),
         intermediary_days=_BASE_DAYS * bh.intermediary_days_ratio,
         travel_relief=np.where(in_mpp, bh.mpp_travel_relief, 0.0),
         facilities=facilities(iface, in_mpp, bh),
         assisted=assisted,
-        fragmentation=gov.fragmentation, regulation=gov.stocks["regulation"],
+        fragmentation=fragmentation, regulation=gov.stocks["regulation"],
         enforcement=gov.stocks["enforcement"],
         complaint_channel=complaint_channel(iface, bh),
         awareness=gov.awareness(),
