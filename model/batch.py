@@ -130,13 +130,6 @@ class Batch:
         self._in_mpp = self._read_mpp()
         self.government.take()
 
-    def _unit_staff_skill(self) -> np.ndarray:
-        """Per run (rows) and unit: the mean of service and digital skill of its staff."""
-        st = self.staff
-        total = np.bincount(st.cell, weights=(st.service + st.digital) / 2.0,
-                            minlength=self.n_cells)
-        return (total / np.maximum(st.cell_count, 1)).reshape(self.runs, len(UNITS))
-
     def _staff_means(self, column: np.ndarray) -> np.ndarray:
         """Each run's mean of a staff column, a column (computed run by run, as alone)."""
         st = self.staff
@@ -182,7 +175,8 @@ class Batch:
                     m._apply_event(event)
             self._take_back()
         st, gov = self.staff, self.government
-        gov.invest(self._staff_means(st.digital), self._unit_staff_skill())
+        gov.invest(self._staff_means(st.digital),
+                   st.unit_skill().reshape(self.runs, len(UNITS)))
         st.develop(gov.stocks["competency"].ravel(), gov.stocks["regulation"].ravel(), st.load,
                    [m.lever("training_digital_share") for m in ms],
                    [tuple(unit_index(k) for k in m.lever("training_units")) for m in ms])

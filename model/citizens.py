@@ -67,8 +67,20 @@ class MonthContext:
     awareness: float  # residents' awareness of the channels (promotion), 0-1
 
 
+class _Cells:
+    """Requests of one run or several: ``cells`` reads the unit or the run x unit cell."""
+
+    unit: np.ndarray
+    cell: np.ndarray | None
+
+    @property
+    def cells(self) -> np.ndarray:
+        """The run x unit cell of each request (the unit, for a single run)."""
+        return self.unit if self.cell is None else self.cell
+
+
 @dataclass
-class Requests:
+class Requests(_Cells):
     """The month's requests after channel choice (one entry per request)."""
 
     idx: np.ndarray  # citizen row
@@ -83,14 +95,9 @@ class Requests:
     cell: np.ndarray | None = None  # run x unit cell (None: the unit)
     bounds: np.ndarray | None = None  # first request of each run, and the end (several runs)
 
-    @property
-    def cells(self) -> np.ndarray:
-        """The run x unit cell of each request (the unit, for a single run)."""
-        return self.unit if self.cell is None else self.cell
-
 
 @dataclass
-class Outcomes:
+class Outcomes(_Cells):
     """What happened to each request (arrays), for the units' and assessors' tallies."""
 
     unit: np.ndarray
@@ -109,11 +116,6 @@ class Outcomes:
     run: np.ndarray | None = None  # as in Requests
     cell: np.ndarray | None = None
     bounds: np.ndarray | None = None
-
-    @property
-    def cells(self) -> np.ndarray:
-        """The run x unit cell of each request (the unit, for a single run)."""
-        return self.unit if self.cell is None else self.cell
 
 
 def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -359,9 +361,8 @@ class Citizens:
         ``wait_days``, ``excess`` (utilisation past comfortable), ``crowding`` (0-1) and
         ``desk_capacity`` (complaints the desks can answer, real) are per unit.
         """
-        bh, run = self.bh, req.run
+        bh, run, cell = self.bh, req.run, req.cells
         unit, counter, online, inter, d = req.unit, req.counter, req.online, req.inter, req.draws
-        cell = unit if req.cell is None else req.cell
         over = excess[cell]
         p_counter_ok = _clip(bh.counter_success_base + bh.counter_success_per_skill
                              * (skill - 0.5) - bh.overload_penalty * over,
@@ -442,8 +443,7 @@ class Citizens:
         disconfirmation into the answers), and answered with the respondents' floor
         ``ikm_expectation``: f + (1 - f) * e. Returned as (k, 9), a view of one row per element.
         """
-        bh, unit, run = self.bh, req.unit, req.run
-        cell = unit if req.cell is None else req.cell
+        bh, unit, run, cell = self.bh, req.unit, req.run, req.cells
         k = len(unit)
         redirected = req.counter & req.online
         procedure = np.where(success, np.where(redirected, SURVEY.redirected_procedure_score,

@@ -118,7 +118,7 @@ class EGovModel(mesa.Model):
         self.units = [ServiceUnit(self, spec, i) for i, spec in enumerate(UNITS)]
         self.government = Government(self, scenario, start_year, self.streams["budget"],
                                      len(UNITS))
-        self.government.start_innovation(self._unit_staff_skill())
+        self.government.start_innovation(self.staff.unit_skill())
         self._conn0_pair = np.array([self.government.stocks[f"connectivity_{a}"]
                                      for a in ("rural", "urban")])
         self.annual_records: list[dict[str, Any]] = []
@@ -169,7 +169,7 @@ class EGovModel(mesa.Model):
             if (event.year, event.month) == (self.year, self.month):
                 self._apply_event(event)
         st = self.staff
-        self.government.invest(float(st.digital.mean()), self._unit_staff_skill())
+        self.government.invest(float(st.digital.mean()), self.staff.unit_skill())
         self.staff.develop(self.government.stocks["competency"],
                            self.government.stocks["regulation"], st.load,
                            self.lever("training_digital_share"),
@@ -245,13 +245,6 @@ class EGovModel(mesa.Model):
                                np.array([stocks["connectivity_rural"],
                                          stocks["connectivity_urban"]]),
                                self._conn0_pair, self.config.behaviour)
-
-    def _unit_staff_skill(self) -> np.ndarray:
-        """Mean of service and digital skill of each unit's staff."""
-        st = self.staff
-        total = np.bincount(st.unit, weights=(st.service + st.digital) / 2.0,
-                            minlength=len(UNITS))
-        return total / np.maximum(st.unit_count, 1)
 
     def _context(self) -> MonthContext:
         in_mpp = np.array([u.in_mpp for u in self.units])

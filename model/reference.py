@@ -491,6 +491,13 @@ class CivilServantAgents:
             capacity[s.unit] += s.productivity(self.bh, fragmentation) * self.weight
         return np.array(capacity)
 
+    def unit_skill(self) -> np.ndarray:
+        """Mean of service and digital skill of each unit's staff."""
+        total = [0.0] * len(UNITS)
+        for s in self.members:
+            total[s.unit] += (s.service + s.digital) / 2.0
+        return np.array(total) / np.maximum(self.unit_count, 1)
+
     def serving(self, unit: np.ndarray, draw: np.ndarray) -> np.ndarray:
         """The row of the civil servant each request meets: uniform within its unit, given a
         uniform ``draw`` per request; a unit without staff borrows from all.

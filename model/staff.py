@@ -122,8 +122,10 @@ class StaffPool:
         counts = np.bincount(self.unit, minlength=len(UNITS))
         self.unit_count = counts
         self.unit_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        # one run: its cells are its units
+        # one run: its cells are its units, and every civil servant is in run 0
         self.cell, self.cell_count, self.cell_start = self.unit, counts, self.unit_start
+        self.run = np.zeros(self.n, dtype=np.intp)
+        self.run_start, self.run_n = np.zeros(1, dtype=np.intp), np.array([self.n])
 
     @property
     def n(self) -> int:
@@ -149,18 +151,26 @@ class StaffPool:
         """
         bh = self.bh
         ramp = np.minimum(1.0, (self.tenure_months + 1.0) / bh.hire_learning_months)
-        burden = 1.0 + bh.staff_burden_per_fragmentation * np.asarray(fragmentation)
-        # float32, as NumPy casts a Python float meeting these float32 columns
-        burden = burden.astype(np.float32)[self.run] if self.merged else np.float32(burden)
+        # per run, as float32 (as NumPy casts a Python float meeting these float32 columns)
+        burden = np.atleast_1d(1.0 + bh.staff_burden_per_fragmentation
+                               * np.asarray(fragmentation)).astype(np.float32)[self.run]
         return (bh.requests_per_staff_month * (bh.productivity_at_zero_skill + self.service) * ramp
                 / burden)
 
     def unit_capacity(self, fragmentation: float) -> np.ndarray:
         """Weighted monthly capacity per unit (real requests; per cell for several runs)."""
-        n_cells = self.runs * len(UNITS)
-        weight = np.repeat(self.weight, len(UNITS)) if self.merged else self.weight
         return np.bincount(self.cell, weights=self.productivity(fragmentation),
-                           minlength=n_cells) * weight
+                           minlength=self.runs * len(UNITS)) * self.cell_weight()
+
+    def cell_weight(self):
+        """Real civil servants per simulated one, per unit (cell); a scalar for one run."""
+        return np.repeat(self.weight, len(UNITS)) if self.merged else self.weight
+
+    def unit_skill(self) -> np.ndarray:
+        """Mean of service and digital skill of each unit's (cell's) staff."""
+        total = np.bincount(self.cell, weights=(self.service + self.digital) / 2.0,
+                            minlength=self.runs * len(UNITS))
+        return total / np.maximum(self.cell_count, 1)
 
     def serving(self, unit: np.ndarray, draw: np.ndarray, run: np.ndarray | None = None
                 ) -> np.ndarray:
@@ -195,33 +205,24 @@ class StaffPool:
         ``units`` is one tuple per run.
         """
         bh, n_units = self.bh, len(UNITS)
-        many = self.merged  # then competency, regulation, digital_share are per run
+        competency, regulation = np.atleast_1d(competency), np.atleast_1d(regulation)
+        shares = np.atleast_1d(digital_share)
         aimed = np.zeros((self.runs, n_units), dtype=bool)  # a mask by unit: faster than np.isin
-        for b, aim in enumerate(units if many else (units,)):
+        for b, aim in enumerate(units if self.merged else (units,)):
             aimed[b, list(aim)] = True
         targeted = aimed.ravel()[self.cell]
         trained = np.zeros(self.n, dtype=bool)
-        starts = self.run_start if many else (0,)
-        sizes = self.run_n if many else (self.n,)
-        n_targets = (np.bincount(self.run, weights=targeted, minlength=self.runs) if many
-                     else (int(targeted.sum()),))
-        for b, rng in enumerate(self.rngs):
-            rows = slice(starts[b], starts[b] + sizes[b])
-            n_target = int(n_targets[b])
+        n_targets = np.bincount(self.run, weights=targeted, minlength=self.runs)
+        for b, rng in enumerate(self.rngs):  # each run's draws from its own stream
+            start, size, n_target = self.run_start[b], self.run_n[b], int(n_targets[b])
             if n_target:
-                c = competency[b] if many else competency
-                rate = bh.training_share_per_year * c * sizes[b] / n_target
-                trained[rows] = targeted[rows] & (rng.random(sizes[b]) < per_month(rate))
-
-        def gain(share):
-            return (min(1.0, 2.0 * share * bh.training_gain),
-                    min(1.0, 2.0 * (1.0 - share) * bh.training_gain))
-
-        if many:
-            per_run = np.array([gain(d) for d in digital_share], dtype=np.float32)
-            gains = (per_run[self.run[trained], 0], per_run[self.run[trained], 1])
-        else:
-            gains = tuple(np.float32(g) for g in gain(digital_share))
+                rate = bh.training_share_per_year * competency[b] * size / n_target
+                rows = slice(start, start + size)
+                trained[rows] = targeted[rows] & (rng.random(size) < per_month(rate))
+        per_run = np.array([(min(1.0, 2.0 * d * bh.training_gain),
+                             min(1.0, 2.0 * (1.0 - d) * bh.training_gain)) for d in shares],
+                           dtype=np.float32)
+        gains = (per_run[self.run[trained], 0], per_run[self.run[trained], 1])
         payoff = 1.0 / bh.training_payoff_months
         for skill, pending, g in ((self.digital, self.pending_digital, gains[0]),
                                   (self.service, self.pending_service, gains[1])):
@@ -234,11 +235,8 @@ class StaffPool:
         self.service += (lbd * (1 - self.service)).astype(np.float32)
         self.digital *= np.float32(1 - per_month(bh.digital_skill_obsolescence_per_year))
 
-        def rule(reg):
-            return np.float32(per_month(bh.integrity_from_regulation_per_year * reg))
-
-        rules = np.array([rule(r) for r in regulation], dtype=np.float32)[self.run] if many \
-            else rule(regulation)
+        rules = np.array([per_month(bh.integrity_from_regulation_per_year * r)
+                          for r in regulation], dtype=np.float32)[self.run]
         self.integrity += rules * (1 - self.integrity)
         self.tenure_months += 1
         for skill in (self.service, self.digital):  # np.clip without its Python wrapper

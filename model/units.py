@@ -65,8 +65,8 @@ class ServiceUnit(mesa.Agent):
         return self.spec.online_affinity * apps_stock
 
     def counter_base_days(self, mpp_wait_relief: float) -> float:
-        """Turnaround with no queue; an MPP's pooled counters remove part of the wait."""
-        return self.spec.base_days * (1.0 - (mpp_wait_relief if self.in_mpp else 0.0))
+        """Turnaround with no queue (:func:`no_queue_days`)."""
+        return float(no_queue_days(self.spec.base_days, self.in_mpp, mpp_wait_relief))
 
     def settle(self, demand: float, capacity: float, bh) -> None:
         """Set this month's utilisation and wait from weighted demand and staff capacity
@@ -83,18 +83,24 @@ class ServiceUnit(mesa.Agent):
         return float(overload(self.utilisation, bh))
 
 
+def no_queue_days(base_days, in_mpp, mpp_wait_relief: float):
+    """Turnaround with no queue (days); an MPP's pooled counters remove ``mpp_wait_relief``
+    of it for the units inside one.
+    """
+    return base_days * (1.0 - np.where(in_mpp, mpp_wait_relief, 0.0))
+
+
 def queues(demand, capacity, base_days, in_mpp, expected_wait, bh):
     """Utilisation, wait and next month's expected wait (days) of units (arrays or scalars).
 
     Waiting follows the single-queue law ``base / (1 - rho)``, with rho capped at
-    ``max_utilisation``, an MPP's pooled counters removing ``mpp_wait_relief`` of the no-queue
-    turnaround; citizens expect next month what they heard of recently. A unit without
-    capacity runs at the cap.
+    ``max_utilisation``, from the no-queue turnaround (:func:`no_queue_days`); citizens expect
+    next month what they heard of recently. A unit without capacity runs at the cap.
     """
     staffed = np.asarray(capacity) > 0
     util = np.where(staffed, demand / np.where(staffed, capacity, 1.0), bh.max_utilisation)
     rho = np.minimum(util, bh.max_utilisation)
-    wait = base_days * (1.0 - np.where(in_mpp, bh.mpp_wait_relief, 0.0)) / (1.0 - rho)
+    wait = no_queue_days(base_days, in_mpp, bh.mpp_wait_relief) / (1.0 - rho)
     m = bh.expected_wait_memory
     return util, wait, (1.0 - m) * expected_wait + m * wait
 
