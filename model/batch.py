@@ -72,7 +72,7 @@ class Batch:
         self.staff = StaffPool.merge(self._pools)
         self._standard = np.tile(_STANDARD_DAYS, self.runs)
         self._base = np.tile(_BASE_DAYS, self.runs)
-        self._citizen_weight = np.repeat(self.citizens.weight, n_units)
+        self._citizen_weight = self.citizens.cell_weight(self.n_cells)
         self._expected = np.concatenate([[u.expected_wait_days for u in m.units]
                                          for m in models])
         self._util = np.concatenate([[u.utilisation for u in m.units] for m in models])
@@ -130,12 +130,6 @@ class Batch:
         self._in_mpp = self._read_mpp()
         self.government.take()
 
-    def _staff_means(self, column: np.ndarray) -> np.ndarray:
-        """Each run's mean of a staff column, a column (computed run by run, as alone)."""
-        st = self.staff
-        return np.array([[column[a:a + n].mean()] for a, n in zip(st.run_start, st.run_n,
-                                                                   strict=True)], dtype=float)
-
     def _context(self) -> MonthContext:
         """Every run's month context, per cell (run x unit) and per run (flattened)."""
         ms, gov, bh = self.models, self.government, self.bh
@@ -175,7 +169,7 @@ class Batch:
                     m._apply_event(event)
             self._take_back()
         st, gov = self.staff, self.government
-        gov.invest(self._staff_means(st.digital),
+        gov.invest(st.run_means(st.digital),
                    st.unit_skill().reshape(self.runs, len(UNITS)))
         st.develop(gov.stocks["competency"].ravel(), gov.stocks["regulation"].ravel(), st.load,
                    [m.lever("training_digital_share") for m in ms],
@@ -200,7 +194,7 @@ class Batch:
         excess = np.maximum(self._util - bh.comfortable_utilisation, 0.0)
         crowding = overload(self._util, bh)
         rows = st.serving(req.cells, req.draws[4], req.run)
-        desks = (gov.desk_capacity(self._staff_means(st.service)) * _DEMAND).ravel()
+        desks = (gov.desk_capacity(st.run_means(st.service)) * _DEMAND).ravel()
         out = self.citizens.complete_requests(ctx, req, rows, st.service[rows],
                                               st.integrity[rows], self._wait, excess, crowding,
                                               desks)
@@ -209,14 +203,8 @@ class Batch:
         self.tally.add_month(out, self._standard, crowding, on_time)
         if month == 12:
             self._hand_over()
-            for m in ms:
-                m.annual_records.append(m._assess())
-                if m.year >= m.end_year:
-                    m.running = False
         for m in ms:
-            m.month = m.month % 12 + 1
-            if m.month == 1:
-                m.year += 1
+            m._end_month()
 
 
 def _flat(ctx: MonthContext, runs: int, n_units: int) -> MonthContext:

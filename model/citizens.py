@@ -237,7 +237,7 @@ class Citizens:
             p.year_totals = m.year_totals[b]
         return m
 
-    def _cell_weight(self, n_cells: int):
+    def cell_weight(self, n_cells: int):
         """Real residents per simulated one, per run x unit cell (a scalar for one run)."""
         return self.weight if self.runs == 1 else np.repeat(self.weight, n_cells // self.runs)
 
@@ -388,7 +388,7 @@ class Citizens:
         complained = unhappy & (d[2] < np.minimum(p_complain, 1.0))
         # The desks answer as their capacity allows: the share of this month's complaints
         # (real, per unit) that fits in it.
-        arrived = np.bincount(cell[complained], minlength=len(desk_capacity)) * self._cell_weight(
+        arrived = np.bincount(cell[complained], minlength=len(desk_capacity)) * self.cell_weight(
             len(desk_capacity))
         p_answer = np.minimum(1.0, desk_capacity / np.maximum(arrived, 1e-9))
         answered = complained & (d[3] < p_answer[cell])

@@ -187,6 +187,10 @@ class EGovModel(mesa.Model):
                                               desks)
         self._learn(out, crowding, desks)
         self.datacollector.collect(self)
+        self._end_month()
+
+    def _end_month(self) -> None:
+        """December's assessment (and the end of the run after the last), then the calendar."""
         if self.month == 12:
             self.annual_records.append(self._assess())
             if self.year >= self.end_year:

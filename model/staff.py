@@ -166,6 +166,13 @@ class StaffPool:
         """Real civil servants per simulated one, per unit (cell); a scalar for one run."""
         return np.repeat(self.weight, len(UNITS)) if self.merged else self.weight
 
+    def run_means(self, column: np.ndarray) -> np.ndarray:
+        """Each run's mean of a column, a column with a row per run (each over its own rows,
+        so it is the mean the run alone takes).
+        """
+        return np.array([[column[a:a + n].mean()] for a, n in zip(self.run_start, self.run_n,
+                                                                   strict=True)], dtype=float)
+
     def unit_skill(self) -> np.ndarray:
         """Mean of service and digital skill of each unit's (cell's) staff."""
         total = np.bincount(self.cell, weights=(self.service + self.digital) / 2.0,
