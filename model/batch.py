@@ -221,8 +221,14 @@ def _flat(ctx: MonthContext, runs: int, n_units: int) -> MonthContext:
 
 def run_batch(models: Sequence[EGovModel]) -> list[list[dict]]:
     """Step ``models`` (one behaviour, size and span) to the end as one batch; their yearly
-    records, in order.
+    records, in order. One model is stepped alone (the plain run: a batch of one would only
+    add the batch's own cost).
     """
+    if len(models) == 1:
+        (m,) = models
+        while m.running:
+            m.step()
+        return [m.annual_records]
     batch = Batch(models)
     batch.run()
     return [m.annual_records for m in batch.models]

@@ -87,13 +87,19 @@ def run(scenario: Scenario, seed: int, *, years: tuple[int, int] = DEFAULT_YEARS
     the columns of :data:`model.outputs.ANNUAL_COLUMNS`. A run the model cannot do (see
     :func:`check_run`) or a bad seed is a :class:`ScenarioError`.
     """
-    check_run(scenario, years=years, population=population)
-    _seed(seed, "seed")
-    model = EGovModel(scenario, population=population, start_year=years[0], end_year=years[1],
-                      rng=seed)
+    model = _model_for(scenario, seed, years, population)
     while model.running:
         model.step()
     return _table(scenario, replication, seed, model.annual_records)
+
+
+def _model_for(scenario: Scenario, seed: int, years: tuple[int, int],
+               population: int | None) -> EGovModel:
+    """The model of one run, after the checks of :func:`run`."""
+    check_run(scenario, years=years, population=population)
+    _seed(seed, "seed")
+    return EGovModel(scenario, population=population, start_year=years[0], end_year=years[1],
+                     rng=seed)
 
 
 def _table(scenario: Scenario, replication: int, seed: int, records: list[dict]) -> pd.DataFrame:
@@ -179,17 +185,8 @@ def batch_plan(tasks: Sequence[Any], workers: int = 1) -> list[list[int]]:
 
 
 def _do_batch(tasks: Sequence[Any]) -> list[pd.DataFrame]:
-    if len(tasks) == 1:  # a batch of one is the plain run
-        t = tasks[0]
-        return [run(t.scenario, t.seed, years=t.years, population=t.population,
-                    replication=t.replication)]
     from model.batch import run_batch
-    models = []
-    for t in tasks:
-        check_run(t.scenario, years=t.years, population=t.population)
-        _seed(t.seed, "seed")
-        models.append(EGovModel(t.scenario, population=t.population, start_year=t.years[0],
-                                end_year=t.years[1], rng=t.seed))
+    models = [_model_for(t.scenario, t.seed, t.years, t.population) for t in tasks]
     return [_table(t.scenario, t.replication, t.seed, records)
             for t, records in zip(tasks, run_batch(models), strict=True)]
 
