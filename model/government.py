@@ -48,22 +48,11 @@ def greater(a, b):
     return max(a, b) if np.ndim(a) == 0 and np.ndim(b) == 0 else np.maximum(a, b)
 
 
-def share_of(part, whole, empty: float):
+def share_of(part, whole, empty):
     """``part / whole``, ``empty`` where ``whole`` <= 0."""
     if np.ndim(whole) == 0:
         return part / whole if whole > 0 else empty
     return np.where(whole > 0, part / np.where(whole > 0, whole, 1.0), empty)
-
-
-def weighted_quality(old, q_old, new, q_new):
-    """The quality of ``old`` items of quality ``q_old`` joined by ``new`` of quality
-    ``q_new`` (``q_old`` while there are none).
-    """
-    total = old + new
-    if np.ndim(total) == 0:
-        return (old * q_old + new * q_new) / total if total > 0 else q_old
-    return np.where(total > 0, (old * q_old + new * q_new) / np.where(total > 0, total, 1.0),
-                    q_old)
 
 
 def exp(x):
@@ -227,7 +216,9 @@ class Government(mesa.Agent):
         # New apps are as good as the staff and the standards that build them (their mean).
         q_new = (staff_digital_skill + self.stocks["regulation"]) / 2.0
         self.n_apps = old + new
-        self.app_quality = weighted_quality(old, self.app_quality, new, q_new)
+        # the mean quality of old and new apps (the old while there are none)
+        self.app_quality = share_of(old * self.app_quality + new * q_new, old + new,
+                                    self.app_quality)
         # Data standards speed integration: from half speed with no rules to full speed.
         speed = (1.0 + self.stocks["regulation"]) / 2.0
         integrate = monthly * integration_share / bh.integration_cost_idr * speed
