@@ -473,3 +473,11 @@ def test_survey_answers_carry_the_halo_of_remembered_satisfaction(kediri):
     f = c.bh.ikm_expectation
     e = np.clip(_experience(ctx, req, out, c.bh) + halo[:, None], 0, 1)
     assert np.allclose(out.elements, f + (1 - f) * e, atol=1e-5)
+
+
+def test_the_mean_of_nine_answers_is_numpys_row_mean_exactly():
+    """The survey's mean answer is built from whole columns in NumPy's own pairwise order, so
+    it equals ``mean(axis=1)`` bit for bit (a different order differs in the last bits)."""
+    from model.citizens import _mean_of_nine
+    x = np.random.default_rng(3).random((5_000, len(IKM_ELEMENTS)))
+    assert np.array_equal(_mean_of_nine(x), x.mean(axis=1))
