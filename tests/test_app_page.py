@@ -184,7 +184,8 @@ def test_a_second_whatif_with_a_shift_shows_both_columns_and_the_rupiah(rendered
     assert second.shift == ("apps", "competency", 0.2)
     assert page.whatifs.value[0].shift[2] != 0.2
     before = page.run_task.latest
-    rc.find(v.Btn, children=[tr("en", "ui.run")]).widgets[0].click()
+    # the run button is back once the page has re-rendered for the new what-if
+    _until(lambda: rc.find(v.Btn, children=[tr("en", "ui.run")]).widgets)[0].click()
     _until(lambda: page.run_task.latest is not before)
     _wait()
     cmp = page.run_task.latest.cmp
