@@ -20,6 +20,7 @@ predictive_years = [2020, 2024]
 point_replications = 2
 point_population = 300
 repeats = 1
+min_effective_sample_size = 0
 """
 
 _REGIONS = f"""
@@ -81,7 +82,8 @@ def calibration_text(settings: str, *blocks: str) -> str:
 TINY = calibration_text(
     "seed = 7\npopulation_size = 8\nmax_generations = 2\nde_maxiter = 1\nde_popsize = 2\n",
     IKM_FLOOR, ipp_factor("IPP method factor"), JEMBER_SPLIT, KEDIRI_STOCK)
-"""The pipeline tests' file: one structure, four parameters (a split and a regional stock)."""
+"""The pipeline tests' file: one structure, four parameters (a split and a regional stock);
+no final generations (``min_effective_sample_size = 0``) unless a test sets them."""
 
 TWO = calibration_text(
     "seed = 11\npopulation_size = 60\nmax_generations = 4\n",

@@ -265,7 +265,16 @@ def test_quick_mode_end_to_end(tmp_path):
     assert {*cfg.names, "weight", "hypothesis"} <= set(post.columns)
     used = pd.read_csv(out / "generations.csv")["repeat"].nunique()  # a slow machine may
     assert 1 <= used <= cfg.settings.repeats  # end a repeat before its first generation
-    assert len(post) == used * cfg.settings.population_size
+    assert (post["repeat"] >= 0).sum() == used * cfg.settings.population_size
+    # each retained hypothesis' final generation: its accepted proposals, counted in the table
+    own = post[post["repeat"] == -1].groupby("hypothesis").size()
+    table = selection.set_index("hypothesis")
+    assert (own.reindex(table.index, fill_value=0) == table["final_particles"]).all()
+    assert table["final_particles"].sum() > 0  # the quick run's repeats stay short of its size
+    assert (table["final_particles"] <= table["final_simulations"]).all()
+    short = table["effective_sample_size_repeats"] < cfg.settings.min_effective_sample_size
+    assert (table.loc[~short, "final_simulations"] == 0).all()
+    assert (table["effective_sample_size"] >= table["effective_sample_size_repeats"]).all()
     assert post["weight"].sum() == pytest.approx(1.0)
     for h in cfg.hypotheses:  # estimated columns filled, fixed ones empty
         mine = post[post["hypothesis"] == h.name]

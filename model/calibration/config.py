@@ -49,7 +49,8 @@ _SETTINGS = {"seed": int, "population": int, "years": list, "population_size": i
              "max_generations": int, "min_epsilon": float, "min_acceptance_rate": float,
              "max_walltime_minutes": float, "predictive_draws": int, "predictive_years": list,
              "de_maxiter": int, "de_popsize": int, "point_replications": int,
-             "point_population": int, "repeats": int}
+             "point_population": int, "repeats": int, "min_effective_sample_size": int,
+             "final_walltime_minutes": float}
 _AT_LEAST_ONE = ("population", "population_size", "max_generations", "point_replications",
                  "point_population", "predictive_draws", "repeats", "de_maxiter", "de_popsize")
 SINGLE_MODEL = "model"
@@ -78,6 +79,11 @@ class Settings:
     repeats: int = 3
     """Independent ABC-SMC runs (seeds ``run_seed(seed, r)``) sharing the walltime; their
     spread is the uncertainty of the model probabilities."""
+    min_effective_sample_size: int = 100
+    """Particles (effective) each retained hypothesis' posterior sample reaches through its
+    own final generation (:mod:`model.calibration.final`); 0 skips that generation."""
+    final_walltime_minutes: float = 4.0
+    """Walltime the hypotheses' final generations share, after the repeats' own."""
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ differential evolution for one point), then write tables, figures and ``calibrat
 each file atomically. Outputs (``--out DIR``):
 
 - ``model_selection.csv``: per hypothesis its posterior probability (mean over repeats), its
-  spread over the repeats, and its final effective sample size;
-- ``posterior.parquet``: the last generation of every repeat pooled, a column per parameter of
-  the file (NaN where a hypothesis does not estimate it), ``hypothesis``, ``weight`` (sums to
-  1: the repeats count equally), ``repeat`` and ``distance``;
+  spread over the repeats, and its particles and effective sample size;
+- ``posterior.parquet``: per hypothesis, the last generation of every repeat and its own final
+  generation (:mod:`model.calibration.final`) combined, a column per parameter of the file
+  (NaN where a hypothesis does not estimate it), ``hypothesis``, ``weight`` (a hypothesis'
+  weights sum to its probability), ``repeat`` (-1: the final generation) and ``distance``;
+- ``final_<hypothesis>.parquet``: every proposal of a hypothesis' final generation (a killed
+  run continues from it);
 - ``generations.csv``: per repeat and generation, epsilon, simulations, acceptance, and each
   hypothesis' probability and effective sample size;
 - ``patterns.csv``: the study's facts and the secondary facts
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.backend import Backend, local
 from model.calibration import abc as abc_driver
-from model.calibration import report
+from model.calibration import final, report
 from model.calibration.config import CalibrationConfig, Hypothesis
 from model.calibration.de import run_de
 from model.calibration.patterns import pattern_table, secondary_facts
@@ -135,37 +140,101 @@ def run_repeats(config: CalibrationConfig, targets: list[Target], out: Path, *, 
     return histories
 
 
-def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame]) -> pd.DataFrame:
+def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame],
+                    finals: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Per hypothesis: probability (mean over repeats), its sd, min and max over repeats, the
-    probability in each repeat (of those that finished a generation, numbered in order), the
-    final effective sample size pooled over the repeats and the smallest in one repeat, and
-    whether it is retained (has particles).
+    probability in each repeat (of those that finished a generation, numbered in order), its
+    particles and effective sample size in the repeats' last generations pooled, in its own
+    final generation (``finals``: its proposals, :mod:`model.calibration.final`) and in the
+    two combined (``effective_sample_size``), the smallest in one repeat, and whether it is
+    retained (has particles).
     """
     probs = [abc_driver.model_probabilities(p, config) for p in pops]
     ess = [abc_driver.hypothesis_ess(p, config) for p in pops]
-    pooled = pooled_posterior(pops)
+    repeats_only = abc_driver.hypothesis_ess(pooled_posterior(pops, config), config)
+    pooled = pooled_posterior(pops, config, finals)
     pooled_ess = abc_driver.hypothesis_ess(pooled, config)
     rows = []
     for h in config.hypotheses:
         ps = np.array([p[h.name] for p in probs])
+        own = final.accepted(finals[h.name]) if finals and h.name in finals else None
         row = {"hypothesis": h.name, "probability": float(ps.mean()),
                "probability_sd": float(ps.std(ddof=1)) if len(ps) > 1 else float("nan"),
                "probability_min": float(ps.min()), "probability_max": float(ps.max()),
                "repeats": len(ps)}
         row.update({f"probability_repeat_{r}": float(v) for r, v in enumerate(ps)})
-        row.update(particles=int((pooled["hypothesis"] == h.name).sum()),
+        mine = pooled["hypothesis"] == h.name
+        row.update(particles=int(mine.sum()),
                    effective_sample_size=pooled_ess[h.name],
+                   particles_repeats=int((mine & (pooled["repeat"] >= 0)).sum()),
+                   effective_sample_size_repeats=repeats_only[h.name],
                    effective_sample_size_min_repeat=float(min(e[h.name] for e in ess)),
-                   retained=bool((pooled["hypothesis"] == h.name).any()))
+                   final_simulations=0 if finals is None or h.name not in finals
+                   else len(finals[h.name]),
+                   final_particles=0 if own is None else len(own),
+                   retained=bool(mine.any()))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def pooled_posterior(pops: list[pd.DataFrame]) -> pd.DataFrame:
-    """The repeats' last generations pooled, each repeat carrying weight 1 / repeats."""
-    frames = [p.assign(repeat=r, weight=p["weight"] / p["weight"].sum() / len(pops))
-              for r, p in enumerate(pops)]
+def pooled_posterior(pops: list[pd.DataFrame], config: CalibrationConfig,
+                     finals: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The posterior sample: per hypothesis, its particles from every repeat's last
+    generation (``repeat`` r) and from its own final generation (``finals``, ``repeat`` -1)
+    combined (:func:`model.calibration.final.combine`), their weights summing to its
+    probability (mean over the repeats).
+    """
+    probs = [abc_driver.model_probabilities(p, config) for p in pops]
+    columns = [*pops[0].columns, "repeat"]
+    frames = []
+    for h in config.hypotheses:
+        p_h = float(np.mean([p[h.name] for p in probs]))
+        sets = [p[p["hypothesis"] == h.name].assign(repeat=r) for r, p in enumerate(pops)]
+        if finals and h.name in finals:
+            own = final.accepted(finals[h.name]).drop(columns="round")
+            sets.append(own.assign(hypothesis=h.name, repeat=-1))
+        mine = final.combine(sets)
+        if len(mine) and p_h > 0:
+            frames.append(mine.assign(weight=mine["weight"] * p_h).reindex(columns=columns))
     return pd.concat(frames, ignore_index=True)
+
+
+def final_epsilon(histories: list[Any]) -> float:
+    """The largest of the repeats' last tolerances (every pooled particle meets it)."""
+    return max(float(h.get_all_populations().query("t == @h.max_t")["epsilon"].iloc[0])
+               for h in histories if h.max_t >= 0)
+
+
+def run_finals(config: CalibrationConfig, targets: list[Target], out: Path,
+               histories: list[Any], *, workers: int, scheduler: str | None,
+               progress: bool) -> dict[str, pd.DataFrame]:
+    """Each retained hypothesis' final generation (:mod:`model.calibration.final`), until its
+    effective sample size reaches the file's minimum; the hypotheses still short share
+    ``final_walltime_minutes``, each getting an equal part of what is left.
+    """
+    s = config.settings
+    ended = [h for h in histories if h.max_t >= 0]
+    if not ended or s.min_effective_sample_size <= 0:
+        return {}
+    pops = [abc_driver.posterior(h, config) for h in ended]
+    eps = final_epsilon(ended)
+    pooled = pooled_posterior(pops, config)
+    ess = abc_driver.hypothesis_ess(pooled, config)
+    backend = Backend("scheduler", address=scheduler) if scheduler else local(workers)
+    short = [h for h in config.hypotheses if (pooled["hypothesis"] == h.name).any()
+             and ess[h.name] < s.min_effective_sample_size]
+    end = time.time() + 60.0 * s.final_walltime_minutes
+    finals = {}
+    for i, h in enumerate(short):
+        deadline = time.time() + max(end - time.time(), 0.0) / (len(short) - i)
+        if progress:
+            print(f"final generation of {h.name}: effective sample size "
+                  f"{ess[h.name]:.0f} of {s.min_effective_sample_size} from the repeats",
+                  file=sys.stderr)
+        finals[h.name] = final.final_generation(
+            config, h, pooled[pooled["hypothesis"] == h.name], eps, targets, out,
+            backend=backend, deadline=deadline, have_ess=ess[h.name])
+    return finals
 
 
 def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataFrame,
@@ -201,7 +270,8 @@ def _predictive_outputs(config, targets, thetas, workers, h, folder: Path, title
 
 
 def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
-                 histories: list[Any], workers: int) -> dict[str, Any]:
+                 histories: list[Any], workers: int,
+                 finals: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
     ended = [r for r, h in enumerate(histories) if h.max_t >= 0]
     if not ended:
         raise ScenarioError(config.path, "settings.max_walltime_minutes", "the walltime ended "
@@ -210,9 +280,9 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
     gens = pd.concat([abc_driver.generations(histories[r], config).assign(repeat=r)
                       for r in ended], ignore_index=True)
     write_table(gens, csv=out / "generations.csv")
-    selection = model_selection(config, pops)
+    selection = model_selection(config, pops, finals)
     write_table(selection, csv=out / "model_selection.csv")
-    post = pooled_posterior(pops)
+    post = pooled_posterior(pops, config, finals)
     write_table(post, parquet=out / "posterior.parquet")
     per: dict[str, dict[str, Any]] = {}
     for h in config.hypotheses:
@@ -335,7 +405,9 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
                       for r in range(s.repeats))
         histories = run_repeats(config, targets, out, workers=workers, scheduler=scheduler,
                                 progress=progress)
-        summary = _abc_outputs(config, targets, out, histories, workers)
+        finals = run_finals(config, targets, out, histories, workers=workers,
+                            scheduler=scheduler, progress=progress)
+        summary = _abc_outputs(config, targets, out, histories, workers, finals)
         best, point = summary["chosen"], summary["point"]
         gens, sel = summary["generations"], summary["selection"]
         row = sel.set_index("hypothesis").loc[best]

@@ -1,0 +1,131 @@
+"""Each retained hypothesis' own final generation: more particles at the model selection's
+final tolerance, until its posterior sample has the effective size the file asks for.
+
+In model selection pyabc shares one population among the hypotheses in proportion to their
+probabilities, so a hypothesis at 5% holds about 20 of a repeat's 400 particles: too few for
+its parameter table and its forecasts. Its particles pooled over the repeats are an importance
+sample of its ABC posterior at the repeats' final tolerance (the largest of their last
+epsilons, which every pooled particle meets). Its final generation is one more SMC generation
+of that hypothesis alone at that tolerance: proposals from
+:class:`~model.calibration.abc.SpreadKernel` fitted once to the pooled particles, each
+simulated, accepted if its distance is at most the tolerance, and weighted by prior density
+over proposal density (the kernel's own, as pyabc weights a generation). It stops when the
+hypothesis' combined sample reaches ``min_effective_sample_size``, or at its share of
+``final_walltime_minutes``.
+
+Samples of one posterior are combined (:func:`combine`) with weights proportional to their
+effective sample sizes, the inverse-variance weighting of independent importance samples,
+under which the combined effective sample size is the sum of theirs. A hypothesis'
+probability stays the model selection's: its final generation adds to its parameter sample
+only.
+
+Proposals come in rounds (:data:`PROPOSALS_PER_WORKER` per worker); round ``k`` of the
+file's hypothesis ``i`` draws from seed ``run_seed(seed, FINAL_KEY + i, k)``, and every
+proposal of a finished round (accepted or not) is appended to ``OUT/final_<hypothesis>.parquet``
+atomically, so a killed run continues with the next round and reaches the particles of an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.backend import Backend
+from model.calibration.abc import SpreadKernel, effective_sample_size
+from model.calibration.config import CalibrationConfig, Hypothesis
+from model.calibration.priors import make_prior
+from model.calibration.simulate import Simulator
+from model.calibration.targets import Distance, Target
+from model.io import write_table
+from model.seeds import run_seed
+
+FINAL_KEY = 1_000
+"""Seed key of the final generations, apart from the repeats' keys 0, 1, 2, ..."""
+PROPOSALS_PER_WORKER = 8
+"""Proposals per worker in one round (assumption: about two seconds of simulation per worker
+at 5,000 citizens, so the walltime is checked often and a killed run loses little)."""
+
+
+def file_of(out: Path, hypothesis: str) -> Path:
+    """The saved rounds of one hypothesis' final generation."""
+    return out / f"final_{hypothesis}.parquet"
+
+
+def combine(sets: list[pd.DataFrame]) -> pd.DataFrame:
+    """Importance samples of one posterior as one: each set's weights normalised, times its
+    effective sample size over the sets' total (weights sum to 1). Sets without weight are
+    left out; rows keep their columns.
+    """
+    kept = [s for s in sets if len(s) and s["weight"].sum() > 0]
+    if not kept:
+        return pd.concat(sets, ignore_index=True).assign(weight=0.0) if sets else pd.DataFrame()
+    ess = np.array([effective_sample_size(s["weight"]) for s in kept])
+    frames = [s.assign(weight=s["weight"] / s["weight"].sum() * e / ess.sum())
+              for s, e in zip(kept, ess, strict=True)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def accepted(rounds: pd.DataFrame) -> pd.DataFrame:
+    """The accepted proposals of a final generation (positive weight)."""
+    return rounds[rounds["weight"] > 0].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    """Distance of one hypothesis' simulation at ``theta`` from the targets (picklable)."""
+
+    config: CalibrationConfig
+    hypothesis: str
+    targets: tuple[Target, ...]
+
+    def __call__(self, theta: dict[str, float]) -> float:  # noqa: D102
+        return Distance(list(self.targets))(Simulator(self.config, self.hypothesis)(theta))
+
+
+def final_generation(config: CalibrationConfig, h: Hypothesis, pooled: pd.DataFrame,
+                     epsilon: float, targets: list[Target], out: Path, *, backend: Backend,
+                     deadline: float, have_ess: float, evaluate=None) -> pd.DataFrame:
+    """Every proposal of ``h``'s final generation (saved rounds first, then new ones):
+    its parameter columns, ``distance``, ``weight`` (0 if rejected) and ``round``.
+
+    ``pooled``: ``h``'s particles from the repeats (``weight`` within them); ``have_ess``:
+    their combined effective sample size; ``evaluate`` (theta -> distance) defaults to
+    simulating the hypothesis (:class:`Evaluate`).
+    """
+    s = config.settings
+    names = [p.name for p in config.estimated(h)]
+    index = [x.name for x in config.hypotheses].index(h.name)
+    path = file_of(out, h.name)
+    rounds = (pd.read_parquet(path) if path.is_file()
+              else pd.DataFrame(columns=[*names, "distance", "weight", "round"]))
+    prior = make_prior(config, h)
+    kernel = SpreadKernel(support=prior)
+    w = pooled["weight"].to_numpy(dtype=float)
+    kernel.fit(pooled[names].reset_index(drop=True), w / w.sum())
+    evaluate = evaluate or Evaluate(config, h.name, tuple(targets))
+    size = PROPOSALS_PER_WORKER * max(1, backend.workers)
+    k = int(rounds["round"].max()) + 1 if len(rounds) else 0
+
+    def reached() -> bool:
+        got = accepted(rounds)["weight"]
+        return have_ess + (effective_sample_size(got) if len(got) else 0.0) \
+            >= s.min_effective_sample_size
+
+    while not reached() and time.time() < deadline:
+        np.random.seed(run_seed(s.seed, FINAL_KEY + index, k))  # noqa: NPY002 (the kernel's)
+        thetas = [{n: float(v) for n, v in kernel.rvs_single().items()} for _ in range(size)]
+        distances = np.empty(size)
+        backend.imap(evaluate, thetas, distances.__setitem__)
+        new = pd.DataFrame(thetas, columns=names).assign(distance=distances, round=k)
+        ok = distances <= epsilon
+        new["weight"] = [prior.pdf(t) / kernel.pdf(pd.Series(t)) if a else 0.0
+                         for t, a in zip(thetas, ok, strict=True)]
+        rounds = pd.concat([rounds, new], ignore_index=True) if len(rounds) else new
+        write_table(rounds, parquet=path)
+        k += 1
+    return rounds
