@@ -407,6 +407,7 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
                                 progress=progress)
         finals = run_finals(config, targets, out, histories, workers=workers,
                             scheduler=scheduler, progress=progress)
+        estimated = time.perf_counter() - started
         summary = _abc_outputs(config, targets, out, histories, workers, finals)
         best, point = summary["chosen"], summary["point"]
         gens, sel = summary["generations"], summary["selection"]
@@ -424,12 +425,12 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         h = hypothesis_of(config, None)
         best = h.name
         point, dist = run_de(config, targets, workers, h)
+        estimated = time.perf_counter() - started
         detail = f"differential evolution on hypothesis {best}, distance {dist:.3f}"
         fit, patterns = _predictive_outputs(config, targets, [point] * s.predictive_draws,
                                             workers, h, out,
                                             f"the de point, {s.predictive_draws} seeds")
         summary = {"fit": fit, "patterns": patterns, "chosen": best, "point": point}
-    elapsed = time.perf_counter() - started
     date = time.strftime("%Y-%m-%d", time.gmtime())
     header = (f"Calibrated behavioural parameters: {detail}.\nProduced {date} with seed "
               f"{s.seed}, population {s.population} per run, "
@@ -441,7 +442,7 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
     write_text(out / "calibrated.toml", report.calibrated_toml(config, point, header, best))
     summary.update(point_fit=point_fit, point_patterns=point_patterns)
     meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
-    meta["estimation_seconds"] = round(elapsed, 1)
+    meta["estimation_seconds"] = round(estimated, 1)
     meta["chosen_hypothesis"] = best
     write_json(out / "calibration.json", meta)
     write_text(out / "summary.md", summary_markdown(summary, method))
