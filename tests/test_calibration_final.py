@@ -1,7 +1,7 @@
 """A hypothesis' own final generation (model.calibration.final): its importance weights give
-the ABC posterior at the tolerance whatever the particles it starts from, samples combine
-into one whose effective size is the sum of theirs, and a killed final generation continues
-to the particles of an uninterrupted one.
+the ABC posterior at the tolerance (prior included) whatever the particles it starts from,
+samples combine into one whose effective size is the sum of theirs, and a killed final
+generation continues to the particles of an uninterrupted one.
 """
 
 import dataclasses
@@ -15,18 +15,25 @@ from calibration_fakes import TINY
 from model.backend import Backend
 from model.calibration import final, load_config
 from model.calibration.abc import effective_sample_size
+from model.errors import ScenarioError
 
-CENTRE, EPS = 0.2, 0.04
-"""The toy: accept ikm_expectation within EPS of CENTRE (its prior is uniform on 0-0.4), so the
-ABC posterior of it is uniform on [CENTRE - EPS, CENTRE + EPS]: mean CENTRE, standard
-deviation 2 EPS / sqrt(12); the other parameters keep their prior."""
+CENTRE, EPS = 0.2, 0.15
+"""The toy: accept ikm_expectation within EPS of CENTRE, under a log-uniform prior on
+0.05-0.4 (1/x), so its ABC posterior has density proportional to 1/x on [0.05, 0.35]:
+mean 2 EPS / ln(7) = 0.1542, E[x^2] = (0.35^2 - 0.05^2) / (2 ln 7), standard deviation
+0.0841. The other parameters keep their prior."""
+LOG_MEAN = 2 * EPS / math.log(7.0)
+LOG_SD = math.sqrt((0.35**2 - 0.05**2) / (2 * math.log(7.0)) - LOG_MEAN**2)
 
 
 @pytest.fixture
 def tiny(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(TINY)
-    return load_config(path)
+    cfg = load_config(path)
+    specs = tuple(dataclasses.replace(p, prior="loguniform", lo=0.05, hi=0.4)
+                  if p.name == "ikm_expectation" else p for p in cfg.parameters)
+    return dataclasses.replace(cfg, parameters=specs)
 
 
 def _with(cfg, **settings):
@@ -37,36 +44,38 @@ def _distance(theta):
     return abs(theta["ikm_expectation"] - CENTRE)
 
 
-def _left_half(cfg, n=200, seed=0):
-    """Particles of the toy posterior's left half only, the others spread as their prior: a
-    start the final generation must correct by its weights."""
+def _even_start(cfg, n=200, seed=0):
+    """Particles spread evenly over the toy posterior's support (where the posterior falls as
+    1/x), the others spread as their prior: a start the final generation must correct by
+    its weights."""
     rng = np.random.default_rng(seed)
     cols = {p.name: rng.uniform(p.lo, p.hi, n) for p in cfg.parameters}
-    cols["ikm_expectation"] = rng.uniform(CENTRE - EPS, CENTRE, n)
+    cols["ikm_expectation"] = rng.uniform(CENTRE - EPS, CENTRE + EPS, n)
     return pd.DataFrame(cols).assign(weight=1.0 / n)
 
 
-def _run(cfg, out, evaluate=_distance, have_ess=0.0):
+def _run(cfg, out, evaluate=_distance, have_ess=0.0, start=None):
     h = cfg.hypotheses[0]
-    return final.final_generation(cfg, h, _left_half(cfg), EPS, [], out,
-                                  backend=Backend("serial"), deadline=math.inf,
-                                  have_ess=have_ess, evaluate=evaluate)
+    start = _even_start(cfg) if start is None else start
+    return final.final_generation(cfg, h, start, EPS, [], out, backend=Backend("serial"),
+                                  deadline=math.inf, have_ess=have_ess, evaluate=evaluate)
 
 
-def test_weights_recover_the_posterior_from_particles_of_half_of_it(tiny, tmp_path):
-    cfg = _with(tiny, min_effective_sample_size=400)
+def test_weights_recover_the_posterior_from_particles_of_part_of_it(tiny, tmp_path):
+    cfg = _with(tiny, min_effective_sample_size=200)
     rounds = _run(cfg, tmp_path)
     got = final.accepted(rounds)
-    assert effective_sample_size(got["weight"]) >= 400  # it ran until the size was reached
+    assert effective_sample_size(got["weight"]) >= 200  # it ran until the size was reached
     assert (got["distance"] <= EPS).all() and (rounds["distance"] > EPS).any()
     x, w = got["ikm_expectation"].to_numpy(), got["weight"].to_numpy()
     mean = np.average(x, weights=w)
     sd = math.sqrt(np.average((x - mean) ** 2, weights=w))
-    # standard error of the mean at 400 effective draws: 0.0231 / 20 = 0.0012; 4 of them
-    assert mean == pytest.approx(CENTRE, abs=0.005)
-    assert sd == pytest.approx(2 * EPS / math.sqrt(12), rel=0.15)
-    # the proposals themselves lean left (so equal weights would fail the check above)
-    assert x.mean() < CENTRE - 0.006
+    # standard error of the mean at 200 effective draws: 0.0841 / 14.1 = 0.006; 3 of them
+    assert mean == pytest.approx(LOG_MEAN, abs=0.018)
+    assert sd == pytest.approx(LOG_SD, rel=0.2)
+    # the proposals spread evenly, and the prior's 1/x is what brings the mean down: equal
+    # weights, or the kernel's density alone, leave it near the centre, 0.2
+    assert x.mean() > 0.185
 
 
 def test_it_stops_at_once_when_the_repeats_already_reach_the_size(tiny, tmp_path):
@@ -108,3 +117,19 @@ def test_a_killed_final_generation_continues_to_the_uninterrupted_particles(tiny
     saved = pd.read_parquet(final.file_of(out, "model"))
     assert list(saved["round"].unique()) == [0]  # the finished round only
     pd.testing.assert_frame_equal(_run(cfg, out), whole)
+
+
+def test_a_saved_final_generation_from_other_particles_is_refused(tiny, tmp_path):
+    cfg = _with(tiny, min_effective_sample_size=20)
+    _run(cfg, tmp_path)
+    other = _even_start(cfg, seed=1)
+    with pytest.raises(ScenarioError, match="final_model.parquet.*other particles"):
+        _run(_with(cfg, min_effective_sample_size=40), tmp_path, start=other)
+
+
+def test_one_round_runs_even_past_the_deadline(tiny, tmp_path):
+    cfg = _with(tiny, min_effective_sample_size=100)
+    rounds = final.final_generation(cfg, cfg.hypotheses[0], _even_start(cfg), EPS, [],
+                                    tmp_path, backend=Backend("serial"), deadline=0.0,
+                                    have_ess=0.0, evaluate=_distance)
+    assert len(rounds) == final.PROPOSALS_PER_WORKER and rounds["round"].eq(0).all()

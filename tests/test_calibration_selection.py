@@ -270,11 +270,12 @@ def test_quick_mode_end_to_end(tmp_path):
     own = post[post["repeat"] == -1].groupby("hypothesis").size()
     table = selection.set_index("hypothesis")
     assert (own.reindex(table.index, fill_value=0) == table["final_particles"]).all()
-    assert table["final_particles"].sum() > 0  # the quick run's repeats stay short of its size
-    assert (table["final_particles"] <= table["final_simulations"]).all()
+    # the quick run's repeats stay short of its size, so every retained hypothesis short of
+    # it ran at least one round, and the others none
     short = table["effective_sample_size_repeats"] < cfg.settings.min_effective_sample_size
+    assert short.any()
+    assert (table.loc[short, "final_simulations"] > 0).all()
     assert (table.loc[~short, "final_simulations"] == 0).all()
-    assert (table["effective_sample_size"] >= table["effective_sample_size_repeats"]).all()
     assert post["weight"].sum() == pytest.approx(1.0)
     for h in cfg.hypotheses:  # estimated columns filled, fixed ones empty
         mine = post[post["hypothesis"] == h.name]

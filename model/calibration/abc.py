@@ -88,10 +88,12 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
         perturbed = [n for n, p in zip(self._names, self.from_prior, strict=True) if not p]
         if not perturbed:
             self.cov = np.zeros((0, 0))
-        elif len(X) < 2 and self.support is not None:
-            # One particle has no spread (a hypothesis nearly dead in model selection): step
-            # with the prior's own variances rather than pyabc's |x| fallback, whose steps
-            # in many dimensions almost never land inside the prior.
+        elif len(X) <= len(perturbed) and self.support is not None:
+            # One particle has no spread (a hypothesis nearly dead in model selection), and
+            # up to d particles in d dimensions span less than the space, so a Gaussian with
+            # their covariance never proposes most of it: step with the prior's own variances
+            # (rather than pyabc's |x| fallback for one particle, whose steps in many
+            # dimensions almost never land inside the prior).
             self.cov = np.diag(self.support.variances(perturbed)) * self.scaling
         else:
             self.cov = np.atleast_2d(

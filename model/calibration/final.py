@@ -3,31 +3,37 @@ final tolerance, until its posterior sample has the effective size the file asks
 
 In model selection pyabc shares one population among the hypotheses in proportion to their
 probabilities, so a hypothesis at 5% holds about 20 of a repeat's 400 particles: too few for
-its parameter table and its forecasts. Its particles pooled over the repeats are an importance
-sample of its ABC posterior at the repeats' final tolerance (the largest of their last
-epsilons, which every pooled particle meets). Its final generation is one more SMC generation
-of that hypothesis alone at that tolerance: proposals from
-:class:`~model.calibration.abc.SpreadKernel` fitted once to the pooled particles, each
-simulated, accepted if its distance is at most the tolerance, and weighted by prior density
-over proposal density (the kernel's own, as pyabc weights a generation). It stops when the
-hypothesis' combined sample reaches ``min_effective_sample_size``, or at its share of
-``final_walltime_minutes``.
+its parameter table and its forecasts. The posterior sample is taken at the smallest of the
+repeats' last tolerances: a repeat's particles within it are a weighted sample of the ABC
+posterior at it (a weighted sample restricted to a tighter tolerance is one of the posterior
+at that tolerance), and those beyond it are left out. A hypothesis' final generation is one
+more SMC generation of that hypothesis alone at that tolerance: proposals from
+:class:`~model.calibration.abc.SpreadKernel` fitted once to its pooled particles (all of
+them), each simulated, accepted if its distance is at most the tolerance, and weighted by
+prior density over proposal density (the kernel's own, as pyabc weights a generation; the
+constant lost to proposals outside the prior cancels when a sample's weights are
+normalised). It stops when the hypothesis' combined sample reaches
+``min_effective_sample_size`` (0: no final generations), or at its share of
+``final_walltime_minutes`` after at least one round.
 
 Samples of one posterior are combined (:func:`combine`) with weights proportional to their
-effective sample sizes, the inverse-variance weighting of independent importance samples,
-under which the combined effective sample size is the sum of theirs. A hypothesis'
-probability stays the model selection's: its final generation adds to its parameter sample
-only.
+effective sample sizes (about inverse to the variance of each sample's estimates), under
+which the combined effective sample size is the sum of theirs, the largest any weighting of
+the samples gives. A hypothesis' probability stays the model selection's: its final
+generation adds to its parameter sample only.
 
 Proposals come in rounds (:data:`PROPOSALS_PER_WORKER` per worker); round ``k`` of the
 file's hypothesis ``i`` draws from seed ``run_seed(seed, FINAL_KEY + i, k)``, and every
 proposal of a finished round (accepted or not) is appended to ``OUT/final_<hypothesis>.parquet``
-atomically, so a killed run continues with the next round and reaches the particles of an
-uninterrupted one.
+atomically, with the tolerance, the basis particles and the round size it was drawn with (a
+file drawn otherwise is refused). A killed run continues with the next round; with the same
+workers it reaches the particles of an uninterrupted one when both stop at the size, not the
+walltime.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +47,7 @@ from model.calibration.config import CalibrationConfig, Hypothesis
 from model.calibration.priors import make_prior
 from model.calibration.simulate import Simulator
 from model.calibration.targets import Distance, Target
+from model.errors import ScenarioError
 from model.io import write_table
 from model.seeds import run_seed
 
@@ -71,8 +78,11 @@ def combine(sets: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def accepted(rounds: pd.DataFrame) -> pd.DataFrame:
-    """The accepted proposals of a final generation (positive weight)."""
-    return rounds[rounds["weight"] > 0].reset_index(drop=True)
+    """The accepted proposals of a final generation (positive weight), without the columns
+    saying what they were drawn from.
+    """
+    ok = rounds[rounds["weight"] > 0].reset_index(drop=True)
+    return ok.drop(columns=["round", "epsilon", "basis", "size"], errors="ignore")
 
 
 @dataclass(frozen=True)
@@ -87,36 +97,52 @@ class Evaluate:
         return Distance(list(self.targets))(Simulator(self.config, self.hypothesis)(theta))
 
 
+def basis_id(pooled: pd.DataFrame, names: list[str]) -> str:
+    """A fingerprint of the particles a final generation's kernel is fitted to."""
+    data = pooled[[*names, "weight"]].to_numpy(dtype=float)
+    return hashlib.blake2b(data.tobytes(), digest_size=12).hexdigest()
+
+
 def final_generation(config: CalibrationConfig, h: Hypothesis, pooled: pd.DataFrame,
                      epsilon: float, targets: list[Target], out: Path, *, backend: Backend,
                      deadline: float, have_ess: float, evaluate=None) -> pd.DataFrame:
     """Every proposal of ``h``'s final generation (saved rounds first, then new ones):
-    its parameter columns, ``distance``, ``weight`` (0 if rejected) and ``round``.
+    its parameter columns, ``distance``, ``weight`` (0 if rejected), ``round``, and what it
+    was drawn from (``epsilon``, ``basis``: :func:`basis_id`, ``size``: proposals a round).
+    A saved file drawn from other particles, tolerance or round size is refused.
 
-    ``pooled``: ``h``'s particles from the repeats (``weight`` within them); ``have_ess``:
-    their combined effective sample size; ``evaluate`` (theta -> distance) defaults to
-    simulating the hypothesis (:class:`Evaluate`).
+    ``pooled``: ``h``'s particles from the repeats, the kernel's basis (``weight`` within
+    them); ``have_ess``: the effective sample size ``h`` has without its final generation;
+    ``evaluate`` (theta -> distance) defaults to simulating the hypothesis (:class:`Evaluate`).
+    At least one round runs, whatever the deadline.
     """
     s = config.settings
     names = [p.name for p in config.estimated(h)]
     index = [x.name for x in config.hypotheses].index(h.name)
     path = file_of(out, h.name)
-    rounds = (pd.read_parquet(path) if path.is_file()
-              else pd.DataFrame(columns=[*names, "distance", "weight", "round"]))
+    size = PROPOSALS_PER_WORKER * max(1, backend.workers)
+    basis = basis_id(pooled, names)
+    columns = [*names, "distance", "weight", "round", "epsilon", "basis", "size"]
+    rounds = pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=columns)
+    if len(rounds) and (rounds["basis"].iloc[0] != basis or rounds["size"].iloc[0] != size
+                        or rounds["epsilon"].iloc[0] != epsilon):
+        raise ScenarioError(str(path), None, "holds a final generation drawn from other "
+                            "particles, tolerance or number of workers; use a new --out folder")
     prior = make_prior(config, h)
     kernel = SpreadKernel(support=prior)
     w = pooled["weight"].to_numpy(dtype=float)
     kernel.fit(pooled[names].reset_index(drop=True), w / w.sum())
     evaluate = evaluate or Evaluate(config, h.name, tuple(targets))
-    size = PROPOSALS_PER_WORKER * max(1, backend.workers)
     k = int(rounds["round"].max()) + 1 if len(rounds) else 0
+    first = True
 
     def reached() -> bool:
         got = accepted(rounds)["weight"]
         return have_ess + (effective_sample_size(got) if len(got) else 0.0) \
             >= s.min_effective_sample_size
 
-    while not reached() and time.time() < deadline:
+    while not reached() and (first or time.time() < deadline):
+        first = False
         np.random.seed(run_seed(s.seed, FINAL_KEY + index, k))  # noqa: NPY002 (the kernel's)
         thetas = [{n: float(v) for n, v in kernel.rvs_single().items()} for _ in range(size)]
         distances = np.empty(size)
@@ -125,6 +151,7 @@ def final_generation(config: CalibrationConfig, h: Hypothesis, pooled: pd.DataFr
         ok = distances <= epsilon
         new["weight"] = [prior.pdf(t) / kernel.pdf(pd.Series(t)) if a else 0.0
                          for t, a in zip(thetas, ok, strict=True)]
+        new = new.assign(epsilon=float(epsilon), basis=basis, size=size)
         rounds = pd.concat([rounds, new], ignore_index=True) if len(rounds) else new
         write_table(rounds, parquet=path)
         k += 1

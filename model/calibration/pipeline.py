@@ -141,23 +141,25 @@ def run_repeats(config: CalibrationConfig, targets: list[Target], out: Path, *, 
 
 
 def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame],
-                    finals: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+                    finals: dict[str, pd.DataFrame] | None = None,
+                    epsilon: float | None = None) -> pd.DataFrame:
     """Per hypothesis: probability (mean over repeats), its sd, min and max over repeats, the
     probability in each repeat (of those that finished a generation, numbered in order), its
-    particles and effective sample size in the repeats' last generations pooled, in its own
-    final generation (``finals``: its proposals, :mod:`model.calibration.final`) and in the
-    two combined (``effective_sample_size``), the smallest in one repeat, and whether it is
-    retained (has particles).
+    particles and effective sample size in the posterior sample (:func:`pooled_posterior`
+    at ``epsilon``), of them from the repeats, the smallest effective size in one repeat,
+    its final generation's simulations and accepted particles (``finals``), and whether it
+    is retained (has particles in the posterior sample).
     """
     probs = [abc_driver.model_probabilities(p, config) for p in pops]
     ess = [abc_driver.hypothesis_ess(p, config) for p in pops]
-    repeats_only = abc_driver.hypothesis_ess(pooled_posterior(pops, config), config)
-    pooled = pooled_posterior(pops, config, finals)
+    repeats_only = abc_driver.hypothesis_ess(pooled_posterior(pops, config, None, epsilon),
+                                             config)
+    pooled = pooled_posterior(pops, config, finals, epsilon)
     pooled_ess = abc_driver.hypothesis_ess(pooled, config)
     rows = []
     for h in config.hypotheses:
         ps = np.array([p[h.name] for p in probs])
-        own = final.accepted(finals[h.name]) if finals and h.name in finals else None
+        mine_final = finals.get(h.name) if finals else None
         row = {"hypothesis": h.name, "probability": float(ps.mean()),
                "probability_sd": float(ps.std(ddof=1)) if len(ps) > 1 else float("nan"),
                "probability_min": float(ps.min()), "probability_max": float(ps.max()),
@@ -169,39 +171,41 @@ def model_selection(config: CalibrationConfig, pops: list[pd.DataFrame],
                    particles_repeats=int((mine & (pooled["repeat"] >= 0)).sum()),
                    effective_sample_size_repeats=repeats_only[h.name],
                    effective_sample_size_min_repeat=float(min(e[h.name] for e in ess)),
-                   final_simulations=0 if finals is None or h.name not in finals
-                   else len(finals[h.name]),
-                   final_particles=0 if own is None else len(own),
+                   final_simulations=0 if mine_final is None else len(mine_final),
+                   final_particles=0 if mine_final is None
+                   else len(final.accepted(mine_final)),
                    retained=bool(mine.any()))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def pooled_posterior(pops: list[pd.DataFrame], config: CalibrationConfig,
-                     finals: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+                     finals: dict[str, pd.DataFrame] | None = None,
+                     epsilon: float | None = None) -> pd.DataFrame:
     """The posterior sample: per hypothesis, its particles from every repeat's last
-    generation (``repeat`` r) and from its own final generation (``finals``, ``repeat`` -1)
-    combined (:func:`model.calibration.final.combine`), their weights summing to its
-    probability (mean over the repeats).
+    generation (``repeat`` r; only those within ``epsilon``, if given) and from its own final
+    generation (``finals``, ``repeat`` -1) combined (:func:`model.calibration.final.combine`),
+    their weights summing to its probability (mean over the repeats).
     """
     probs = [abc_driver.model_probabilities(p, config) for p in pops]
     columns = [*pops[0].columns, "repeat"]
     frames = []
     for h in config.hypotheses:
         p_h = float(np.mean([p[h.name] for p in probs]))
-        sets = [p[p["hypothesis"] == h.name].assign(repeat=r) for r, p in enumerate(pops)]
+        sets = [p[(p["hypothesis"] == h.name)
+                  & (True if epsilon is None else p["distance"] <= epsilon)].assign(repeat=r)
+                for r, p in enumerate(pops)]
         if finals and h.name in finals:
-            own = final.accepted(finals[h.name]).drop(columns="round")
-            sets.append(own.assign(hypothesis=h.name, repeat=-1))
+            sets.append(final.accepted(finals[h.name]).assign(hypothesis=h.name, repeat=-1))
         mine = final.combine(sets)
-        if len(mine) and p_h > 0:
+        if len(mine) and p_h > 0 and mine["weight"].sum() > 0:
             frames.append(mine.assign(weight=mine["weight"] * p_h).reindex(columns=columns))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def final_epsilon(histories: list[Any]) -> float:
-    """The largest of the repeats' last tolerances (every pooled particle meets it)."""
-    return max(float(h.get_all_populations().query("t == @h.max_t")["epsilon"].iloc[0])
+    """The smallest of the repeats' last tolerances (the posterior sample's)."""
+    return min(float(h.get_all_populations().query("t == @h.max_t")["epsilon"].iloc[0])
                for h in histories if h.max_t >= 0)
 
 
@@ -218,10 +222,10 @@ def run_finals(config: CalibrationConfig, targets: list[Target], out: Path,
         return {}
     pops = [abc_driver.posterior(h, config) for h in ended]
     eps = final_epsilon(ended)
-    pooled = pooled_posterior(pops, config)
-    ess = abc_driver.hypothesis_ess(pooled, config)
+    basis = pooled_posterior(pops, config)
+    ess = abc_driver.hypothesis_ess(pooled_posterior(pops, config, None, eps), config)
     backend = Backend("scheduler", address=scheduler) if scheduler else local(workers)
-    short = [h for h in config.hypotheses if (pooled["hypothesis"] == h.name).any()
+    short = [h for h in config.hypotheses if (basis["hypothesis"] == h.name).any()
              and ess[h.name] < s.min_effective_sample_size]
     end = time.time() + 60.0 * s.final_walltime_minutes
     finals = {}
@@ -232,7 +236,7 @@ def run_finals(config: CalibrationConfig, targets: list[Target], out: Path,
                   f"{ess[h.name]:.0f} of {s.min_effective_sample_size} from the repeats",
                   file=sys.stderr)
         finals[h.name] = final.final_generation(
-            config, h, pooled[pooled["hypothesis"] == h.name], eps, targets, out,
+            config, h, basis[basis["hypothesis"] == h.name], eps, targets, out,
             backend=backend, deadline=deadline, have_ess=ess[h.name])
     return finals
 
@@ -280,9 +284,10 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
     gens = pd.concat([abc_driver.generations(histories[r], config).assign(repeat=r)
                       for r in ended], ignore_index=True)
     write_table(gens, csv=out / "generations.csv")
-    selection = model_selection(config, pops, finals)
+    eps = final_epsilon([histories[r] for r in ended])
+    selection = model_selection(config, pops, finals, eps)
     write_table(selection, csv=out / "model_selection.csv")
-    post = pooled_posterior(pops, config, finals)
+    post = pooled_posterior(pops, config, finals, eps)
     write_table(post, parquet=out / "posterior.parquet")
     per: dict[str, dict[str, Any]] = {}
     for h in config.hypotheses:
