@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -467,6 +468,17 @@ def test_the_cli_command_draws_from_the_apps_own_posterior_file(jember, posterio
     assert logic.DEFAULT_POSTERIOR.is_file()  # committed with the package
     default = logic.cli_argv(jember, [wi], logic.Settings(posterior=logic.DEFAULT_POSTERIOR))
     assert "--posterior" in default and "--posterior-file" not in default
+
+
+def test_the_cli_command_names_a_relative_posterior_file_absolutely(jember, posterior_file,
+                                                                    monkeypatch):
+    """A posterior file given relative to the app's folder is named by its absolute path, so
+    the repeating command draws from it wherever it is run."""
+    monkeypatch.chdir(posterior_file.parent)
+    argv = logic.cli_argv(jember, [], logic.Settings(posterior=Path(posterior_file.name),
+                                                     draws=2))
+    named = Path(argv[argv.index("--posterior-file") + 1])
+    assert named.is_absolute() and named == posterior_file.resolve()
 
 
 def test_posterior_is_the_default_and_a_missing_file_falls_back_to_the_point(tmp_path,

@@ -926,8 +926,9 @@ def cli_argv(source: Source, whatifs: Sequence[WhatIf], settings: Settings) -> l
             "--population", "full" if settings.population is None else str(settings.population)]
     if runs.draws is not None:
         argv += ["--posterior", str(len(runs.draws))]
-        if Path(settings.posterior).resolve() != mp.DEFAULT_POSTERIOR.resolve():
-            argv += ["--posterior-file", str(settings.posterior)]
+        own = Path(settings.posterior).resolve()  # absolute: the command works from any folder
+        if own != mp.DEFAULT_POSTERIOR.resolve():
+            argv += ["--posterior-file", str(own)]
     return argv
 
 
