@@ -72,6 +72,18 @@ class Backend:
                                 f"cannot reach a Dask scheduler at {self.address}: {err}"
                                 ) from None
 
+    def parallelism(self) -> int:
+        """How many items run at once: a Dask cluster's workers (asked now), else ``workers``.
+
+        Round and batch sizes follow it, so a cluster is filled.
+        """
+        if self.kind != "scheduler":
+            return max(1, self.workers)
+        from distributed import Client
+
+        with Client(self.address, timeout=CONNECT_TIMEOUT) as client:
+            return max(1, len(client.scheduler_info().get("workers", {})))
+
     def imap(self, fn: Callable[[Any], Any], items: Iterable[Any],
              on_result: Callable[[int, Any], None]) -> None:
         """Call ``fn(item)`` for every item; ``on_result(i, result)`` runs in the calling

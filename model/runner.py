@@ -202,7 +202,7 @@ def run_many(tasks: Sequence[Any], workers: int = 1,
     """
     if not tasks:
         return []
-    plan = batch_plan(tasks, backend.workers if backend is not None else workers)
+    plan = batch_plan(tasks, backend.parallelism() if backend is not None else workers)
     results: list[Any] = [None] * len(tasks)
 
     def keep(j: int, tables: list[pd.DataFrame]) -> None:

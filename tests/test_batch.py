@@ -154,6 +154,28 @@ def test_run_many_on_two_worker_processes_gives_the_serial_tables():
     assert all(a.equals(b) for a, b in zip(serial, pooled, strict=True))
 
 
+def test_run_many_on_a_dask_cluster_plans_batches_for_its_workers(monkeypatch):
+    """On a cluster the batches are planned for the cluster's workers (two here, so no worker
+    idles), not for the one the scheduler's backend names, and give the serial tables."""
+    from distributed import LocalCluster
+
+    import model.runner as runner
+    from model.backend import Backend
+    jember = _scenarios()[0]
+    tasks = [runner.Task(jember, r, 30 + r, (2018, 2019), POPULATION) for r in range(4)]
+    serial = runner.run_many(tasks, workers=1)
+    planned = []
+    real = runner.batch_plan
+    monkeypatch.setattr(runner, "batch_plan",
+                        lambda ts, workers: planned.append(workers) or real(ts, workers))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        tables = runner.run_many(tasks, backend=Backend("scheduler",
+                                                        address=cluster.scheduler_address))
+    assert planned == [2]
+    assert all(a.equals(b) for a, b in zip(serial, tables, strict=True))
+
+
 def test_each_months_context_in_a_batch_is_the_runs_own_exactly():
     """What citizens face each month (app coverage, waits, facilities, channels...) is, for
     every run of a batch, what the run alone computes, to the bit: the yearly rows alone

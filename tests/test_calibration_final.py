@@ -133,3 +133,18 @@ def test_one_round_runs_even_past_the_deadline(tiny, tmp_path):
                                     tmp_path, backend=Backend("serial"), deadline=0.0,
                                     have_ess=0.0, evaluate=_distance)
     assert len(rounds) == final.PROPOSALS_PER_WORKER and rounds["round"].eq(0).all()
+
+
+def test_a_round_fills_every_worker_of_a_dask_cluster(tiny, tmp_path):
+    """On a cluster, a round has PROPOSALS_PER_WORKER proposals for each of its workers (the
+    scheduler's backend is not told how many there are; it asks)."""
+    from distributed import LocalCluster
+    cfg = _with(tiny, min_effective_sample_size=100)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        backend = Backend("scheduler", address=cluster.scheduler_address)
+        assert backend.parallelism() == 2
+        rounds = final.final_generation(cfg, cfg.hypotheses[0], _even_start(cfg), EPS, [],
+                                        tmp_path, backend=backend, deadline=0.0,
+                                        have_ess=0.0, evaluate=_distance)
+    assert len(rounds) == 2 * final.PROPOSALS_PER_WORKER and rounds["round"].eq(0).all()

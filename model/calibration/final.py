@@ -120,7 +120,7 @@ def final_generation(config: CalibrationConfig, h: Hypothesis, pooled: pd.DataFr
     names = [p.name for p in config.estimated(h)]
     index = [x.name for x in config.hypotheses].index(h.name)
     path = file_of(out, h.name)
-    size = PROPOSALS_PER_WORKER * max(1, backend.workers)
+    size = PROPOSALS_PER_WORKER * backend.parallelism()
     basis = basis_id(pooled, names)
     columns = [*names, "distance", "weight", "round", "epsilon", "basis", "size"]
     rounds = pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=columns)
