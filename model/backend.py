@@ -82,7 +82,7 @@ class Backend:
         from distributed import Client
 
         with Client(self.address, timeout=CONNECT_TIMEOUT) as client:
-            return max(1, len(client.scheduler_info().get("workers", {})))
+            return _cluster_workers(client)
 
     def imap(self, fn: Callable[[Any], Any], items: Iterable[Any],
              on_result: Callable[[int, Any], None]) -> None:
@@ -128,6 +128,11 @@ def _imap_pool(fn: Callable[[Any], Any], numbered: Iterator[tuple[int, Any]], wo
             fill()
 
 
+def _cluster_workers(client: Any) -> int:
+    """The workers a Dask client's cluster has now (at least one)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
 def _imap_dask(fn: Callable[[Any], Any], numbered: Iterator[tuple[int, Any]], backend: Backend,
                on_result: Callable[[int, Any], None]) -> None:
     from distributed import Client, LocalCluster, as_completed
@@ -140,7 +145,7 @@ def _imap_dask(fn: Callable[[Any], Any], numbered: Iterator[tuple[int, Any]], ba
     else:
         client = Client(backend.address, timeout=CONNECT_TIMEOUT)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        n_workers = _cluster_workers(client)
         queue = as_completed()
         index: dict[str, int] = {}
 
