@@ -30,7 +30,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="independent ABC-SMC runs (seeds) sharing the walltime; their spread "
                         "is the uncertainty of the model probabilities (default: the file's "
                         "repeats setting)")
+    p.add_argument("--final-minutes", type=positive_minutes, default=None, metavar="M",
+                   help="walltime of the hypotheses' final generations (default: the file's "
+                        "final_walltime_minutes); rerun on an --out folder, it continues them")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def positive_minutes(text: str) -> float:
+    """Parse a number of minutes > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of minutes above 0")
+    return value
+
+
+def settings_from(config, args: argparse.Namespace):
+    """``config`` with the settings the command line overrides (``--repeats``,
+    ``--final-minutes``); the run's ``calibration.json`` records the settings used.
+    """
+    changes = {}
+    if args.repeats is not None:
+        changes["repeats"] = args.repeats
+    if args.final_minutes is not None:
+        changes["final_walltime_minutes"] = args.final_minutes
+    if not changes:
+        return config
+    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, **changes))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -38,10 +66,7 @@ def main(args: argparse.Namespace) -> int:
     from model.calibration.config import load_config
     from model.calibration.pipeline import calibrate  # imports pyabc: only when calibrating
 
-    config = load_config(args.config, quick=args.quick)
-    if args.repeats is not None:
-        config = dataclasses.replace(config, settings=dataclasses.replace(
-            config.settings, repeats=args.repeats))
+    config = settings_from(load_config(args.config, quick=args.quick), args)
     workers = args.workers or default_workers()
     command = "egovsim calibrate " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["calibrate"]
                                                  else [args.config, "--out", args.out])
