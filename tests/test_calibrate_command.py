@@ -36,6 +36,19 @@ def test_final_minutes_sets_only_the_final_walltime_and_keeps_the_fingerprint():
     assert settings_from(config, _args("--repeats", "5")).settings.repeats == 5
 
 
+def test_the_fingerprint_does_not_depend_on_how_the_file_is_reached(monkeypatch):
+    """The same calibration file, reached by an absolute path and by a relative one from another
+    working directory, is the same calibration: its folder resumes from either."""
+    from model.calibration.config import load_config
+    from model.calibration.pipeline import config_hash
+
+    absolute = load_config(CALIBRATION)
+    monkeypatch.chdir(REPO / "scenarios")
+    relative = load_config(Path("..") / "experiments" / "calibration.toml")
+    assert relative.regions["jember"].path != absolute.regions["jember"].path
+    assert config_hash(relative) == config_hash(absolute)
+
+
 @pytest.mark.parametrize("value", ["0", "-3", "soon", "inf", "nan"])
 def test_a_bad_final_minutes_exits_2_naming_the_option(tmp_path, capsys, value):
     from model.cli import main

@@ -57,14 +57,18 @@ REPEATS_FILE = "repeats.json"
 
 
 def config_hash(config: CalibrationConfig) -> str:
-    """A fingerprint of what the estimation depends on (settings that shape it, priors)."""
+    """A fingerprint of what the estimation depends on (settings that shape it, priors, the
+    regions' scenarios by content: where a scenario file lies, or how its path is spelled,
+    does not change the estimation, so a folder resumes from another working directory).
+    """
     s = config.settings
     data = {"seed": s.seed, "population": s.population, "years": s.years,
             "population_size": s.population_size,
             "parameters": [asdict(p) for p in config.parameters],
             "hypotheses": [asdict(h) for h in config.hypotheses],
             "region_behaviour": config.region_behaviour,
-            "regions": {k: v.to_table() for k, v in config.regions.items()}}
+            "regions": {k: {f: x for f, x in v.to_table().items() if f != "path"}
+                        for k, v in config.regions.items()}}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
