@@ -22,7 +22,9 @@ Prints a table and writes ``<out>/bench.json``. What is measured (Jember unless 
 - ``small_run_citizen_steps_per_s_5k``: a batch of 5,000-citizen runs 2018-2030 on one core
   (citizens x months x runs / wall seconds) through ``model.runner.run_many``, which steps
   them together (``model.batch``), as ensembles and advice do; ``details.small_runs`` also
-  gives the same runs one after another (``sequential_*``).
+  gives the same runs one after another (``sequential_*``) and, as this machine's yardstick,
+  one run of as many citizens as the whole batch (``one_large_run_*``; ``share_of_one_large_run``
+  is the batch's throughput over that run's).
 - ``posterior_whatif_seconds``: ``model.posterior.run_ensemble`` of a baseline and a what-if
   (Kediri and its apps-to-training what-if) at the app's size (5,000 citizens, 2018-2030),
   K = the app's posterior draws (8) x 1 seed, 2 workers, warm (after one untimed call); best
@@ -232,11 +234,17 @@ def small_runs(scenario, runs: int, population: int = 5_000) -> dict[str, Any]:
              for r, s in enumerate(replication_seeds(11, runs))]
     wall, cpu = _best(lambda: run_many(tasks, workers=1), 2)
     alone, alone_cpu = _best(lambda: map_runs(_do, tasks, workers=1), 2)
+    # the yardstick on this machine: one run of as many citizens as the whole batch
+    one = [Task(scenario, 0, replication_seeds(11, 1)[0], YEARS, runs * population)]
+    large, _ = _best(lambda: map_runs(_do, one, workers=1), 2)
     steps = runs * population * MONTHS
     return {"runs": runs, "population": population, "batches": len(batch_plan(tasks)),
             "seconds": wall, "cpu_seconds": cpu,
             "citizen_steps_per_s": steps / wall, "citizen_steps_per_cpu_s": steps / cpu,
-            "sequential_seconds": alone, "sequential_citizen_steps_per_s": steps / alone}
+            "sequential_seconds": alone, "sequential_citizen_steps_per_s": steps / alone,
+            "one_large_run_citizens": runs * population,
+            "one_large_run_citizen_steps_per_s": steps / large,
+            "share_of_one_large_run": large / wall}
 
 
 def posterior_whatif(draws: int | None = None, population: int = 5_000) -> dict[str, Any]:
@@ -288,7 +296,9 @@ def decisions(jember, *, runs: int, advise_default: bool, show) -> dict[str, Any
     small = small_runs(jember, runs)
     show(f"batch of {small['runs']} x 5,000-citizen runs, one core",
          f"{small['citizen_steps_per_s'] / 1e6:6.1f} M/s  ({small['seconds']:.2f} s; one "
-         f"after another {small['sequential_citizen_steps_per_s'] / 1e6:.1f} M/s)")
+         f"after another {small['sequential_citizen_steps_per_s'] / 1e6:.1f} M/s; one run of "
+         f"{small['one_large_run_citizens']:,} citizens "
+         f"{small['one_large_run_citizen_steps_per_s'] / 1e6:.1f} M/s)")
     pw = posterior_whatif()
     show(f"posterior what-if ({pw['draws']} draws, 2 scenarios, warm)", f"{pw['seconds']:6.2f} s")
     quick = advise_process(quick=True)
