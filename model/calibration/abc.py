@@ -88,13 +88,20 @@ class SpreadKernel(pyabc.MultivariateNormalTransition):
         perturbed = [n for n, p in zip(self._names, self.from_prior, strict=True) if not p]
         if not perturbed:
             self.cov = np.zeros((0, 0))
-        elif len(X) <= len(perturbed) and self.support is not None:
-            # One particle has no spread (a hypothesis nearly dead in model selection), and
-            # up to d particles in d dimensions span less than the space, so a Gaussian with
-            # their covariance never proposes most of it: step with the prior's own variances
-            # (rather than pyabc's |x| fallback for one particle, whose steps in many
-            # dimensions almost never land inside the prior).
+        elif len(X) == 1 and self.support is not None:
+            # One particle has no spread (a hypothesis nearly dead in model selection): step
+            # with the prior's own variances (rather than pyabc's |x| fallback, whose steps in
+            # many dimensions almost never land inside the prior).
             self.cov = np.diag(self.support.variances(perturbed)) * self.scaling
+        elif len(X) <= len(perturbed) and self.support is not None:
+            # Up to d particles in d dimensions span less than the space, so a Gaussian with
+            # their covariance never proposes most of it; their spread along each parameter
+            # does (a parameter they all share steps with its prior's variance). Stepping
+            # with the prior's variances instead accepted 9 of 4,656 proposals in a final
+            # generation whose seven particles were all inside the tolerance.
+            spread = X.to_numpy()[:, ~self.from_prior].var(axis=0, ddof=1)
+            spread = np.where(spread > 0, spread, self.support.variances(perturbed))
+            self.cov = np.diag(spread) * self.scaling
         else:
             self.cov = np.atleast_2d(
                 pyabc.transition.util.smart_cov(self._X_arr, even)) * self.scaling
