@@ -334,6 +334,30 @@ def test_a_hypothesis_left_with_one_particle_steps_with_the_prior_spread(two):
     assert prior.inside(draws, names).all()
 
 
+def test_a_hypothesis_left_with_a_few_particles_steps_with_their_own_spread(two):
+    """Two or more particles, but no more than the parameters they perturb, span less than
+    the space: the kernel steps with each parameter's variance over the particles (the
+    mathematics: their sample variance), not with the prior's, which in many dimensions lands
+    far from where they are; a parameter they all share steps with its prior's variance.
+    """
+    from model.calibration.priors import make_prior
+    cfg = load_config(two)
+    prior = make_prior(cfg, "lenient")
+    names = list(prior.specs)
+    mid = {n: (p.lo + p.hi) / 2 for n, p in prior.specs.items()}
+    few = pd.DataFrame([mid, mid])
+    first = names[0]
+    few.loc[1, first] = mid[first] + 0.01 * (prior.specs[first].hi - prior.specs[first].lo)
+    assert len(few) <= len(names)  # the regime this test is about
+    kernel = abc_driver.SpreadKernel(support=prior)
+    kernel.fit(few, np.array([0.5, 0.5]))
+    assert not kernel.from_prior.any()  # two particles this close are narrowed everywhere
+    own = np.var(few[first].to_numpy(), ddof=1)
+    expected = [own, *prior.variances(names[1:])]
+    assert np.diag(kernel.cov) == pytest.approx(np.array(expected) * kernel.scaling)
+    assert np.count_nonzero(kernel.cov - np.diag(np.diag(kernel.cov))) == 0
+
+
 @pytest.mark.slow
 def test_sigkilled_calibration_continues_when_rerun(two, tmp_path):
     """SIGKILL the real command as soon as its first history file appears (pyabc creating
