@@ -170,4 +170,5 @@ def test_later_stages_propose_where_the_tolerance_accepts(tiny, tmp_path):
     assert rate.iloc[1:].mean() > 3 * rate.iloc[0]
     got = final.accepted(rounds)
     # the stages' samples combine into one of the posterior: 1/x on 0.19-0.21, mean 0.1998
-    assert np.average(got["ikm_expectation"], weights=got["weight"]) == pytest.approx(0.2, abs=0.002)
+    mean = np.average(got["ikm_expectation"], weights=got["weight"])
+    assert mean == pytest.approx(0.2, abs=0.002)
