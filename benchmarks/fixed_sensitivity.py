@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,6 +55,7 @@ from model.calibration.pipeline import targets_for  # noqa: E402
 from model.calibration.report import weighted_quantile  # noqa: E402
 from model.calibration.simulate import scenarios_for, stats_of  # noqa: E402
 from model.calibration.targets import Distance  # noqa: E402
+from model.io import code_version, write_json, write_table, write_text  # noqa: E402
 from model.params import meta_of  # noqa: E402
 from model.posterior import DEFAULT_POSTERIOR  # noqa: E402
 from model.runner import Task, run_many  # noqa: E402
@@ -172,8 +171,7 @@ def simulate_points(config, point, hypothesis, rows: list[dict[str, float]], gro
     return pd.DataFrame(out, columns=list(OUTCOMES))
 
 
-def summary_markdown(factors: pd.DataFrame, morris: pd.DataFrame, noise: pd.DataFrame,
-                     meta: dict) -> str:
+def summary_markdown(morris: pd.DataFrame, noise: pd.DataFrame, meta: dict) -> str:
     """Per outcome: the seed noise, the largest mu* of each group, and the fixed parameters
     whose mu* reaches the estimated parameters' largest."""
     lines = ["# Do the fixed parameters decide the result?", "",
@@ -254,22 +252,20 @@ def main(argv: list[str] | None = None) -> int:
                                     "sigma": res["sigma"]}))
     morris = pd.concat(tables, ignore_index=True)
     seconds = time.perf_counter() - started
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
     meta = {"hypothesis": hypothesis, "points": len(rows), "trajectories": args.trajectories,
             "factors": len(names), "n_fixed": int((factors["group"] == "fixed").sum()),
             "n_estimated": int((factors["group"] == "estimated").sum()),
             "replications": args.replications, "noise_seeds": args.noise_seeds,
             "relative": args.relative, "population": config.settings.population,
             "years": list(YEARS), "seed": args.seed, "workers": args.workers,
-            "seconds": round(seconds, 1), "code": commit, "command": " ".join(sys.argv)}
+            "seconds": round(seconds, 1), "code": code_version(), "command": " ".join(sys.argv)}
     args.out.mkdir(parents=True, exist_ok=True)
-    factors.to_csv(args.out / "factors.csv", index=False, float_format="%.6g")
-    morris.to_csv(args.out / "morris.csv", index=False, float_format="%.6g")
-    noise.to_csv(args.out / "noise.csv", float_format="%.6g")
-    (args.out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    text = summary_markdown(factors, morris, noise, meta)
-    (args.out / "summary.md").write_text(text)
+    write_table(factors, csv=args.out / "factors.csv")
+    write_table(morris, csv=args.out / "morris.csv")
+    write_table(noise.reset_index(), csv=args.out / "noise.csv")
+    write_json(args.out / "meta.json", meta)
+    text = summary_markdown(morris, noise, meta)
+    write_text(args.out / "summary.md", text)
     print(text)
     return 0
 
