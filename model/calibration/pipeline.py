@@ -293,6 +293,21 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
     write_table(selection, csv=out / "model_selection.csv")
     post = pooled_posterior(pops, config, finals, eps)
     write_table(post, parquet=out / "posterior.parquet")
+    per, patterns = hypothesis_outputs(config, post, selection, targets, out, workers)
+    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
+    return {"generations": gens, "selection": selection, "hypotheses": per,
+            "repeats_used": ended,
+            "patterns": patterns, "chosen": best, "point": point,
+            "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
+
+
+def hypothesis_outputs(config: CalibrationConfig, post: pd.DataFrame,
+                       selection: pd.DataFrame, targets: list[Target], out: Path,
+                       workers: int) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
+    """Write ``hypotheses/<name>/`` for every hypothesis with draws in ``post`` (the pooled
+    posterior) and the mixture's ``patterns.csv``; returns the per-hypothesis tables and the
+    pattern table.
+    """
     per: dict[str, dict[str, Any]] = {}
     for h in config.hypotheses:
         mine = post[post["hypothesis"] == h.name]
@@ -301,11 +316,7 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
                                               out / "hypotheses" / h.name, workers)
     patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
     write_table(patterns, csv=out / "patterns.csv")
-    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
-    return {"generations": gens, "selection": selection, "hypotheses": per,
-            "repeats_used": ended,
-            "patterns": patterns, "chosen": best, "point": point,
-            "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
+    return per, patterns
 
 
 def posterior_patterns(per: dict[str, pd.DataFrame], selection: pd.DataFrame) -> pd.DataFrame:
@@ -346,6 +357,29 @@ def rescore_patterns(config: CalibrationConfig, out: Path, workers: int = 2) -> 
                        "fit": pd.read_csv(folder / "fit.csv"), "patterns": patterns}
     patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
     write_table(patterns, csv=out / "patterns.csv")
+    return _point_and_summary(config, out, meta, selection, per, patterns, workers)
+
+
+def rewrite_outputs(config: CalibrationConfig, out: Path, workers: int = 2) -> dict[str, Any]:
+    """Write the per-hypothesis outputs of a finished ABC calibration in ``out`` again from
+    its pooled posterior (``posterior.parquet``) and ``model_selection.csv``, for a folder
+    kept without ``hypotheses/`` (its predictive draws are large); nothing is estimated
+    again, and the draws and seeds are those :func:`calibrate` uses, so the tables are the
+    ones the run wrote. Rewrites ``hypotheses/``, ``patterns.csv``, ``point_fit.csv``,
+    ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
+    """
+    meta = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    selection = pd.read_csv(out / "model_selection.csv")
+    post = pd.read_parquet(out / "posterior.parquet")
+    per, patterns = hypothesis_outputs(config, post, selection, targets_for(config), out,
+                                       workers)
+    return _point_and_summary(config, out, meta, selection, per, patterns, workers)
+
+
+def _point_and_summary(config: CalibrationConfig, out: Path, meta: dict[str, Any],
+                       selection: pd.DataFrame, per: dict[str, dict[str, Any]],
+                       patterns: pd.DataFrame, workers: int) -> dict[str, Any]:
+    """The chosen point's replication check and ``summary.md`` of a finished ABC folder."""
     best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
     point_fit, point_patterns = point_check(config, point, targets_for(config), workers, best)
     write_table(point_fit, csv=out / "point_fit.csv")
