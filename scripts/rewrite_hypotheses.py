@@ -1,9 +1,8 @@
 """Write the per-hypothesis outputs of a finished calibration again from its posterior.
 
-    .venv/bin/python scripts/rewrite_hypotheses.py experiments/calibration.toml \\
-        docs/figures/calibration_default_run
+    .venv/bin/python scripts/rewrite_hypotheses.py experiments/calibration.toml OUT
 
-For a calibration folder kept with ``posterior.parquet`` and ``model_selection.csv`` but
+For a calibration folder ``OUT`` kept with ``posterior.parquet`` and ``model_selection.csv`` but
 without ``hypotheses/`` (:func:`model.calibration.pipeline.rewrite_outputs`): nothing is
 estimated again, and the predictive draws and seeds are the run's, so the tables are the
 ones the run wrote. Rewrites ``hypotheses/``, the pattern tables, the point check and
