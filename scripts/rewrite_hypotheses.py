@@ -11,39 +11,21 @@ ones the run wrote. Rewrites ``hypotheses/``, the pattern tables, the point chec
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.calibration import load_config  # noqa: E402
+from model.calibration.folder_cli import folder_main  # noqa: E402
 from model.calibration.pipeline import rewrite_outputs  # noqa: E402
-from model.errors import ScenarioError  # noqa: E402
 
 NEEDED = ("calibration.json", "posterior.parquet", "model_selection.csv", "generations.csv")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite ``OUT`` (a finished ``egovsim calibrate --method abc`` folder) under ``CONFIG``."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("config", type=Path)
-    p.add_argument("out", type=Path)
-    p.add_argument("--workers", type=int, default=2)
-    args = p.parse_args(argv)
-    try:
-        for name in NEEDED:
-            if not (args.out / name).is_file():
-                raise ScenarioError(str(args.out / name), None,
-                                    "missing: not a finished ABC calibration folder")
-        summary = rewrite_outputs(load_config(args.config), args.out, args.workers)
-    except ScenarioError as err:
-        print(f"rewrite_hypotheses: {err}", file=sys.stderr)
-        return 2
-    shares = summary["patterns"].query("hypothesis == 'posterior'")[["fact", "share"]]
-    print(shares.to_string(index=False))
-    return 0
+    """Run on ``OUT`` (a finished ``egovsim calibrate --method abc`` folder) under ``CONFIG``."""
+    return folder_main("rewrite_hypotheses", __doc__.splitlines()[0], rewrite_outputs, NEEDED, argv)
 
 
 if __name__ == "__main__":

@@ -464,3 +464,18 @@ def test_the_kernel_density_is_the_density_of_its_own_draws():
             mass = np.trapezoid(np.trapezoid(dens, xb, axis=1), xa)
             expected = 40_000 * mass
             assert abs(counts[i, j] - expected) < 4 * np.sqrt(expected) + 5
+
+
+@pytest.mark.parametrize("script", ["rewrite_hypotheses.py", "rescore_patterns.py"])
+def test_folder_scripts_refuse_an_unfinished_folder(tmp_path, script):
+    """A folder without a calibration's files: one line naming the file, exit 2, nothing written."""
+    out = tmp_path / "half"
+    out.mkdir()
+    (out / "posterior.parquet").write_bytes(b"")  # a file of a run, but not its calibration.json
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / script),
+                           str(ROOT / "experiments" / "calibration.toml"), str(out)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "calibration.json" in lines[0]
+    assert sorted(p.name for p in out.iterdir()) == ["posterior.parquet"]
