@@ -4,7 +4,8 @@
 
 Reads the stored posterior-predictive draws of each hypothesis and runs the chosen point's
 replications again (:func:`model.calibration.pipeline.rescore_patterns`); nothing is estimated
-again. Rewrites the pattern tables, the point check and ``summary.md`` in the folder.
+again. Rewrites the pattern tables, ``forecasts.csv``, the point check and ``summary.md`` in the
+folder.
 """
 
 from __future__ import annotations

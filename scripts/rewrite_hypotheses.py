@@ -5,8 +5,8 @@
 For a calibration folder ``OUT`` kept with ``posterior.parquet`` and ``model_selection.csv`` but
 without ``hypotheses/`` (:func:`model.calibration.pipeline.rewrite_outputs`): nothing is
 estimated again, and the predictive draws and seeds are the run's, so the tables are the
-ones the run wrote. Rewrites ``hypotheses/``, the pattern tables, the point check and
-``summary.md`` in the folder.
+ones the run wrote. Rewrites ``hypotheses/``, the pattern tables, ``forecasts.csv``, the point
+check and ``summary.md`` in the folder.
 """
 
 from __future__ import annotations

@@ -137,6 +137,34 @@ def test_weighted_quantile_known_answer():
     assert weighted_quantile(x, np.array([0, 0, 1.0, 0]), [0.1, 0.9]) == pytest.approx([3, 3])
 
 
+
+def test_forecast_table_weighs_hypotheses_by_probability():
+    """The posterior's forecast mixes the hypotheses by their probability, renormalised over
+    those with draws, not by their numbers of draws: `a` always gives 1 (10 draws) and `b`
+    always 3 (30 draws), at probabilities 0.3 and 0.1 (a third hypothesis left no draws), so
+    the mixture is 3/4 ones and 1/4 threes (pooling the draws alike would make it 1/4 ones)."""
+    from model.calibration.report import forecast_table
+
+    def annual(value, draws):
+        rows = [{"replication": i, "calibration_region": "r", "year": y, "spbe": value,
+                 "ipp": value + 1, "ikm": value, "pemdi": value if y >= 2026 else np.nan}
+                for i in range(draws) for y in (2023, 2024, 2026)]
+        return pd.DataFrame(rows)
+
+    selection = pd.DataFrame({"hypothesis": ["a", "b", "gone"],
+                              "probability": [0.3, 0.1, 0.6]})
+    t = forecast_table({"a": annual(1.0, 10), "b": annual(3.0, 30)}, selection, 2024)
+    assert set(t["year"]) == {2024, 2026}  # from the first year without fitted points
+    assert not ((t["index"] == "pemdi") & (t["year"] == 2024)).any()  # no values, no row
+    mix = t[(t["hypothesis"] == "posterior") & (t["index"] == "spbe")]
+    assert (mix["draws"] == 40).all()
+    # 75% of the weight at 1: the median and 5% quantile are 1, the 95% quantile is 3
+    assert mix["median"].tolist() == pytest.approx([1.0, 1.0])
+    assert mix["q05"].tolist() == pytest.approx([1.0, 1.0])
+    assert mix["q95"].tolist() == pytest.approx([3.0, 3.0])
+    b = t[(t["hypothesis"] == "b") & (t["index"] == "ipp")]
+    assert b["median"].tolist() == pytest.approx([4.0, 4.0]) and (b["draws"] == 30).all()
+
 # --- the ABC driver on a known-answer stand-in ------------------------------------------------
 def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(abc_driver, "Simulator", StandIn)

@@ -304,8 +304,13 @@ def test_quick_mode_end_to_end(tmp_path):
     for h in post["hypothesis"].unique():
         assert (out / "hypotheses" / h / "parameters.csv").is_file()
     # scoring the patterns again from the stored draws gives back the run's own tables
+    forecasts = pd.read_csv(out / "forecasts.csv")  # the years after the fitted ones
+    assert {"posterior", *post["hypothesis"]} == set(forecasts["hypothesis"])
+    assert forecasts["year"].min() == cfg.settings.years[1] + 1
+    assert (forecasts["q05"] <= forecasts["median"]).all()
+    assert (forecasts["median"] <= forecasts["q95"]).all()
     before = {f: pd.read_csv(out / f) for f in ("patterns.csv", "point_patterns.csv",
-                                                "point_fit.csv")}
+                                                "point_fit.csv", "forecasts.csv")}
     for f in before:
         (out / f).unlink()  # rescoring must write them again, not leave them
     pipeline.rescore_patterns(cfg, out, workers=1)
@@ -317,6 +322,7 @@ def test_quick_mode_end_to_end(tmp_path):
     assert kept
     shutil.rmtree(out / "hypotheses")
     (out / "patterns.csv").unlink()
+    (out / "forecasts.csv").unlink()
     pipeline.rewrite_outputs(cfg, out, workers=1)
     for f, table in {**kept, **{Path(f): t for f, t in before.items()}}.items():
         pd.testing.assert_frame_equal(pd.read_csv(out / f), table, check_exact=False, rtol=1e-9)

@@ -256,15 +256,16 @@ def _hypothesis_outputs(config: CalibrationConfig, h: Hypothesis, post: pd.DataF
     write_table(params, csv=folder / "parameters.csv")
     write_table(report.correlations(config, post, h), csv=folder / "correlations.csv")
     thetas = report.resample(post, s.predictive_draws, s.seed).to_dict("records")
-    fit, patterns = _predictive_outputs(
+    fit, patterns, annual = _predictive_outputs(
         config, targets, thetas, workers, h, folder,
         f"{h.name}: posterior predictive ({s.predictive_draws} draws)")
-    return {"parameters": params, "fit": fit, "patterns": patterns}
+    return {"parameters": params, "fit": fit, "patterns": patterns, "annual": annual}
 
 
 def _predictive_outputs(config, targets, thetas, workers, h, folder: Path, title: str):
     """Simulate ``thetas`` to the predictive years and write ``predictive.parquet``,
-    ``fit.csv``, ``patterns.csv`` and the band figures into ``folder``; returns fit, patterns.
+    ``fit.csv``, ``patterns.csv`` and the band figures into ``folder``; returns fit, patterns
+    and the predictive table.
     """
     annual = report.predictive(config, thetas, workers, h)
     write_table(annual, parquet=folder / "predictive.parquet")
@@ -274,7 +275,7 @@ def _predictive_outputs(config, targets, thetas, workers, h, folder: Path, title
     write_table(fit, csv=folder / "fit.csv")
     write_table(patterns, csv=folder / "patterns.csv")
     report.band_figures(config, annual, targets, folder / "figures", title)
-    return fit, patterns
+    return fit, patterns, annual
 
 
 def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
@@ -305,8 +306,8 @@ def hypothesis_outputs(config: CalibrationConfig, post: pd.DataFrame,
                        selection: pd.DataFrame, targets: list[Target], out: Path,
                        workers: int) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
     """Write ``hypotheses/<name>/`` for every hypothesis with draws in ``post`` (the pooled
-    posterior) and the mixture's ``patterns.csv``; returns the per-hypothesis tables and the
-    pattern table.
+    posterior), the mixture's ``patterns.csv`` and ``forecasts.csv``; returns the
+    per-hypothesis tables and the pattern table.
     """
     per: dict[str, dict[str, Any]] = {}
     for h in config.hypotheses:
@@ -314,9 +315,20 @@ def hypothesis_outputs(config: CalibrationConfig, post: pd.DataFrame,
         if len(mine):
             per[h.name] = _hypothesis_outputs(config, h, mine, targets,
                                               out / "hypotheses" / h.name, workers)
+    return per, _mixture_outputs(config, per, selection, out)
+
+
+def _mixture_outputs(config: CalibrationConfig, per: dict[str, dict[str, Any]],
+                     selection: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """``patterns.csv`` and ``forecasts.csv`` of the hypotheses in ``per`` and of their
+    mixture; returns the pattern table.
+    """
     patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
     write_table(patterns, csv=out / "patterns.csv")
-    return per, patterns
+    forecasts = report.forecast_table({n: t["annual"] for n, t in per.items()}, selection,
+                                      config.settings.years[1] + 1)
+    write_table(forecasts, csv=out / "forecasts.csv")
+    return patterns
 
 
 def posterior_patterns(per: dict[str, pd.DataFrame], selection: pd.DataFrame) -> pd.DataFrame:
@@ -340,8 +352,8 @@ def rescore_patterns(config: CalibrationConfig, out: Path, workers: int = 2) -> 
     to the checks (:mod:`model.calibration.patterns`), without estimating anything again: the
     hypotheses' stored posterior-predictive draws (``hypotheses/<name>/predictive.parquet``)
     are read, and the chosen point's replications run as :func:`point_check` runs them.
-    Rewrites ``hypotheses/*/patterns.csv``, ``patterns.csv``, ``point_fit.csv``,
-    ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
+    Rewrites ``hypotheses/*/patterns.csv``, ``patterns.csv``, ``forecasts.csv``,
+    ``point_fit.csv``, ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
     """
     meta = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     selection = pd.read_csv(out / "model_selection.csv")
@@ -354,9 +366,9 @@ def rescore_patterns(config: CalibrationConfig, out: Path, workers: int = 2) -> 
         patterns = pattern_table(report.draws_of(annual))
         write_table(patterns, csv=folder / "patterns.csv")
         per[h.name] = {"parameters": pd.read_csv(folder / "parameters.csv"),
-                       "fit": pd.read_csv(folder / "fit.csv"), "patterns": patterns}
-    patterns = posterior_patterns({n: t["patterns"] for n, t in per.items()}, selection)
-    write_table(patterns, csv=out / "patterns.csv")
+                       "fit": pd.read_csv(folder / "fit.csv"), "patterns": patterns,
+                       "annual": annual}
+    patterns = _mixture_outputs(config, per, selection, out)
     return _point_and_summary(config, out, meta, selection, per, patterns, workers)
 
 
@@ -365,8 +377,8 @@ def rewrite_outputs(config: CalibrationConfig, out: Path, workers: int = 2) -> d
     its pooled posterior (``posterior.parquet``) and ``model_selection.csv``, for a folder
     kept without ``hypotheses/`` (its predictive draws are large); nothing is estimated
     again, and the draws and seeds are those :func:`calibrate` uses, so the tables are the
-    ones the run wrote. Rewrites ``hypotheses/``, ``patterns.csv``, ``point_fit.csv``,
-    ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
+    ones the run wrote. Rewrites ``hypotheses/``, ``patterns.csv``, ``forecasts.csv``,
+    ``point_fit.csv``, ``point_patterns.csv`` and ``summary.md``; returns the summary tables.
     """
     meta = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     selection = pd.read_csv(out / "model_selection.csv")
@@ -470,9 +482,13 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         point, dist = run_de(config, targets, workers, h)
         estimated = time.perf_counter() - started
         detail = f"differential evolution on hypothesis {best}, distance {dist:.3f}"
-        fit, patterns = _predictive_outputs(config, targets, [point] * s.predictive_draws,
-                                            workers, h, out,
-                                            f"the de point, {s.predictive_draws} seeds")
+        fit, patterns, annual = _predictive_outputs(
+            config, targets, [point] * s.predictive_draws, workers, h, out,
+            f"the de point, {s.predictive_draws} seeds")
+        # the point's seeds only: no parameter uncertainty, so no mixture rows
+        one = pd.DataFrame({"hypothesis": [best], "probability": [1.0]})
+        forecasts = report.forecast_table({best: annual}, one, s.years[1] + 1)
+        write_table(forecasts[forecasts["hypothesis"] == best], csv=out / "forecasts.csv")
         summary = {"fit": fit, "patterns": patterns, "chosen": best, "point": point}
     date = time.strftime("%Y-%m-%d", time.gmtime())
     header = (f"Calibrated behavioural parameters: {detail}.\nProduced {date} with seed "

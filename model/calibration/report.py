@@ -180,6 +180,42 @@ def fit_table(targets: list[Target], draws: list[dict[str, float]]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+FORECAST_INDICES = ("spbe", "ipp", "ikm", "pemdi")
+"""The indices of ``forecasts.csv`` (a cell without values, as Pemdi before 2026, is left out)."""
+
+
+def forecast_table(annuals: Mapping[str, pd.DataFrame], selection: pd.DataFrame,
+                   first_year: int) -> pd.DataFrame:
+    """``forecasts.csv``: the posterior-predictive median and 90% interval of each region's
+    index in each year from ``first_year`` (the first year without fitted points) on, per
+    hypothesis (``annuals``: its predictive table, a draw per replication, each draw weighing
+    the same) and for the posterior, the hypotheses weighted by their probability
+    (``selection``: ``model_selection.csv``) renormalised over those in ``annuals``.
+    """
+    probs = dict(zip(selection["hypothesis"], selection["probability"], strict=True))
+    retained = sum(probs[n] for n in annuals)
+    parts = []
+    for name, annual in annuals.items():
+        a = annual[annual["year"] >= first_year]
+        n = a["replication"].nunique()
+        parts.append(a.assign(hypothesis=name, weight=probs[name] / retained / n))
+    pooled = pd.concat(parts, ignore_index=True)
+    rows = []
+    for name, frame in [*((n, pooled[pooled["hypothesis"] == n]) for n in annuals),
+                        ("posterior", pooled)]:
+        for (region, year), g in frame.groupby(["calibration_region", "year"], sort=True):
+            for index in FORECAST_INDICES:
+                ok = g[index].notna().to_numpy()
+                if not ok.any():
+                    continue
+                lo, mid, hi = weighted_quantile(g[index].to_numpy()[ok],
+                                                g["weight"].to_numpy()[ok], (0.05, 0.5, 0.95))
+                rows.append({"hypothesis": name, "region": region, "index": index,
+                             "year": int(year), "draws": int(ok.sum()), "median": mid,
+                             "q05": lo, "q95": hi})
+    return pd.DataFrame(rows)
+
+
 def band_figure(annual: pd.DataFrame, targets: list[Target], region: str, index: str,
                 path: Path, title: str) -> None:
     """Posterior-predictive median and 50%/90% bands of one index, observed points on top."""
