@@ -41,6 +41,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("model.commands.report", "write a plain-language HTML report of a results folder"),
     "calibrate": ("model.commands.calibrate", "fit parameters to observed indices"),
     "advise": ("model.commands.advise", "search budget splits that hold up across the posterior"),
+    "score-forecasts": ("model.commands.score_forecasts",
+                        "score a calibration's forecasts against later evaluations"),
 }
 """Subcommand name -> (module with ``add_arguments(parser)`` and ``main(args)``, help)."""
 
