@@ -48,20 +48,22 @@ def interval_score(lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
             + (2.0 / alpha) * np.maximum(x - hi, 0.0))
 
 
-def _columns(df: pd.DataFrame, needed: tuple[str, ...], path: str) -> None:
+def _read(path: str | Path, what: str, needed: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV table with the ``needed`` columns, or a ScenarioError naming the file."""
+    try:
+        df = pd.read_csv(path)
+    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+        raise ScenarioError(str(path), None, f"cannot be read as {what} table ({err})"
+                            ) from None
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise ScenarioError(path, missing[0], "column missing")
+        raise ScenarioError(str(path), missing[0], "column missing")
+    return df
 
 
 def read_forecasts(path: str | Path) -> pd.DataFrame:
     """A ``forecasts.csv``, checked: its columns and numeric values."""
-    try:
-        df = pd.read_csv(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError) as err:
-        raise ScenarioError(str(path), None, f"cannot be read as a forecasts table ({err})"
-                            ) from None
-    _columns(df, FORECAST_COLUMNS, str(path))
+    df = _read(path, "a forecasts", FORECAST_COLUMNS)
     for c in ("year", "median", "q05", "q95"):
         values = pd.to_numeric(df[c], errors="coerce")
         if values.isna().any():
@@ -77,12 +79,7 @@ def read_observed(path: str | Path, regions: Mapping[str, str]) -> pd.DataFrame:
     the table -> the calibration's key for it). Columns: ``region`` (the key), ``index``,
     ``year``, ``observed``.
     """
-    try:
-        df = pd.read_csv(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError) as err:
-        raise ScenarioError(str(path), None, f"cannot be read as an observed table ({err})"
-                            ) from None
-    _columns(df, OBSERVED_COLUMNS, str(path))
+    df = _read(path, "an observed", OBSERVED_COLUMNS)
     df = df[df["indicator"].isin(INDICATORS) & df["region"].isin(regions)].copy()
     for c in ("year", "value"):
         values = pd.to_numeric(df[c], errors="coerce")
