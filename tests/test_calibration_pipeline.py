@@ -164,6 +164,9 @@ def test_forecast_table_weighs_hypotheses_by_probability():
     assert mix["q95"].tolist() == pytest.approx([3.0, 3.0])
     b = t[(t["hypothesis"] == "b") & (t["index"] == "ipp")]
     assert b["median"].tolist() == pytest.approx([4.0, 4.0]) and (b["draws"] == 30).all()
+    # a point's seeds alone (no selection): its own rows, no posterior
+    alone = forecast_table({"b": annual(3.0, 30)}, None, 2024)
+    assert set(alone["hypothesis"]) == {"b"} and (alone["median"] >= 3.0).all()
 
 # --- the ABC driver on a known-answer stand-in ------------------------------------------------
 def test_abc_recovers_a_known_answer_and_resumes(tiny, tmp_path, monkeypatch):

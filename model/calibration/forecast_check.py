@@ -26,15 +26,18 @@ import numpy as np
 import pandas as pd
 
 from model.errors import ScenarioError
+from model.observed import INDEX_INDICATORS
 from model.present.marks import SCALE
 
 ALPHA = 0.1
 """One minus the coverage of the forecast interval scored (``q05`` to ``q95``: 90%)."""
 
-INDICATORS = {"SPBE_index": "spbe", "IPP_index": "ipp", "IKM": "ikm", "Pemdi_index": "pemdi"}
-"""Observed indicators (as named in ``data/observed.csv``) that forecasts are scored on; the
-Pemdi index has no row in the data yet, so its name here is this module's choice.
-``SPBE_index_as_reported`` is left out: its year label may be the publication year."""
+INDICATORS = {**{k: v for k, v in INDEX_INDICATORS.items() if k != "SPBE_index_as_reported"},
+              "Pemdi_index": "pemdi"}
+"""Observed indicators (as named in ``data/observed.csv``) that forecasts are scored on: those
+the fit compares with (:data:`model.observed.INDEX_INDICATORS`) but ``SPBE_index_as_reported``,
+whose year label may be the publication year, and the Pemdi index, which has no row in the data
+yet, so its name here is this module's choice."""
 
 FORECAST_COLUMNS = ("hypothesis", "region", "index", "year", "median", "q05", "q95")
 OBSERVED_COLUMNS = ("region", "year", "indicator", "value")

@@ -485,10 +485,9 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
         fit, patterns, annual = _predictive_outputs(
             config, targets, [point] * s.predictive_draws, workers, h, out,
             f"the de point, {s.predictive_draws} seeds")
-        # the point's seeds only: no parameter uncertainty, so no mixture rows
-        one = pd.DataFrame({"hypothesis": [best], "probability": [1.0]})
-        forecasts = report.forecast_table({best: annual}, one, s.years[1] + 1)
-        write_table(forecasts[forecasts["hypothesis"] == best], csv=out / "forecasts.csv")
+        # the point's seeds only: no parameter uncertainty, so no posterior rows
+        write_table(report.forecast_table({best: annual}, None, s.years[1] + 1),
+                    csv=out / "forecasts.csv")
         summary = {"fit": fit, "patterns": patterns, "chosen": best, "point": point}
     date = time.strftime("%Y-%m-%d", time.gmtime())
     header = (f"Calibrated behavioural parameters: {detail}.\nProduced {date} with seed "

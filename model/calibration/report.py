@@ -39,6 +39,7 @@ from model.calibration.targets import (  # noqa: E402
 )
 from model.figures import INDEX_LABELS  # noqa: E402
 from model.io import atomic_write, toml_value  # noqa: E402
+from model.outputs import INDICES as ANNUAL_INDICES  # noqa: E402
 from model.runner import map_runs  # noqa: E402
 from model.shares import rounded_split  # noqa: E402
 
@@ -180,19 +181,18 @@ def fit_table(targets: list[Target], draws: list[dict[str, float]]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-FORECAST_INDICES = ("spbe", "ipp", "ikm", "pemdi")
-"""The indices of ``forecasts.csv`` (a cell without values, as Pemdi before 2026, is left out)."""
-
-
-def forecast_table(annuals: Mapping[str, pd.DataFrame], selection: pd.DataFrame,
+def forecast_table(annuals: Mapping[str, pd.DataFrame], selection: pd.DataFrame | None,
                    first_year: int) -> pd.DataFrame:
     """``forecasts.csv``: the posterior-predictive median and 90% interval of each region's
-    index in each year from ``first_year`` (the first year without fitted points) on, per
+    index (:data:`model.outputs.INDICES`; a cell without values, as Pemdi before 2026, is left
+    out) in each year from ``first_year`` (the first year without fitted points) on, per
     hypothesis (``annuals``: its predictive table, a draw per replication, each draw weighing
-    the same) and for the posterior, the hypotheses weighted by their probability
-    (``selection``: ``model_selection.csv``) renormalised over those in ``annuals``.
+    the same) and, unless ``selection`` is None, for the posterior: the hypotheses weighted by
+    their probability (``selection``: ``model_selection.csv``) renormalised over those in
+    ``annuals``.
     """
-    probs = dict(zip(selection["hypothesis"], selection["probability"], strict=True))
+    probs = ({n: 1.0 for n in annuals} if selection is None else
+             dict(zip(selection["hypothesis"], selection["probability"], strict=True)))
     retained = sum(probs[n] for n in annuals)
     parts = []
     for name, annual in annuals.items():
@@ -200,11 +200,13 @@ def forecast_table(annuals: Mapping[str, pd.DataFrame], selection: pd.DataFrame,
         n = a["replication"].nunique()
         parts.append(a.assign(hypothesis=name, weight=probs[name] / retained / n))
     pooled = pd.concat(parts, ignore_index=True)
+    frames = [(n, pooled[pooled["hypothesis"] == n]) for n in annuals]
+    if selection is not None:
+        frames.append(("posterior", pooled))
     rows = []
-    for name, frame in [*((n, pooled[pooled["hypothesis"] == n]) for n in annuals),
-                        ("posterior", pooled)]:
+    for name, frame in frames:
         for (region, year), g in frame.groupby(["calibration_region", "year"], sort=True):
-            for index in FORECAST_INDICES:
+            for index in ANNUAL_INDICES:
                 ok = g[index].notna().to_numpy()
                 if not ok.any():
                     continue
