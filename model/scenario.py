@@ -138,7 +138,11 @@ class Initial:
 
 @dataclass(frozen=True, kw_only=True)
 class Shift:
-    """Move ``fraction`` of component ``source``'s share to component ``target``."""
+    """Move ``fraction`` of component ``source``'s share to component ``target``.
+
+    A file writes it ``shift = { from = ..., to = ..., fraction = ... }``; only those keys are
+    read (:data:`SHIFT_KEYS`), and ``source``/``target`` are internal names, not file keys.
+    """
 
     source: str = param(dataclasses.MISSING, "component", None, None, "Component giving money")
     target: str = param(dataclasses.MISSING, "component", None, None, "Component receiving it")
@@ -402,15 +406,7 @@ def _build_policy(table: Any, path: str | None, where: str) -> Policy:
         _validate_shares(s, path, f"{where}.shares")
         policy = dataclasses.replace(policy, shares=s)
     if shift is not None:
-        if isinstance(shift, dict) and "from" in shift:
-            shift = {("source" if k == "from" else "target" if k == "to" else k): v
-                     for k, v in shift.items()}
-        sh = build(Shift, shift, path, f"{where}.shift")
-        _component(sh.source, path, f"{where}.shift.from")
-        _component(sh.target, path, f"{where}.shift.to")
-        if sh.source == sh.target:
-            raise ScenarioError(path, f"{where}.shift", "from and to are the same component")
-        policy = dataclasses.replace(policy, shift=sh)
+        policy = dataclasses.replace(policy, shift=_build_shift(shift, path, f"{where}.shift"))
     for name in ("hire_units", "training_units"):
         _check_units(getattr(policy, name), path, f"{where}.{name}")
     _check_choice(policy.literacy_target, LITERACY_TARGETS, path, f"{where}.literacy_target")
@@ -421,6 +417,29 @@ def _build_policy(table: Any, path: str | None, where: str) -> Policy:
         raise ScenarioError(path, where, f"the citizen-interface programmes ({names}) take "
                                          f"{spent:.6g} of its money, more than 1")
     return policy
+
+
+SHIFT_KEYS = {"from": "source", "to": "target", "fraction": "fraction"}
+"""A shift's keys as a file writes them, each with the :class:`Shift` field it fills."""
+
+
+def _build_shift(table: Any, path: str | None, where: str) -> Shift:
+    """Check a file's ``shift = { from, to, fraction }`` by the names it uses, then build it."""
+    if not isinstance(table, dict):
+        raise ScenarioError(path, where, f"expected a table, got {table!r}")
+    unknown = sorted(set(table) - set(SHIFT_KEYS))
+    if unknown:
+        raise ScenarioError(path, f"{where}.{unknown[0]}",
+                            "unknown key; valid keys are: " + ", ".join(sorted(SHIFT_KEYS)))
+    for key in SHIFT_KEYS:
+        if key not in table:
+            raise ScenarioError(path, f"{where}.{key}",
+                                "missing; a shift needs from, to and fraction")
+    source = _component(table["from"], path, f"{where}.from")
+    target = _component(table["to"], path, f"{where}.to")
+    if source == target:
+        raise ScenarioError(path, where, "from and to are the same component")
+    return build(Shift, {SHIFT_KEYS[k]: v for k, v in table.items()}, path, where)
 
 
 INTERFACE_PROGRAMMES = ("complaint_promotion_share", "complaint_desk_share",
@@ -653,5 +672,5 @@ def _policy_table(p: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in p.items() if v is not None}
     if "shift" in out:
         s = out["shift"]
-        out["shift"] = {"from": s["source"], "to": s["target"], "fraction": s["fraction"]}
+        out["shift"] = {key: s[field] for key, field in SHIFT_KEYS.items()}
     return out
