@@ -7,20 +7,22 @@ backtick or line break removed, so it cannot change the page's structure.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from model.advise import Advice, Metric, objective_metric
+from model.advise import Advice, Metric, grade_labels, objective_metric
 from model.io import atomic_write
 from model.scenario import COMPONENTS
 
 LANGUAGES = ("id", "en")
-NEGLIGIBLE = 0.005
-"""A difference of means smaller than this (index points, or shares for a gap) is shown as no
-difference: it is below the two decimals the text prints."""
+DIGITS = 2
+"""Decimals of the means and bad-case values in the text. A difference is printed as the
+difference of the two printed values, so a reader's subtraction gives it."""
 
 COMPONENT_LABELS = {
     "id": {"apps": "pengembangan aplikasi", "competency": "pengembangan kompetensi ASN",
@@ -61,6 +63,8 @@ class Context:
     """Posterior draws per candidate, or None when no posterior was found (the point)."""
     replications: int
     hypothesis: str | None = None
+    population: int | None = None
+    """Simulated citizens per run, or None when not stated."""
 
 
 T = {
@@ -71,6 +75,7 @@ T = {
         "goal_up": "Tujuan: menaikkan {goal}.",
         "goal_down": "Tujuan: memperkecil {goal}.",
         "target": "Sasaran: {target} atau lebih baik pada tahun {year}.",
+        "target_top": "Sasaran: {target} pada tahun {year}.",
         "posterior": "Setiap pembagian diuji dalam {worlds} dunia yang sama: {draws} sampel "
                      "parameter dari hasil kalibrasi (`model/posterior.parquet`{hyp}), "
                      "masing-masing dengan {reps} ulangan acak, sehingga keyakinan di bawah "
@@ -80,6 +85,7 @@ T = {
                  "dihitung pada titik kalibrasi (`model/calibrated.toml`): ketidakpastian hanya "
                  "berasal dari keacakan simulasi ({worlds} ulangan), bukan dari parameter yang "
                  "belum diketahui pasti. Keyakinan di bawah karena itu terlalu tinggi.",
+        "population": "Setiap simulasi memuat {pop} warga tiruan.",
         "search": "Pencarian dengan `NSGA-II` (pustaka `pymoo`): {n} pembagian dinilai, {f} di "
                   "antaranya berada di batas Pareto (tidak ada pembagian lain yang lebih baik "
                   "pada semua ukuran sekaligus, menurut nilai yang aman: persentil ke-10 untuk "
@@ -94,10 +100,11 @@ T = {
         "best_other": "Pembagian terbaik untuk {label} memberi {best}; yang disarankan memberi "
                       "{rec}.",
         "h_sure": "## Seberapa yakin",
-        "p_target": "Peluang mencapai {target}: {p_rec} (pembagian sekarang: {p_sq}).",
-        "p_better": "Dalam {p} dari dunia yang diuji, pembagian yang disarankan memberi {goal} "
-                    "yang lebih baik daripada pembagian sekarang (perbandingan berpasangan, "
-                    "dunia yang sama).",
+        "p_target": "Peluang mencapai {target}: {p_rec} dengan pembagian yang disarankan, "
+                    "{p_sq} dengan pembagian sekarang.",
+        "p_better": "Dibanding pembagian sekarang di dunia yang sama (berpasangan), pembagian "
+                    "yang disarankan memberi {goal} yang lebih baik dalam {p}.",
+        "of_worlds": "{p} ({k} dari {n} dunia)",
         "robust_up": "{goal} pada persentil ke-10 (kasus buruk): {rec} (sekarang {sq}).",
         "robust_down": "{goal} pada persentil ke-90 (kasus buruk): {rec} (sekarang {sq}).",
         "regret": "Penyesalan rata-rata {r} (selisih dari pembagian terbaik di tiap dunia), "
@@ -117,6 +124,7 @@ T = {
         "goal_up": "Objective: raise the {goal}.",
         "goal_down": "Objective: reduce the {goal}.",
         "target": "Target: {target} or better in {year}.",
+        "target_top": "Target: {target} in {year}.",
         "posterior": "Every split meets the same {worlds} worlds: {draws} parameter draws from "
                      "the calibration's posterior (`model/posterior.parquet`{hyp}), each with "
                      "{reps} seed(s), so the confidence below carries parameter uncertainty "
@@ -126,6 +134,7 @@ T = {
                  "at the calibrated point (`model/calibrated.toml`): the uncertainty is only "
                  "seeds ({worlds} replications), not the parameters the data leave open. The "
                  "confidence below is therefore too high.",
+        "population": "Each run simulates {pop} citizens.",
         "search": "Searched with `NSGA-II` (the `pymoo` library): {n} splits evaluated, {f} on "
                   "the Pareto front (no other split is better on every measure at once, by the "
                   "safe value: the 10th percentile of an index, the 90th of a gap).",
@@ -138,9 +147,11 @@ T = {
         "gives_nothing": "No measure is worse than under the current split.",
         "best_other": "The best split for the {label} gives {best}; the recommended one {rec}.",
         "h_sure": "## How sure",
-        "p_target": "Probability of reaching {target}: {p_rec} (current split: {p_sq}).",
-        "p_better": "In {p} of the worlds tried, the recommended split gives a better {goal} "
-                    "than the current one (paired: the same worlds).",
+        "p_target": "Probability of reaching {target}: {p_rec} with the recommended split, "
+                    "{p_sq} with the current one.",
+        "p_better": "Against the current split in the same worlds (paired), the recommended "
+                    "split gives a better {goal} in {p}.",
+        "of_worlds": "{p} ({k} of {n} worlds)",
         "robust_up": "{goal} at the 10th percentile (a bad case): {rec} (now {sq}).",
         "robust_down": "{goal} at the 90th percentile (a bad case): {rec} (now {sq}).",
         "regret": "Mean regret {r} (shortfall from the best split in each world), largest "
@@ -162,17 +173,48 @@ def code(text: str) -> str:
     return f"`{clean}`"
 
 
-def _num(value: float, lang: str, digits: int = 2) -> str:
+def _num(value: float, lang: str, digits: int = DIGITS) -> str:
+    if round(value, digits) == 0:
+        value = 0.0  # no "-0.00"
     text = f"{value:.{digits}f}"
     return text.replace(".", ",") if lang == "id" else text
 
 
 def _signed(value: float, lang: str) -> str:
-    return ("+" if value > 0 else "") + _num(value, lang)
+    return ("+" if round(value, DIGITS) > 0 else "") + _num(value, lang)
+
+
+def _shown(value: float) -> float:
+    """``value`` as the text prints it (:data:`DIGITS` decimals)."""
+    return round(float(value), DIGITS)
 
 
 def _pct(value: float, lang: str) -> str:
     return f"{100 * value:.0f}%"
+
+
+def _of_worlds(p: float, worlds: int, lang: str) -> str:
+    """A probability over ``worlds`` with the count it rests on: ``50% (2 of 4 worlds)``."""
+    return T[lang]["of_worlds"].format(p=_pct(p, lang), k=round(p * worlds), n=worlds)
+
+
+def _count(n: int, lang: str) -> str:
+    """A whole number with the language's thousands separator (``2.000``, ``2,000``)."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
+def whole_percentages(shares: Sequence[float]) -> list[int]:
+    """A split as whole percentages that add to 100 (largest remainder): each share's
+    percentage rounded down, then one point more to the largest remainders, a tie going to
+    the earlier share.
+    """
+    exact = [100.0 * s / math.fsum(shares) for s in shares]
+    out = [math.floor(e) for e in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: out[i] - exact[i])
+    for i in by_remainder[:100 - sum(out)]:
+        out[i] += 1
+    return out
 
 
 def advice_markdown(advice: Advice, ctx: Context, lang: str = "id") -> str:
@@ -189,27 +231,31 @@ def advice_markdown(advice: Advice, ctx: Context, lang: str = "id") -> str:
     lines = [t["title"].format(**fmt), "", t["intro"].format(**fmt), "",
              t["goal_up" if goal.higher_is_better else "goal_down"].format(**fmt)]
     if advice.target is not None:
-        lines.append(t["target"].format(target=code(advice.target), **fmt))
+        top = advice.target == grade_labels(advice.objective)[0]
+        lines.append(t["target_top" if top else "target"].format(target=code(advice.target),
+                                                                 **fmt))
     lines.append("")
     if ctx.draws is None:
-        lines.append(t["point"].format(worlds=ctx.worlds))
+        basis = t["point"].format(worlds=ctx.worlds)
     else:
         hyp = t["hyp"].format(name=code(ctx.hypothesis)) if ctx.hypothesis else ""
-        lines.append(t["posterior"].format(worlds=ctx.worlds, draws=ctx.draws,
-                                           reps=ctx.replications, hyp=hyp))
-    lines += ["", t["search"].format(n=len(advice.table), f=len(advice.pareto)), "",
+        basis = t["posterior"].format(worlds=ctx.worlds, draws=ctx.draws,
+                                      reps=ctx.replications, hyp=hyp)
+    if ctx.population is not None:
+        basis += " " + t["population"].format(pop=_count(ctx.population, lang))
+    lines += [basis, "", t["search"].format(n=len(advice.table), f=len(advice.pareto)), "",
               t["h_split"], "", t["split_head"], "| --- | --- | --- |"]
-    for c in COMPONENTS:
-        lines.append(f"| {COMPONENT_LABELS[lang][c]} | {_pct(sq[f'share_{c}'], lang)} | "
-                     f"{_pct(rec[f'share_{c}'], lang)} |")
+    now, new = ([row[f"share_{c}"] for c in COMPONENTS] for row in (sq, rec))
+    for c, a, b in zip(COMPONENTS, whole_percentages(now), whole_percentages(new), strict=True):
+        lines.append(f"| {COMPONENT_LABELS[lang][c]} | {a}% | {b}% |")
     lines += ["", t["h_trade"], "", t["trade_intro"].format(**fmt), "", t["trade_head"],
               "| --- | --- | --- | --- |"]
     worse = []
     for m in advice.metrics:
-        a, b = sq[f"{m.name}_mean"], rec[f"{m.name}_mean"]
+        a, b = _shown(sq[f"{m.name}_mean"]), _shown(rec[f"{m.name}_mean"])
         lines.append(f"| {labels[m.name]} | {_num(a, lang)} | {_num(b, lang)} | "
                      f"{_signed(b - a, lang)} |")
-        if (b - a) * (1 if m.higher_is_better else -1) < -NEGLIGIBLE:
+        if (b - a) * (1 if m.higher_is_better else -1) < 0:
             worse.append(labels[m.name])
     lines.append("")
     lines.append(t["gives_up"].format(items=", ".join(worse)) if worse else t["gives_nothing"])
@@ -217,19 +263,21 @@ def advice_markdown(advice: Advice, ctx: Context, lang: str = "id") -> str:
         if m.name == goal.name:
             continue
         best = _best_mean(advice, m)
-        if abs(best - rec[f"{m.name}_mean"]) >= NEGLIGIBLE:
+        if _shown(best) != _shown(rec[f"{m.name}_mean"]):
             lines.append(t["best_other"].format(label=labels[m.name], best=_num(best, lang),
                                                 rec=_num(rec[f"{m.name}_mean"], lang)))
     lines += ["", t["h_sure"], ""]
     if bool(rec["status_quo"]):
         lines.append("- " + t["same"])
+    worlds = v.shape[1]
     if advice.target is not None:
-        lines.append("- " + t["p_target"].format(target=code(advice.target),
-                                                 p_rec=_pct(rec["p_target"], lang),
-                                                 p_sq=_pct(sq["p_target"], lang)))
+        lines.append("- " + t["p_target"].format(
+            target=code(advice.target), p_rec=_of_worlds(rec["p_target"], worlds, lang),
+            p_sq=_of_worlds(sq["p_target"], worlds, lang)))
     sign = 1.0 if goal.higher_is_better else -1.0
     better = float(np.mean(sign * (v[int(rec["candidate"]), :, j] - v[0, :, j]) > 0))
-    lines.append("- " + t["p_better"].format(p=_pct(better, lang), goal=labels[goal.name]))
+    lines.append("- " + t["p_better"].format(p=_of_worlds(better, worlds, lang),
+                                             goal=labels[goal.name]))
     key = "robust_up" if goal.higher_is_better else "robust_down"
     lines.append("- " + t[key].format(goal=labels[goal.name],
                                       rec=_num(rec[f"{goal.name}_{goal.robust}"], lang),

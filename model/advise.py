@@ -38,7 +38,10 @@ from model.runner import DEFAULT_YEARS, run_many
 from model.scenario import COMPONENTS, Policy, Scenario, Shares, shares_in_year
 from model.seeds import run_seed, search_seed
 
-OBJECTIVES = ("ipp", "spbe", "pemdi", "ikm", "equity")
+OBJECTIVE_METRICS = {"ipp": "ipp", "spbe": "spbe", "pemdi": "pemdi", "ikm": "ikm",
+                     "equity": "online_gap"}
+"""Each objective and the metric it optimises (``equity``: the online gap)."""
+OBJECTIVES = tuple(OBJECTIVE_METRICS)
 MIN_SHARE = 0.02
 """Least share of any component in a candidate (assumption: every component keeps a running
 budget, for licences, network upkeep, rule reviews and counters, so no split zeroes one)."""
@@ -148,24 +151,35 @@ def metrics_for(scenario: Scenario, year: int) -> tuple[Metric, ...]:
     the online gap between access quintiles 5 and 1, and, where both urban and rural residents
     live, the satisfaction gap between them. A gap is a size: either side ahead is unequal.
     """
-    digital = "pemdi" if scores_pemdi(year) else "spbe"
-    out = [Metric("ipp", True), Metric(digital, True), Metric("ikm", True),
-           Metric("online_gap", False)]
+    out = _year_metrics(year)
     if 0.0 < scenario.population.urban_share < 1.0:
-        out.append(Metric("satisfaction_gap", False))
-    return tuple(out)
+        out += (Metric("satisfaction_gap", False),)
+    return out
+
+
+def _year_metrics(year: int) -> tuple[Metric, ...]:
+    """The metrics of every region in ``year`` (all but the urban-rural gap)."""
+    digital = "pemdi" if scores_pemdi(year) else "spbe"
+    return (Metric("ipp", True), Metric(digital, True), Metric("ikm", True),
+            Metric("online_gap", False))
+
+
+def objectives_for(metrics: Sequence[Metric]) -> tuple[str, ...]:
+    """The objectives whose metric is among ``metrics``: the only ones accepted with them."""
+    names = {m.name for m in metrics}
+    return tuple(o for o, name in OBJECTIVE_METRICS.items() if name in names)
 
 
 def objective_metric(objective: str, metrics: Sequence[Metric]) -> Metric:
-    """The metric an objective optimises (``equity``: the online gap)."""
-    name = "online_gap" if objective == "equity" else objective
+    """The metric an objective optimises (:data:`OBJECTIVE_METRICS`), or a ScenarioError
+    naming the objectives ``metrics`` score.
+    """
     for m in metrics:
-        if m.name == name:
+        if m.name == OBJECTIVE_METRICS.get(objective):
             return m
-    raise ScenarioError(None, "--objective", f"{objective!r} is not scored in this year by "
-                        "this simulator; use one of " + ", ".join(m.name for m in metrics
-                                                                  if m.name != "online_gap")
-                        + " or equity")
+    raise ScenarioError(None, "--objective", f"{objective!r} is not an objective scored in "
+                        "this year by this simulator; use one of "
+                        + ", ".join(objectives_for(metrics)))
 
 
 def grade_labels(objective: str) -> list[str]:
@@ -457,11 +471,18 @@ def check_years(year: int, from_year: int) -> None:
 
 
 def check_objective(objective: str, year: int) -> None:
-    """An objective the simulator scores in ``year``, or a ScenarioError."""
+    """An objective the simulator scores in ``year``, or a ScenarioError naming those it does
+    (:func:`objectives_for` the year's metrics: the list :func:`objective_metric` accepts).
+    """
+    accepted = objectives_for(_year_metrics(year))
+    if objective in accepted:
+        return
     if objective not in OBJECTIVES:
-        raise ScenarioError(None, "--objective", f"{objective!r} is not an objective; use one "
-                            "of " + ", ".join(OBJECTIVES))
-    if objective == "pemdi" and not scores_pemdi(year):
+        reason = "is not an objective"
+    elif objective == "pemdi":
         since = f"from {PEMDI_FROM_YEAR}" if PEMDI_FROM_YEAR else "not by this simulator"
-        raise ScenarioError(None, "--objective", f"pemdi is scored {since}, not in {year}: "
-                            "use spbe")
+        reason = f"is scored {since}, not in {year}"
+    else:
+        reason = f"is not scored in {year} (pemdi replaces it from {PEMDI_FROM_YEAR})"
+    raise ScenarioError(None, "--objective", f"{objective!r} {reason}; use one of "
+                        + ", ".join(accepted))

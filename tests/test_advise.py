@@ -4,6 +4,7 @@ the command's bad inputs."""
 from __future__ import annotations
 
 import re
+from itertools import takewhile
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from conftest import JEMBER, KEDIRI
 import model.advise as adv
 import model.posterior as mp
 from model import ScenarioError
-from model.advice_text import Context, advice_markdown
+from model.advice_text import LANGUAGES, Context, T, advice_markdown, whole_percentages
 from model.cli import main
 
 IPP, SPBE, IKM = adv.Metric("ipp", True), adv.Metric("spbe", True), adv.Metric("ikm", True)
@@ -140,9 +141,9 @@ def _words(text):
 
 
 CONTEXTS = {
-    "point": Context("jember", "Kabupaten Jember", 2029, 2027, 4, None, 1),
+    "point": Context("jember", "Kabupaten Jember", 2029, 2027, 4, None, 1, population=2000),
     "posterior": Context("jember_recruitment_2025", "Kabupaten Jember", 2029, 2027, 8, 4, 2,
-                         hypothesis="people"),
+                         hypothesis="people", population=2000),
 }
 
 
@@ -159,6 +160,83 @@ def test_the_advice_says_when_only_seeds_are_uncertain(toy_advice):
     assert "No posterior" in point and "only seeds" in point
     post = advice_markdown(toy_advice, CONTEXTS["posterior"], "en")
     assert "No posterior" not in post and "4 parameter draws" in post
+
+
+def test_both_languages_have_the_same_sentences():
+    assert T["id"].keys() == T["en"].keys()
+
+
+def test_a_split_is_printed_in_whole_percentages_that_add_to_100():
+    assert whole_percentages([1 / 3] * 3) == [34, 33, 33]  # a tie goes to the earlier share
+    # each rounded on its own: 48 + 8 + 6 + 14 + 22 = 98
+    assert whole_percentages([0.4844, 0.0836, 0.0640, 0.1435, 0.2245]) == [49, 8, 6, 14, 23]
+
+
+def _known_advice(target):
+    """The status quo and one split in four worlds, with known means and probabilities."""
+    values = np.zeros((2, 4, 4))
+    values[:, :, 0] = [[4.3, 4.3, 4.45, 4.4504],  # mean 4.3751, printed 4.38; A in 0 of 4
+                       [4.6, 4.6, 4.4, 4.2996]]  # mean 4.4749, printed 4.47; A in 2 of 4
+    values[:, :, 1] = [[3.0] * 4, [2.999] * 4]  # 0.001 lower, printed 3.00 both
+    values[:, :, 2], values[:, :, 3] = 3.0, 0.2
+    shares = np.array([[0.2] * 5, [0.4844, 0.0836, 0.0640, 0.1435, 0.2245]])
+    table = adv.summarise(shares, values, TOY_METRICS, "ipp", target)
+    assert table["recommended"].tolist() == [False, True]
+    return adv.Advice(table=table, values=values, metrics=TOY_METRICS, objective="ipp",
+                      target=target)
+
+
+def _table(text, head):
+    """The cells of the markdown table under ``head``."""
+    lines = text.splitlines()
+    rows = takewhile(lambda r: r.startswith("|"), lines[lines.index(head) + 2:])
+    return [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_split_adds_to_100_and_differences_are_of_the_printed_values(lang):
+    text = advice_markdown(_known_advice("A"), CONTEXTS["point"], lang)
+    split = _table(text, T[lang]["split_head"])
+    assert [r[1] for r in split] == ["20%"] * 5
+    assert [r[2] for r in split] == ["49%", "8%", "6%", "14%", "23%"]
+    rows = _table(text, T[lang]["trade_head"])
+    assert len(rows) == len(TOY_METRICS)
+    number = {"id": lambda c: float(c.replace(",", ".")), "en": float}[lang]
+    for _, now, new, diff in rows:
+        assert number(diff) == pytest.approx(number(new) - number(now)), (now, new, diff)
+    assert [number(c) for c in rows[0][1:]] == pytest.approx([4.38, 4.47, 0.09])
+    assert not re.search(r"[-\u2212]0[.,]0+(?![0-9])", text)  # no negative zero
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_zero_regret_is_not_printed_as_minus_zero(lang):
+    values = np.zeros((2, 4, 4))
+    values[:, :, :3] = 3.0
+    values[:, :, 3] = [[0.3] * 4, [0.2] * 4]  # the second split has the least gap everywhere
+    table = adv.summarise(np.full((2, 5), 0.2), values, TOY_METRICS, "equity", None)
+    assert str(table["online_gap_regret_max"].iloc[1]) == "-0.0"  # as the arithmetic gives it
+    advice = adv.Advice(table=table, values=values, metrics=TOY_METRICS, objective="equity",
+                        target=None)
+    text = advice_markdown(advice, CONTEXTS["point"], lang)
+    assert not re.search(r"[-\u2212]0[.,]0+(?![0-9])", text)
+
+
+def test_the_top_grade_is_a_target_without_or_better():
+    assert "Target: `A` in 2029." in advice_markdown(_known_advice("A"), CONTEXTS["point"], "en")
+    assert "Sasaran: `A` pada tahun 2029." in advice_markdown(_known_advice("A"),
+                                                              CONTEXTS["point"], "id")
+    lower = advice_markdown(_known_advice("A-"), CONTEXTS["point"], "en")
+    assert "Target: `A-` or better in 2029." in lower
+
+
+def test_a_probability_says_how_many_worlds_it_rests_on_and_how_many_citizens():
+    en = advice_markdown(_known_advice("A"), CONTEXTS["point"], "en")
+    assert ("reaching `A`: 50% (2 of 4 worlds) with the recommended split, 0% (0 of 4 worlds) "
+            "with the current one") in en
+    assert "a better IPP in 50% (2 of 4 worlds)" in en
+    assert "Each run simulates 2,000 citizens." in en
+    id_ = advice_markdown(_known_advice("A"), CONTEXTS["posterior"], "id")
+    assert "50% (2 dari 4 dunia)" in id_ and "2.000 warga tiruan" in id_
 
 
 def test_file_text_cannot_break_the_page(toy_advice):
@@ -236,6 +314,30 @@ def test_fewer_than_one_draw_is_refused(tmp_path, tiny):
     with pytest.raises(SystemExit) as exc:
         _advise(out, "--posterior", "0")
     assert exc.value.code == 2 and not out.exists()
+
+
+@pytest.mark.parametrize("year", [2024, 2029])  # SPBE, then Pemdi
+def test_an_objective_refused_is_told_exactly_the_ones_accepted(jember, year):
+    metrics = adv.metrics_for(jember, year)
+    checks = (lambda o: adv.check_objective(o, year), lambda o: adv.objective_metric(o, metrics))
+
+    def accepted(objective):
+        try:
+            for check in checks:
+                check(objective)
+        except ScenarioError:
+            return False
+        return True
+
+    names = {*adv.OBJECTIVES, *(m.name for m in metrics), "happiness"}
+    ok = {o for o in names if accepted(o)}
+    assert {"ipp", "ikm", "equity"} < ok and ok < names
+    for objective in names - ok:
+        for check in checks:
+            with pytest.raises(ScenarioError) as err:
+                check(objective)
+            listed = str(err.value).split("use one of ")[1].split(", ")
+            assert set(listed) == ok, (objective, listed)
 
 
 def test_an_objective_the_year_cannot_score_is_refused():

@@ -1001,7 +1001,7 @@ def run_advice(scenario: Scenario, year: int, objective: str, settings: Settings
     ctx = Context(scenario=scenario.name, region=scenario.region, year=year,
                   from_year=from_year, worlds=len(worlds),
                   draws=search.draws if posterior is not None else None,
-                  replications=search.replications)
+                  replications=search.replications, population=search.population)
     return AdviceResult(advice, ctx, time.perf_counter() - started)
 
 

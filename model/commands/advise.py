@@ -110,7 +110,8 @@ def _search_and_write(args, scenario, metrics, target, settings, posterior, worl
     ctx = Context(scenario=scenario.name, region=scenario.region, year=args.year,
                   from_year=args.from_year, worlds=len(worlds),
                   draws=settings.draws if posterior is not None else None,
-                  replications=settings.replications, hypothesis=args.hypothesis)
+                  replications=settings.replications, hypothesis=args.hypothesis,
+                  population=settings.population)
     write_table(advice.table, csv=out / "advice.csv")
     write_table(advice.pareto, csv=out / "pareto.csv")
     tradeoff_figure(advice, out / "tradeoffs.png", args.lang)
