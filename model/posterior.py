@@ -20,7 +20,8 @@ differs from the calibration's region file, or a behaviour parameter differing f
 calibrated default) is its own choice and stays.
 
 :func:`variance_split` divides each band's variance into parameter uncertainty (between draws)
-and luck (within draws) by the law of total variance.
+and luck (seeds, within draws) as a one-way random-effects model: the variance of the draw
+means, less the seed noise it still carries, is the parameters' part.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ from model.calibration.simulate import behaviour_overrides, feasible, region_ove
 from model.errors import ScenarioError
 from model.io import data_path, write_table
 from model.model import DEFAULT_POPULATION
+from model.present.numbers import indices_in
 from model.runner import DEFAULT_YEARS, run_many
 from model.scenario import Scenario, with_overrides
 from model.seeds import draw_seed, run_seed
+from model.summary import cell
 
 DEFAULT_POSTERIOR = Path(__file__).resolve().parent / "posterior.parquet"
 """The committed posterior of the calibration (written by ``egovsim calibrate``)."""
@@ -55,7 +58,6 @@ META_COLUMNS = ("distance", "repeat")
 """Columns the calibration writes beside the parameters (ABC distance, repeat number)."""
 BOUND_TOLERANCE = 1e-9
 """A value this far outside its prior still counts as inside (written with rounding)."""
-INDICES = ("spbe", "ipp", "ikm")
 
 
 @dataclass(frozen=True)
@@ -414,14 +416,23 @@ def synthetic_posterior(config: CalibrationConfig, rows: int, spread: float, see
 
 # --- the variance split ----------------------------------------------------------------------
 def variance_split(annual: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
-    """Per scenario: the variance of ``index`` in ``year`` over all runs, and its two parts.
+    """Per scenario: the variance of ``index`` in ``year`` and its two parts, parameters and seeds.
 
-    Law of total variance over the ensemble as run (population variances, ddof 0):
-    ``variance = between_draws + within_draws`` where ``between_draws`` is the variance of the
-    draw means (parameter uncertainty) and ``within_draws`` the mean over draws of the
-    variance across replications (seeds: budget, staff, citizens, assessors). With equal
-    replications per draw the two add up exactly. ``parameter_share`` is between / total
-    (NaN when the total is 0).
+    The one-way random-effects decomposition of an ensemble with K draws and R seeds per draw
+    (every draw the same R, as :func:`run_ensemble` runs them): a run's value is its draw's
+    effect (variance ``parameter_variance``: what the data leave open about the parameters)
+    plus seed noise (variance ``seed_variance``: budget, staff, citizens, assessors).
+
+    - ``seed_variance``: the mean over draws of the variance across a draw's seeds (ddof 1).
+    - ``draw_means_variance``: the variance of the K draw means (ddof 1). It still carries seed
+      noise, ``seed_variance / R`` of it, which is taken off:
+      ``parameter_variance = max(0, draw_means_variance - seed_variance / R)``.
+    - ``parameter_share``: ``parameter_variance / (parameter_variance + seed_variance)``, the
+      parameters' share of one run's variance.
+
+    With one seed per draw (R = 1) the seeds' part cannot be measured, and with one draw the
+    parameters' part: those columns are NaN, as is the share when both parts are 0.
+    ``variance`` is the variance of all the runs (ddof 1), for reference.
     """
     if "draw" not in annual.columns:
         raise ValueError("the table has no draw column (not a posterior ensemble)")
@@ -430,24 +441,45 @@ def variance_split(annual: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
     if at.empty:
         raise ValueError(f"no rows for year {year}")
     for (scenario, region), g in at.groupby(["scenario", "region"], sort=False):
-        by_draw = g.groupby("draw")[index]
-        means = by_draw.mean()
+        values = g[["draw", index]].dropna()
+        by_draw = values.groupby("draw")[index]
         sizes = by_draw.size()
-        total = float(g[index].var(ddof=0))
-        between = float(np.average((means - g[index].mean()) ** 2, weights=sizes))
-        within = float(np.average(by_draw.var(ddof=0), weights=sizes))
+        if sizes.empty:
+            raise ValueError(f"{scenario}: no values of {index} in {year}")
+        if sizes.nunique() != 1:
+            raise ValueError(f"{scenario}: draws have different numbers of seeds for {index} "
+                             f"in {year} ({sorted(set(sizes))}); the split needs equal ones")
+        k, r = int(len(sizes)), int(sizes.iloc[0])
+        draw_means = float(by_draw.mean().var(ddof=1)) if k > 1 else math.nan
+        seeds = float(by_draw.var(ddof=1).mean()) if r > 1 else math.nan
+        params = max(0.0, draw_means - seeds / r) if k > 1 and r > 1 else math.nan
+        known = params + seeds
         rows.append({"scenario": scenario, "region": region, "year": int(year), "index": index,
-                     "draws": int(len(means)), "runs": int(len(g)), "variance": total,
-                     "between_draws": between, "within_draws": within,
-                     "parameter_share": between / total if total > 0 else math.nan})
+                     "draws": k, "seeds_per_draw": r, "runs": int(len(values)),
+                     "variance": float(values[index].var(ddof=1)),
+                     "draw_means_variance": draw_means, "parameter_variance": params,
+                     "seed_variance": seeds,
+                     "parameter_share": params / known if known > 0 else math.nan})
     return pd.DataFrame(rows)
 
 
-def variance_table(annual: pd.DataFrame, indices: Sequence[str] = INDICES,
+def _scored(annual: pd.DataFrame, year: int) -> tuple[str, ...]:
+    """The indices of :func:`model.present.numbers.indices_in` with values in ``year`` (Pemdi
+    from 2026 only).
+    """
+    at = annual[annual["year"] == year]
+    return tuple(i for i in indices_in(annual) if at[i].notna().any())
+
+
+def variance_table(annual: pd.DataFrame, indices: Sequence[str] | None = None,
                    years: Sequence[int] | None = None) -> pd.DataFrame:
-    """:func:`variance_split` for every index and year (all simulated years if None)."""
+    """:func:`variance_split` for every index and year (all simulated years if None); by
+    default the indices with values in that year (SPBE, IPP, IKM, and Pemdi from 2026 where
+    the run carries it).
+    """
     years = sorted(annual["year"].unique()) if years is None else years
-    return pd.concat([variance_split(annual, i, int(y)) for y in years for i in indices],
+    return pd.concat([variance_split(annual, i, int(y)) for y in years
+                      for i in (_scored(annual, int(y)) if indices is None else indices)],
                      ignore_index=True)
 
 
@@ -459,17 +491,33 @@ def write_variance_csv(annual: pd.DataFrame, path: str | Path) -> None:
 def variance_markdown(annual: pd.DataFrame, year: int | None = None) -> str:
     """A Markdown section: how much of each band in ``year`` (default: the last) is parameters."""
     year = int(annual["year"].max()) if year is None else int(year)
-    table = variance_table(annual, years=[year])
+    indices = _scored(annual, year)
+    table = variance_table(annual, indices, years=[year])
     lines = [f"## Where the uncertainty in {year} comes from", "",
              "Share of each index's variance that is parameter uncertainty (between posterior "
-             "draws); the rest is luck (seeds: budget, staff, citizens, assessors).", "",
-             "| scenario | " + " | ".join(i.upper() for i in INDICES) + " |",
-             "| --- |" + " --- |" * len(INDICES)]
+             "draws, after taking off the seed noise their means still carry); the rest is luck "
+             "(seeds: budget, staff, citizens, assessors).", "",
+             "| scenario | " + " | ".join("Pemdi" if i == "pemdi" else i.upper()
+                                          for i in indices) + " |",
+             "| --- |" + " --- |" * len(indices)]
+    unsplit = set()
     for scenario, t in table.groupby("scenario", sort=False):
         cells = []
-        for index in INDICES:
-            share = float(t.loc[t["index"] == index, "parameter_share"].iloc[0])
-            cells.append("no spread" if math.isnan(share) else f"{100 * share:.0f}% parameters")
-        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+        for index in indices:
+            row = t[t["index"] == index].iloc[0]
+            if row["seeds_per_draw"] < 2 or row["draws"] < 2:
+                unsplit.add("seed" if row["seeds_per_draw"] < 2 else "draw")
+                cells.append("cannot be split")
+            elif math.isnan(row["parameter_share"]):
+                cells.append("no spread")
+            else:
+                cells.append(f"{100 * row['parameter_share']:.0f}% parameters")
+        lines.append(f"| {cell(scenario)} | " + " | ".join(cells) + " |")
     lines.append("")
+    if "seed" in unsplit:
+        lines += ["With one seed per draw the seeds' part of the variance cannot be measured, "
+                  "so the split is not made: run with `--replications 2` or more.", ""]
+    if "draw" in unsplit:
+        lines += ["With one parameter draw the parameters' part of the variance cannot be "
+                  "measured, so the split is not made: run with `--posterior 2` or more.", ""]
     return "\n".join(lines)

@@ -33,8 +33,8 @@ from model.present.numbers import (
     PAIR_KEYS,
     band_table,
     group_differences,
+    indices_in,
     label_of,
-    optional_columns,
     paired_differences,
     present_groups,
 )
@@ -47,7 +47,7 @@ from model.present.sentences import (
     policy_sentence,
     scenario_title,
 )
-from model.present.text import num, tr
+from model.present.text import interval_digits, num, tr
 
 REQUIRED_COLUMNS = ("scenario", "region", "replication", "year", *INDICES,
                     *(f"{m}_{g}" for m in MEASURES for g in GROUPS))
@@ -112,11 +112,13 @@ def check_complete(annual: pd.DataFrame, metadata: dict[str, Any], where: str) -
         raise ScenarioError(where, None, "duplicate rows for one run and year")
     draws = int(annual["draw"].nunique()) if "draw" in annual.columns else 1
     expected = reps * draws * (y1 - y0 + 1)
+    runs = (f"{draws} draws x {reps} replications" if "draw" in annual.columns
+            else f"{reps} replications")
     for name, rows in annual.groupby("scenario", sort=False):
         inside = rows["year"].between(y0, y1).all()
         if len(rows) != expected or not inside:
             raise ScenarioError(where, None, f"incomplete: scenario {name!r} has {len(rows)} of "
-                                f"{expected} rows ({reps} replications x {y1 - y0 + 1} years)")
+                                f"{expected} rows ({runs} x {y1 - y0 + 1} years)")
     for index in INDICES:
         if annual[index].isna().any():
             raise ScenarioError(where, index, f"{int(annual[index].isna().sum())} missing values")
@@ -226,10 +228,9 @@ def content(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id",
     points = (observation_points() if observed is None else observed
               if "year_read" in observed.columns else observation_points(observed))
     present = list(dict.fromkeys(annual["scenario"].astype(str)))
-    extra = tuple(optional_columns(annual, ["pemdi"]))
     return Content(annual, metadata, lang, points, present, titles(metadata, present, lang),
                    comparisons(metadata, present),
-                   (int(annual["year"].min()), int(annual["year"].max())), (*INDICES, *extra))
+                   (int(annual["year"].min()), int(annual["year"].max())), indices_in(annual))
 
 
 def report_figures(c: Content) -> list[tuple[str, str, Figure]]:
@@ -259,13 +260,14 @@ def _trajectory(c: Content, index: str, name: str) -> str:
     first, last = b.iloc[0], b.iloc[-1]
     l0, l1 = label_of(index, first["mean"]), label_of(index, last["mean"])
     label_name = tr(lang, f"label_name.{index}")
+    d = interval_digits(last["lo"], last["hi"], 2)  # ends that differ print apart
     label_text = (tr(lang, "report.trajectory_label_same", label_name=label_name, l0=l0)
                   if l0 == l1 else tr(lang, "report.trajectory_label_change",
                                       label_name=label_name, l0=l0, l1=l1))
     text = tr(lang, "report.trajectory", scenario=c.titles[name],
               index=tr(lang, f"index_short.{index}"), y0=int(first["year"]),
               v0=num(first["mean"], lang), y1=int(last["year"]), v1=num(last["mean"], lang),
-              lo=num(last["lo"], lang), hi=num(last["hi"], lang), label_text=label_text)
+              lo=num(last["lo"], lang, d), hi=num(last["hi"], lang, d), label_text=label_text)
     region = first["region"]
     obs = c.points[(c.points["region"] == region) & (c.points["index"] == index)
                    & c.points["year_read"].between(*c.years)]
@@ -337,6 +339,18 @@ li{margin:.2em 0;font-size:.92em}[lang="en"]{font-style:italic}
 """
 
 
+def compared_intro(lang: str, n: int, reps: int, draws: int | None, years: tuple[int, int],
+                   pop: str) -> str:
+    """How often each scenario was run: ``reps`` replications, or for a posterior ensemble
+    (``draws`` not None) draws x seeds runs, each draw with ``reps`` seeds.
+    """
+    if draws is None:
+        return tr(lang, "report.compared_intro", n=n, reps=reps, y0=years[0], y1=years[1],
+                  pop=pop)
+    return tr(lang, "report.compared_intro_posterior", n=n, runs=draws * reps, k=draws,
+              reps=reps, y0=years[0], y1=years[1], pop=pop)
+
+
 # --- the page -----------------------------------------------------------------------------------
 def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id",
                  observed: pd.DataFrame | None = None,
@@ -352,6 +366,7 @@ def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id
 
     tables = {s["name"]: s for s in metadata["scenarios"] if s["name"] in c.present}
     reps = int(annual.groupby("scenario")["replication"].nunique().min())
+    draws = int(annual["draw"].nunique()) if "draw" in annual.columns else None
     pop = metadata.get("population", "")
     pop_text = (tr(lang, "report.pop_full") if pop == "full"
                 else tr(lang, "report.pop_sample", pop=num(float(pop), lang, 0)))
@@ -360,8 +375,7 @@ def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id
                    version=str(version.get("egovsim")), commit=str(version.get("git_commit")))
     body = [f"<h1>{_e(tr(lang, 'report.title'))}</h1>", f'<p class="meta">{_e(generated)}</p>',
             f"<h2>{_e(tr(lang, 'report.compared_h'))}</h2>",
-            _p(tr(lang, "report.compared_intro", n=len(c.present), reps=reps, y0=c.years[0],
-                  y1=c.years[1], pop=pop_text)), "<ul>"]
+            _p(compared_intro(lang, len(c.present), reps, draws, c.years, pop_text)), "<ul>"]
     for name in c.present:
         t = tables[name]
         item = f"<li><b>{_e(c.titles[name])}</b>"
@@ -411,9 +425,8 @@ def build_report(annual: pd.DataFrame, metadata: dict[str, Any], lang: str = "id
     if "spending" in figs:
         body += [f"<h3>{_e(tr(lang, 'report.spend_h'))}</h3>", figure("spending")]
     body.append(f"<h2>{_e(tr(lang, 'report.uncertainty_h'))}</h2>")
-    if "draw" in annual.columns:  # a posterior ensemble: the bands carry parameter draws
-        body.append(_p(tr(lang, "report.uncertainty_posterior", reps=reps,
-                          k=int(annual["draw"].nunique()))))
+    if draws is not None:  # a posterior ensemble: the bands carry parameter draws
+        body.append(_p(tr(lang, "report.uncertainty_posterior", reps=reps, k=draws)))
     else:
         body.append(_p(tr(lang, "report.uncertainty", reps=reps)))
     body.append(f"<h2>{_e(tr(lang, 'report.sources_h'))}</h2>")

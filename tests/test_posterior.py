@@ -222,25 +222,71 @@ def _table(values_by_draw):
 
 
 def test_variance_split_known_answer():
-    # draw means 0 and 2 (between: 1); each draw +-1 around its mean (within: 1); total 2
+    # draw means 0 and 2 (their variance, ddof 1: 2); each draw's two seeds 2 apart (seed
+    # variance, ddof 1: 2). The draw means still carry seed noise 2 / R = 1, so parameters: 1.
     out = mp.variance_split(_table([[-1, 1], [1, 3]]), "x", 2030).iloc[0]
-    assert out["between_draws"] == pytest.approx(1.0)
-    assert out["within_draws"] == pytest.approx(1.0)
-    assert out["variance"] == pytest.approx(2.0)
-    assert out["parameter_share"] == pytest.approx(0.5)
+    assert out["draw_means_variance"] == pytest.approx(2.0)
+    assert out["seed_variance"] == pytest.approx(2.0)
+    assert out["parameter_variance"] == pytest.approx(1.0)
+    assert out["parameter_share"] == pytest.approx(1 / 3)
+    assert (out["draws"], out["seeds_per_draw"], out["runs"]) == (2, 2, 4)
 
 
 def test_variance_split_all_parameters_or_all_seeds():
     only_params = mp.variance_split(_table([[1, 1], [3, 3], [5, 5]]), "x", 2030).iloc[0]
-    assert only_params["within_draws"] == 0 and only_params["parameter_share"] == 1
+    assert only_params["seed_variance"] == 0 and only_params["parameter_share"] == 1
+    # draw means equal: what spread there is, is the seeds' (floored at 0, not negative)
     only_seeds = mp.variance_split(_table([[0, 4], [0, 4]]), "x", 2030).iloc[0]
-    assert only_seeds["between_draws"] == 0 and only_seeds["within_draws"] == pytest.approx(4)
+    assert only_seeds["parameter_variance"] == 0 and only_seeds["parameter_share"] == 0
+    assert only_seeds["seed_variance"] == pytest.approx(8)
 
 
-def test_variance_split_adds_up_on_a_real_ensemble(whatif_ensemble):
+def test_variance_split_recovers_known_parameter_and_seed_variances():
+    """Draw effects with variance 1 plus seed noise with variance 4, R = 4 seeds per draw: the
+    parameters' share of one run's variance is 1 / (1 + 4) = 0.2. The variance of the draw
+    means alone (1 + 4/4 = 2) would say 0.4. With 2,000 draws the estimate's standard error is
+    about 0.06 for the parameter variance and 0.01 for the share."""
+    rng = np.random.default_rng(20240601)
+    k, r = 2000, 4
+    effects = rng.normal(0.0, 1.0, size=k)
+    values = effects[:, None] + rng.normal(0.0, 2.0, size=(k, r))
+    out = mp.variance_split(_table(values.tolist()), "x", 2030).iloc[0]
+    assert out["parameter_variance"] == pytest.approx(1.0, abs=0.25)
+    assert out["seed_variance"] == pytest.approx(4.0, abs=0.2)
+    assert out["parameter_share"] == pytest.approx(0.2, abs=0.04)
+
+
+def test_one_seed_per_draw_cannot_be_split():
+    table = _table([[1.0], [2.0], [4.0]])
+    out = mp.variance_split(table, "x", 2030).iloc[0]
+    assert np.isnan(out["seed_variance"]) and np.isnan(out["parameter_share"])
+    text = mp.variance_markdown(table.assign(spbe=table["x"], ipp=table["x"], ikm=table["x"]))
+    assert "100%" not in text and "% parameters" not in text
+    assert "| s | cannot be split | cannot be split | cannot be split |" in text
+    assert "With one seed per draw" in text and "--replications 2" in text
+
+
+def test_variance_markdown_escapes_scenario_names():
+    name = "a|b <b>bold</b> `code`"
+    table = _table([[-1, 1], [1, 3]]).assign(scenario=name)
+    text = mp.variance_markdown(table.assign(spbe=table["x"], ipp=table["x"], ikm=table["x"]))
+    row = next(line for line in text.splitlines() if line.startswith("| a"))
+    assert row.replace("\\|", "").count("|") == 5  # scenario and three indices: 5 bars
+    assert "<b>" not in row and "`" not in row.replace("\\`", "")
+    assert row.startswith("| a\\|b \\<b\\>bold\\</b\\> \\`code\\` |")
+
+
+def test_variance_split_on_a_real_ensemble(whatif_ensemble):
     table = mp.variance_table(whatif_ensemble, years=[2026])
-    assert np.allclose(table["between_draws"] + table["within_draws"], table["variance"])
-    assert len(table) == 2 * 3  # two scenarios, three indices
+    assert (table["parameter_variance"] >= 0).all() and (table["seed_variance"] > 0).all()
+    assert table["parameter_share"].between(0, 1).all()
+    unfloored = table["parameter_variance"] > 0
+    assert np.allclose((table["parameter_variance"] + table["seed_variance"] / 2)[unfloored],
+                       table["draw_means_variance"][unfloored])
+    # two scenarios; SPBE, IPP, IKM and Pemdi (scored from 2026)
+    assert len(table) == 2 * 4 and set(table["index"]) == {"spbe", "ipp", "ikm", "pemdi"}
+    assert set(mp.variance_table(whatif_ensemble, years=[2025])["index"]) == {"spbe", "ipp",
+                                                                            "ikm"}
 
 
 # --- the command ------------------------------------------------------------------------------

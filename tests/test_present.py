@@ -12,7 +12,9 @@ import pytest
 from model.present.exports import comparison_csv, comparison_xlsx, write_differences
 from model.present.marks import inside_band, method_changes, observation_points
 from model.present.numbers import (
+    comparison_table,
     group_differences,
+    indices_in,
     label_of,
     may_be_zero,
     other_regions,
@@ -21,8 +23,8 @@ from model.present.numbers import (
 )
 from model.present.safe import markdown_text, safe_url
 from model.present.sentences import direction, group_change, index_change, scenario_title
-from model.present.text import tr
-from model.summary import summary_markdown
+from model.present.text import interval_digits, num, tr
+from model.summary import number, summary_markdown
 
 
 def _table(values: dict[str, list[float]], column: str = "ipp", year: int = 2030,
@@ -269,3 +271,94 @@ def test_scenarios_of_another_region_are_not_differenced():
     assert list(d["scenario"]) == ["w"]
     assert other_regions(table, "base") == ["elsewhere"]
     assert paired_differences(pd.concat([other, df]), ("ipp",)).empty
+
+
+# --- Pemdi where the run carries it ---------------------------------------------------------
+def _with_pemdi(n: int = 4) -> pd.DataFrame:
+    """Four years; Pemdi scored from 2026 (empty before), 0.2 higher under kediri_w."""
+    rows = []
+    for sc, shift in (("kediri", 0.0), ("kediri_w", 0.2)):
+        for rep in range(n):
+            for year in (2024, 2025, 2026, 2027):
+                rows.append({"scenario": sc, "region": "Kota Kediri", "replication": rep,
+                             "year": year, "spbe": 3.0 + 0.01 * rep, "ipp": 4.0, "ikm": 3.5,
+                             "pemdi": 2.8 + shift + 0.01 * rep if year >= 2026 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def test_pemdi_is_in_every_table_in_the_years_it_is_scored(tmp_path):
+    df = _with_pemdi()
+    text = summary_markdown(df, observation_points(), "run")
+    assert "| year | SPBE | obs | IPP | obs | IKM | obs | Pemdi | obs |" in text
+    assert "| 2027 | 3.01 [3.00, 3.03] |  | 4.00 [4.00, 4.00] |  | 3.50 [3.50, 3.50] |  | " \
+           "2.81 [2.80, 2.83] |  |" in text
+    rows_2024 = [line for line in text.splitlines() if line.startswith("| 2024 |")]
+    assert rows_2024 and all(line.endswith("|  |  |") for line in rows_2024[:2])  # not scored
+    assert "| year | SPBE | IPP | IKM | Pemdi |" in text
+    assert "| 2026 | +0.000 [+0.000, +0.000] may be zero | " in text
+    assert text.count("+0.200 [+0.200, +0.200] |") == 2  # Pemdi in 2026 and 2027
+    write_differences(df, tmp_path / "differences.csv")
+    diff = pd.read_csv(tmp_path / "differences.csv")
+    pemdi = diff[diff["index"] == "pemdi"]
+    assert list(pemdi["year"]) == [2026, 2027] and np.allclose(pemdi["mean"], 0.2)
+    assert len(diff) == 4 * 3 + 2  # no empty Pemdi rows for 2024 and 2025
+    table = comparison_table(df)
+    pemdi = table[table["index"] == "pemdi"]
+    assert sorted(set(pemdi["year"])) == [2026, 2027] and pemdi["mean"].notna().all()
+    assert len(table) == 2 * (4 * 3 + 2)
+
+
+def test_without_pemdi_values_nothing_about_pemdi_is_shown(tmp_path):
+    for df in (_annual(), _annual().assign(pemdi=np.nan)):
+        assert indices_in(df) == ("spbe", "ipp", "ikm")
+        assert "Pemdi" not in summary_markdown(df, observation_points(), "run")
+        assert set(comparison_table(df)["index"]) == {"spbe", "ipp", "ikm"}
+
+
+def test_the_difference_figure_has_a_pemdi_panel_where_the_run_carries_it():
+    from model.present.plots import difference_figure
+    assert len(difference_figure(_annual(), "kediri", "kediri_w", "en").axes) == 3
+    fig = difference_figure(_with_pemdi(), "kediri", "kediri_w", "en")
+    assert [ax.get_title() for ax in fig.axes] == ["SPBE", "IPP", "IKM", "Pemdi"]
+
+
+# --- how a posterior ensemble's runs are counted ----------------------------------------------
+def test_summary_counts_a_posterior_ensembles_runs_as_draws_times_seeds():
+    df = pd.concat([_annual(2).assign(draw=d) for d in range(3)], ignore_index=True)
+    text = summary_markdown(df, observation_points(), "run")
+    assert "## kediri (Kota Kediri), 6 runs (3 parameter draws x 2 seeds)" in text
+    assert "replications" not in text and "replication by replication" not in text
+    assert "paired run by run (same parameter draw and seed)" in text
+    assert "## kediri (Kota Kediri), 4 replications" in summary_markdown(
+        _annual(), observation_points(), "run")
+
+
+# --- numbers as printed -----------------------------------------------------------------------
+def test_no_negative_zero_and_intervals_whose_ends_print_apart():
+    assert number(-0.0001, 3, sign=True) == "+0.000" and number(-0.004, 2) == "0.00"
+    df = _annual()
+    df.loc[df["scenario"] == "kediri_w", "ikm"] = 3.5 - 0.0001  # a tiny fall: -0.0001
+    assert "-0.000" not in summary_markdown(df, observation_points(), "run")
+    # paired differences -0.0702 ... -0.0698: at 3 decimals both ends would read -0.070
+    df = _annual(5)
+    w = df["scenario"] == "kediri_w"
+    df.loc[w, "spbe"] = df.loc[~w, "spbe"].to_numpy() - (0.0702 - 0.0001 * df.loc[w, "replication"])
+    text = summary_markdown(df, observation_points(), "run")
+    assert "| 2025 | -0.070 [-0.0702, -0.0698] |" in text
+    assert interval_digits(-0.0702, -0.0698, 2) == 4 and interval_digits(0.1, 0.1, 3) == 3
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_index_change_never_says_between_a_value_and_itself(lang):
+    near = {"mean": -0.07, "lo90": -0.0704, "hi90": -0.0696}
+    text = index_change(lang, "spbe", 2030, "A", "B", near, 3.5, 3.43)
+    assert num(-0.0704, lang, 4, sign=True) in text and num(-0.0696, lang, 4, sign=True) in text
+    one = {"mean": -0.07, "lo90": -0.07, "hi90": -0.07}
+    text = index_change(lang, "spbe", 2030, "A", "B", one, 3.5, 3.43)
+    assert text.startswith(tr(lang, "change.index_down_one", year=2030, index="SPBE", other="B",
+                              base="A", size="0" + ("," if lang == "id" else ".") + "07",
+                              lo=num(-0.07, lang, 2, sign=True)))
+    assert ("antara" not in text) if lang == "id" else ("between" not in text)
+    for x in (-0.0001, -0.004):
+        assert "−0" + ("," if lang == "id" else ".") + "00" not in num(x, lang, 2, sign=True)
+        assert "−" not in num(x, lang, 2)

@@ -15,7 +15,7 @@ import pytest
 from model import cli
 from model.figures import band_table
 from model.present.text import num, tr
-from model.report import comparisons, load_results, titles
+from model.report import build_report, comparisons, load_results, titles
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -223,7 +223,10 @@ def test_formats_write_every_figure_and_the_comparison_table(results, tmp_path, 
     assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in pngs)
     csv = pd.read_csv(tmp_path / "deck_comparison.csv")
     xlsx = pd.read_excel(tmp_path / "deck_comparison.xlsx")
-    assert len(csv) == len(xlsx) == 3 * 10 * 3  # scenarios x years x indices
+    # scenarios x years x SPBE, IPP, IKM, and Pemdi in the years it is scored (2026, 2027)
+    assert len(csv) == len(xlsx) == 3 * 10 * 3 + 3 * 2
+    pemdi = csv[csv["index"] == "pemdi"]
+    assert sorted(set(pemdi["year"])) == [2026, 2027] and pemdi["mean"].notna().all()
     assert set(csv["scenario"]) == {"jember", "jember_recruitment_2025", "kediri"}
     with pytest.raises(SystemExit) as exc:
         cli.main(["report", str(results), "--out", str(out), "--formats", "png,pdf"])
@@ -254,6 +257,24 @@ def test_a_posterior_run_says_its_bands_carry_parameter_draws(tmp_path):
     text = _text(page.read_text(encoding="utf-8"))
     assert "2 parameter vectors drawn from the calibration's posterior" in text
     assert "They do not include the uncertainty" not in text
+
+
+def test_a_posterior_run_counts_its_runs_as_draws_times_seeds(results):
+    """Two parameter draws x three seeds are six runs per scenario, not "3 replications"."""
+    annual, metadata = load_results(results)
+    annual = pd.concat([annual.assign(draw=0), annual.assign(draw=1, spbe=annual["spbe"] + 0.1)],
+                       ignore_index=True)
+    for lang, says, not_says in (
+            ("en", ["Each was simulated 6 times from 2018 to 2027",
+                    "2 parameter draws from the calibration's posterior, each with 3 random seed"],
+             "simulated 3 times (replications)"),
+            ("id", ["Setiap skenario disimulasikan 6 kali dari 2018 sampai 2027",
+                    "2 tarikan parameter dari posterior kalibrasi, masing-masing dengan 3 benih"],
+             "disimulasikan 3 kali (replikasi)")):
+        text = _text(build_report(annual, metadata, lang))
+        assert all(s in text for s in says) and not_says not in text
+    point = _text(build_report(*load_results(results), "en"))
+    assert "Each was simulated 3 times (replications)" in point
 
 
 def test_a_point_run_says_its_bands_are_chance_only(pages):

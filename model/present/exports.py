@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.io import atomic_write
-from model.present.numbers import INDICES, comparison_table, paired_differences
+from model.present.numbers import comparison_table, indices_in, paired_differences
 
 FORMATS = ("html", "png", "csv", "xlsx")
 """What ``egovsim report --formats`` can write: the page, its figures, the comparison table."""
@@ -33,12 +33,13 @@ def comparison_xlsx(annual: pd.DataFrame) -> bytes:
 
 
 def write_differences(annual: pd.DataFrame, path: str | Path,
-                      indices: tuple[str, ...] = INDICES) -> None:
+                      indices: tuple[str, ...] | None = None) -> None:
     """``differences.csv``: every scenario after the first minus the first, paired by run
-    (columns ``scenario, year, index, mean, lo90, hi90, p_positive``); header only when the
-    table has one scenario.
+    (columns ``scenario, year, index, mean, lo90, hi90, p_positive``), for ``indices`` (default
+    :func:`model.present.numbers.indices_in`: Pemdi too, in the years it is scored); header only
+    when the table has one scenario.
     """
-    table = paired_differences(annual, indices)
+    table = paired_differences(annual, indices_in(annual) if indices is None else indices)
     atomic_write(path, lambda p: table.to_csv(p, index=False, float_format="%.6g"))
 
 

@@ -15,8 +15,8 @@ from model.present.marks import PEMDI_BANDS
 from model.rules import IPP_WEIGHTS, ikm_category, ipp_grade, spbe_predikat
 
 INDICES = tuple(i for i in ALL_INDICES if i != "pemdi")
-"""The indices scored every year (Pemdi is shown where a run carries it)."""
-"""The official indices every page shows, in this order."""
+"""The official indices scored in every year, in the order pages show them; Pemdi, scored from
+2026 only, is added where a run carries it (:func:`indices_in`)."""
 MEASURES = tuple(DIVIDE_MEASURES)
 """Measures of the divide by group (``model.outputs.DIVIDE_MEASURES``)."""
 GROUPS = (*QUINTILES, *AREAS)
@@ -41,6 +41,13 @@ def optional_columns(annual: pd.DataFrame, names: list[str] | tuple[str, ...]) -
     """The declared outputs among ``names`` that ``annual`` has, in order (none if absent)."""
     return [n for n in names if n in OUTPUTS_BY_NAME and n in annual.columns
             and annual[n].notna().any()]
+
+
+def indices_in(annual: pd.DataFrame) -> tuple[str, ...]:
+    """The official indices to show for ``annual``: :data:`INDICES`, then Pemdi when the run has
+    a value of it in some year (it is empty before 2026, and absent from older results).
+    """
+    return (*INDICES, *optional_columns(annual, [i for i in ALL_INDICES if i not in INDICES]))
 
 
 def band_table(annual: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -149,13 +156,15 @@ def aspects_table(annual: pd.DataFrame, scenarios: list[str], year: int) -> pd.D
 
 def comparison_table(annual: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
     """The comparison to hand on (CSV, XLSX): per scenario, year and index the mean and band,
-    and for every scenario after the baseline the paired difference with its band.
+    and for every scenario after the baseline the paired difference with its band. Every index
+    of :func:`indices_in`, in the years it has values (no Pemdi rows before 2026).
     """
     names = list(dict.fromkeys(annual["scenario"].astype(str)))
     baseline = names[0] if baseline is None else baseline
-    parts = [band_table(annual, i).assign(index=i) for i in INDICES]
+    indices = indices_in(annual)
+    parts = [band_table(annual, i).dropna(subset=["mean"]).assign(index=i) for i in indices]
     bands = pd.concat(parts, ignore_index=True).rename(columns={"lo": "lo90", "hi": "hi90"})
-    diff = paired_differences(annual, INDICES, baseline).rename(
+    diff = paired_differences(annual, indices, baseline).rename(
         columns={"mean": "diff_mean", "lo90": "diff_lo90", "hi90": "diff_hi90"})
     out = bands.merge(diff, on=["scenario", "year", "index"], how="left")
     out.insert(0, "baseline", baseline)

@@ -29,6 +29,7 @@ from model.present.numbers import (
     band_table,
     divide_table,
     group_differences,
+    indices_in,
     optional_columns,
     paired_differences,
     present_groups,
@@ -149,13 +150,17 @@ def index_figure(annual: pd.DataFrame, observed: pd.DataFrame | None, index: str
 
 
 def difference_figure(annual: pd.DataFrame, baseline: str, whatif: str, lang: str) -> Figure:
-    """What-if minus baseline for SPBE, IPP and IKM, with the 90% band of paired differences."""
-    fig = Figure(figsize=(7.6, 2.7), dpi=100)
-    axes = fig.subplots(1, 3, sharex=True)
+    """What-if minus baseline for each index of :func:`model.present.numbers.indices_in` (SPBE,
+    IPP, IKM, and Pemdi from 2026 where the run carries it), with the 90% band of paired
+    differences.
+    """
     sub = annual[annual["scenario"].isin([baseline, whatif])]
-    diff = paired_differences(sub, ("spbe", "ipp", "ikm"), baseline)
+    indices = indices_in(sub)
+    fig = Figure(figsize=(7.6, 2.7), dpi=100)
+    axes = fig.subplots(1, len(indices), sharex=True)
+    diff = paired_differences(sub, indices, baseline)
     years = (int(annual["year"].min()), int(annual["year"].max()))
-    for ax, index in zip(axes, ("spbe", "ipp", "ikm"), strict=True):
+    for ax, index in zip(axes, indices, strict=True):
         d = diff[diff["index"] == index]
         ax.axhline(0, color="0.5", lw=0.8)
         ax.fill_between(d["year"], d["lo90"], d["hi90"], color=COLORS[1], alpha=0.2, lw=0)
@@ -163,7 +168,9 @@ def difference_figure(annual: pd.DataFrame, baseline: str, whatif: str, lang: st
         ax.set_title(tr(lang, f"index_short.{index}"), fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.25)
-        span = max(0.05, float(np.nanmax(np.abs(d[["lo90", "hi90"]].to_numpy()))) * 1.15)
+        edges = np.abs(d[["lo90", "hi90"]].to_numpy(float))
+        edges = edges[np.isfinite(edges)]
+        span = max(0.05, float(edges.max()) * 1.15 if edges.size else 0.0)
         ax.set_ylim(-span, span)
         for m in method_changes(index, years):
             ax.axvline(m.year - 0.5, color="0.35", lw=1, ls="--")

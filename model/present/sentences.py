@@ -1,11 +1,12 @@
 """Sentences built from the numbers, with the grammar of the case.
 
 A change is *unchanged* when it rounds to zero at the precision shown, *may be zero* when its
-90% interval of paired differences spans zero, and otherwise up or down. Groups of residents are
-described by which of them improve, worsen or stay the same: "all improve", "all worsen",
-"mixed" and "none changes" each have their own sentence. Differences of shares are percentage
-points; every measure names its unit and what it counts. Builders return plain text in the
-requested language; the page escapes it.
+90% interval of paired differences spans zero, and otherwise up or down. An interval is written
+with the decimals that tell its ends apart, and as one value when 90% of pairs give the same.
+Groups of residents are described by which of them improve, worsen or stay the same: "all
+improve", "all worsen", "mixed" and "none changes" each have their own sentence. Differences of
+shares are percentage points; every measure names its unit and what it counts. Builders return
+plain text in the requested language; the page escapes it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from model.present.numbers import label_of
-from model.present.text import num, pct, tr
+from model.present.text import interval_digits, num, pct, same_printed, tr
 
 DIGITS = {"spbe": 2, "ipp": 2, "ikm": 2, "pemdi": 2, "online_share": 0, "wait_days": 1,
           "satisfaction": 2}
@@ -66,13 +67,15 @@ def index_change(lang: str, index: str, year: int, base: str, other: str,
     """What a scenario changes in an index in ``year``: the paired difference (``row``:
     ``mean, lo90, hi90``) and the official label, in one or two sentences.
     """
+    d = interval_digits(row["lo90"], row["hi90"], DIGITS[index])
     values = {"year": year, "other": other, "base": base, "index": tr(lang, f"index_short.{index}"),
               "size": fmt(index, abs(row["mean"]), lang, unit=False),
               "diff": fmt(index, row["mean"], lang, sign=True, unit=False),
-              "lo": fmt(index, row["lo90"], lang, sign=True, unit=False),
-              "hi": fmt(index, row["hi90"], lang, sign=True, unit=False)}
+              "lo": num(row["lo90"], lang, d, sign=True),
+              "hi": num(row["hi90"], lang, d, sign=True)}
     how = direction(row, index)
-    text = tr(lang, f"change.index_{how}", **values)
+    one = how in ("up", "down") and same_printed(row["lo90"], row["hi90"], DIGITS[index])
+    text = tr(lang, f"change.index_{how}{'_one' if one else ''}", **values)
     lb, lo_ = label_of(index, base_mean), label_of(index, other_mean)
     label_name = tr(lang, f"label_name.{index}")
     label = (tr(lang, "change.label_same", label_name=label_name, label=lb) if lb == lo_

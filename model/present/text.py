@@ -54,6 +54,28 @@ def num(x: float, lang: str, digits: int = 2, sign: bool = False) -> str:
     return s.replace("-", "−")
 
 
+INTERVAL_EXTRA_DIGITS = 2
+"""Decimals an interval may add to its usual precision so that its two ends print apart."""
+
+
+def interval_digits(lo: float, hi: float, digits: int) -> int:
+    """Decimals to print the interval ``[lo, hi]`` with: ``digits``, or up to
+    :data:`INTERVAL_EXTRA_DIGITS` more when its ends would print alike although they differ
+    (not "between -0.07 and -0.07"); ``digits`` when they print alike even then (one value).
+    """
+    for d in range(digits, digits + INTERVAL_EXTRA_DIGITS + 1):
+        if round(lo, d) != round(hi, d):
+            return d
+    return digits
+
+
+def same_printed(lo: float, hi: float, digits: int) -> bool:
+    """True when ``lo`` and ``hi`` print alike even with :func:`interval_digits`' extra decimals:
+    the interval is one value.
+    """
+    return round(lo, digits + INTERVAL_EXTRA_DIGITS) == round(hi, digits + INTERVAL_EXTRA_DIGITS)
+
+
 def pct(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
     """A share (0-1) as a percentage in ``lang`` (``45%``); with ``sign``, percentage points."""
     return num(100.0 * x, lang, digits, sign) + ("" if sign else "%")
