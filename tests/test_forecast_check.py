@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.calibration.forecast_check import interval_score, score
+from model.calibration.forecast_check import interval_score, score, without_forecast
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "region,year,indicator,value,unit_or_scale,source_url,confidence,note\n"
@@ -48,11 +48,17 @@ def test_each_evaluation_meets_each_hypothesis_forecast_of_it():
     assert s.loc["narrow", "interval_score"] == pytest.approx(0.2 + 20 * 0.4)
 
 
-def command(tmp_path, observed: str, *extra: str) -> subprocess.CompletedProcess:
+def command(tmp_path, observed: str | bytes, *extra: str,
+            table: pd.DataFrame | None = None) -> subprocess.CompletedProcess:
+    """``egovsim score-forecasts`` on ``observed`` (after the header) and ``table`` (default
+    :func:`forecasts`)."""
     obs = tmp_path / "later.csv"
-    obs.write_text(HEADER + observed)
+    if isinstance(observed, bytes):
+        obs.write_bytes(HEADER.encode() + observed)
+    else:
+        obs.write_text(HEADER + observed)
     fc = tmp_path / "forecasts.csv"
-    forecasts().to_csv(fc, index=False)
+    (forecasts() if table is None else table).to_csv(fc, index=False)
     return subprocess.run([sys.executable, "-m", "model.cli", "score-forecasts", str(obs),
                            "--forecasts", str(fc), "--out", str(tmp_path / "out"), *extra],
                           capture_output=True, text=True, cwd=ROOT)
@@ -99,3 +105,92 @@ def test_a_forecasts_file_without_a_column_is_refused(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.strip().endswith("forecasts.csv: q95: column missing")
     assert not (tmp_path / "out").exists()
+
+
+def refused(r: subprocess.CompletedProcess, tmp_path: Path, file: str = "later.csv") -> str:
+    """The one error line of a refused command that wrote nothing."""
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and file in lines[0], r.stderr
+    assert not (tmp_path / "out").exists()
+    return lines[0]
+
+
+GOOD = "Kabupaten Jember,2024,IPP_index,4.0,index 1-5,synthetic,,\n"
+
+
+REGIONS = "valid: Kabupaten Jember, Kota Kediri"
+INDICATORS = "valid: SPBE_index, IPP_index, IKM, Pemdi_index"
+
+
+@pytest.mark.parametrize("row, field, shown, valid", [
+    ("Jember,2024,IPP_index,4.0", "region", "'Jember'", REGIONS),
+    ("Kota Kediri ,2024,IPP_index,4.0", "region", "'Kota Kediri '", REGIONS),
+    (",2024,IPP_index,4.0", "region", "is empty", REGIONS),
+    ("Kabupaten Jember,2024,IPP,45", "indicator", "'IPP'", INDICATORS),
+    ("Kabupaten Jember,2024,spbe_index,2.0", "indicator", "'spbe_index'", INDICATORS),
+    ("Kabupaten Jember,2024,SPBE_index_as_reported,2.0", "indicator",
+     "'SPBE_index_as_reported'", INDICATORS),
+])
+def test_a_row_of_no_known_region_or_indicator_is_refused_not_skipped(tmp_path, row, field,
+                                                                       shown, valid):
+    """A misspelt name must not make a value (even an off-scale one) vanish from the scores."""
+    line = refused(command(tmp_path, GOOD + row + ",index 1-5,synthetic,,\n"), tmp_path)
+    assert f"later.csv: {field}: row 3: " in line and shown in line
+    assert line.endswith(valid)
+
+
+def test_a_repeated_region_indicator_and_year_is_refused(tmp_path):
+    line = refused(command(tmp_path, GOOD + "Kabupaten Jember,2025,IPP_index,4.1,,,,\n"
+                                            "Kabupaten Jember,2024,IPP_index,4.2,,,,\n"), tmp_path)
+    assert "row 4: Kabupaten Jember, IPP_index, 2024 again (first in row 2)" in line
+
+
+@pytest.mark.parametrize("row, field, why", [
+    ("Kabupaten Jember,2024.7,IPP_index,4.0", "year", "'2024.7' is not a whole year"),
+    ("Kabupaten Jember,,IPP_index,4.0", "year", "is empty"),
+    ("Kabupaten Jember,2024,IPP_index,", "value", "is empty"),
+    ("Kabupaten Jember,2024,IPP_index,  ", "value", "is empty"),
+    ("Kabupaten Jember,2024,IPP_index,n/a", "value", "'n/a' is not a number"),
+    ("Kabupaten Jember,2024,IPP_index,inf", "value", "'inf' is not a number"),
+])
+def test_a_year_or_value_that_is_not_one_is_named(tmp_path, row, field, why):
+    line = refused(command(tmp_path, GOOD + row + ",index 1-5,synthetic,,\n"), tmp_path)
+    assert line.endswith(f"later.csv: {field}: row 3: {why}")
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
+    line = refused(command(tmp_path, "Kabupaten J\xe9mber,2024,IPP_index,4.0,,,,\n".encode(
+        "latin-1")), tmp_path)
+    assert "is not UTF-8" in line and "Traceback" not in line
+
+
+@pytest.mark.parametrize("column, value, field", [
+    ("q05", 4.7, "q95"),      # q05 above q95: an interval of negative width
+    ("median", 4.8, "median"),  # the median outside its own interval
+])
+def test_a_forecast_interval_out_of_order_is_refused(tmp_path, column, value, field):
+    table = forecasts()
+    table.loc[3, column] = value  # narrow, 2025: q05 4.4, median 4.5, q95 4.6
+    line = refused(command(tmp_path, GOOD, table=table), tmp_path, "forecasts.csv")
+    assert f"forecasts.csv: {field}: row 5: " in line
+
+
+def test_a_forecasts_file_with_a_repeated_row_is_refused(tmp_path):
+    table = pd.concat([forecasts(), forecasts().iloc[[1]]], ignore_index=True)
+    line = refused(command(tmp_path, GOOD, table=table), tmp_path, "forecasts.csv")
+    assert "row 6: wide, jember, ipp, 2025 again (first in row 3)" in line
+
+
+def test_values_without_a_forecast_are_counted():
+    observed = pd.DataFrame({"region": ["jember"] * 4, "index": ["ipp", "ipp", "spbe", "ipp"],
+                             "year": [2023, 2024, 2024, 2031], "observed": 4.0})
+    assert without_forecast(forecasts(), observed) == 3  # a fitted year, another index, 2031
+
+
+def test_summary_counts_every_value_without_a_forecast(tmp_path):
+    r = command(tmp_path, GOOD + "Kabupaten Jember,2022,IPP_index,4.0,,,,\n"
+                                 "Kabupaten Jember,2031,IPP_index,4.0,,,,\n"
+                                 "Kota Kediri,2024,IPP_index,4.0,,,,\n")
+    assert r.returncode == 0, r.stderr
+    assert "(1 scored, 3 without a forecast" in (tmp_path / "out" / "summary.md").read_text()

@@ -3,8 +3,10 @@
 The calibration fits the regions' indices up to its last fitted year and forecasts every year
 after it (:func:`model.calibration.report.forecast_table`). When later evaluations are known,
 they go into a table shaped like ``data/observed.csv`` (columns ``region``, ``year``,
-``indicator``, ``value``), and :func:`score` sets each one beside each hypothesis' forecast and
-the posterior's:
+``indicator``, ``value``), one row per region, indicator and year, every row one that can be
+scored (a region of the calibration, an indicator of :data:`INDICATORS`): any other row is
+refused by :func:`read_observed`, never skipped. :func:`score` sets each value beside each
+hypothesis' forecast and the posterior's:
 
 - ``error``: the observed value minus the forecast median;
 - ``covered_90``: whether the value lies in the 90% interval;
@@ -52,9 +54,14 @@ def interval_score(lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
 
 
 def _read(path: str | Path, what: str, needed: tuple[str, ...]) -> pd.DataFrame:
-    """A CSV table with the ``needed`` columns, or a ScenarioError naming the file."""
+    """A CSV table with the ``needed`` columns, every cell as written (text, an empty cell as
+    ``""``), or a ScenarioError naming the file.
+    """
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as err:
+        raise ScenarioError(str(path), None, f"cannot be read as {what} table: byte "
+                            f"{err.start} is not UTF-8 (save the file as UTF-8)") from None
     except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError) as err:
         raise ScenarioError(str(path), None, f"cannot be read as {what} table ({err})"
                             ) from None
@@ -64,39 +71,111 @@ def _read(path: str | Path, what: str, needed: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def read_forecasts(path: str | Path) -> pd.DataFrame:
-    """A ``forecasts.csv``, checked: its columns and numeric values."""
-    df = _read(path, "a forecasts", FORECAST_COLUMNS)
-    for c in ("year", "median", "q05", "q95"):
-        values = pd.to_numeric(df[c], errors="coerce")
-        if values.isna().any():
-            row = int(values.isna().to_numpy().argmax())
-            raise ScenarioError(str(path), c, f"row {row + 2}: {df[c].iloc[row]!r} is not a number")
+def _first(mask: pd.Series) -> int:
+    """The first row (0-based, of the table) where ``mask`` holds."""
+    return int(mask.to_numpy().argmax())
+
+
+def _numbers(path: str | Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Turn ``columns`` into numbers in place, or refuse the first cell that is empty, not a
+    number, infinite, or (for ``year``) not a whole year. Row numbers are the file's lines
+    (the header is line 1).
+    """
+    for c in columns:
+        text = df[c].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = _first(bad)
+            why = ("is empty" if text.iloc[row] == "" else
+                   f"{df[c].iloc[row]!r} is not a number")
+            raise ScenarioError(str(path), c, f"row {row + 2}: {why}")
+        if c == "year":
+            fraction = values != values.round()
+            if fraction.any():
+                row = _first(fraction)
+                raise ScenarioError(str(path), c, f"row {row + 2}: {df[c].iloc[row]!r} is not a "
+                                    "whole year")
+            values = values.astype(int)
         df[c] = values
+
+
+def _one_of(path: str | Path, df: pd.DataFrame, column: str, valid: Mapping[str, str],
+            what: str) -> None:
+    """Refuse the first row whose ``column`` is not a key of ``valid`` (as written: a stray
+    space is not forgiven), listing the valid ones.
+    """
+    bad = ~df[column].isin(list(valid))
+    if bad.any():
+        row = _first(bad)
+        value = df[column].iloc[row]
+        why = "is empty" if value.strip() == "" else f"{value!r} is not {what}"
+        raise ScenarioError(str(path), column, f"row {row + 2}: {why}; valid: "
+                            + ", ".join(valid))
+
+
+def _unique(path: str | Path, df: pd.DataFrame, keys: list[str]) -> None:
+    """Refuse a row that repeats an earlier row's ``keys``: it would be scored twice."""
+    again = df.duplicated(keys)
+    if again.any():
+        row = _first(again)
+        first = _first((df[keys] == df[keys].iloc[row]).all(axis=1))
+        shown = ", ".join(str(df[k].iloc[row]) for k in keys)
+        raise ScenarioError(str(path), None, f"row {row + 2}: {shown} again (first in row "
+                            f"{first + 2}); give one row per {', '.join(keys)}")
+
+
+def read_forecasts(path: str | Path) -> pd.DataFrame:
+    """A ``forecasts.csv``, checked: its columns, numeric values, whole years,
+    ``q05 <= median <= q95`` and one row per hypothesis, region, index and year.
+    """
+    df = _read(path, "a forecasts", FORECAST_COLUMNS)
+    _numbers(path, df, ("year", "median", "q05", "q95"))
+    reversed_ = df["q05"] > df["q95"]
+    if reversed_.any():
+        row = _first(reversed_)
+        raise ScenarioError(str(path), "q95", f"row {row + 2}: {df['q95'].iloc[row]:g} is "
+                            f"below q05 {df['q05'].iloc[row]:g} (an interval of negative width)")
+    outside = (df["median"] < df["q05"]) | (df["median"] > df["q95"])
+    if outside.any():
+        row = _first(outside)
+        raise ScenarioError(str(path), "median", f"row {row + 2}: {df['median'].iloc[row]:g} "
+                            f"is outside q05-q95 ({df['q05'].iloc[row]:g}-"
+                            f"{df['q95'].iloc[row]:g})")
+    _unique(path, df, ["hypothesis", "region", "index", "year"])
     return df
 
 
 def read_observed(path: str | Path, regions: Mapping[str, str]) -> pd.DataFrame:
-    """The rows of an observed table (``data/observed.csv``'s columns) that forecasts can be
-    scored on: an indicator of :data:`INDICATORS` for a region in ``regions`` (its name as in
-    the table -> the calibration's key for it). Columns: ``region`` (the key), ``index``,
-    ``year``, ``observed``.
+    """An observed table (``data/observed.csv``'s columns) of values to score forecasts on,
+    checked row by row: every row names a region of ``regions`` (its name as in the table ->
+    the calibration's key for it) and an indicator of :data:`INDICATORS`, a whole year and a
+    value on its index's scale, and no region, indicator and year comes twice. Any other row
+    is refused, not skipped: a misspelt name must not make a value vanish from the scores.
+    Columns: ``region`` (the key), ``index``, ``year``, ``observed``.
     """
     df = _read(path, "an observed", OBSERVED_COLUMNS)
-    df = df[df["indicator"].isin(INDICATORS) & df["region"].isin(regions)].copy()
-    for c in ("year", "value"):
-        values = pd.to_numeric(df[c], errors="coerce")
-        if values.isna().any():
-            row = int(df.index[values.isna().to_numpy()][0])
-            raise ScenarioError(str(path), c, f"row {row + 2}: {df.loc[row, c]!r} is not a number")
-        df[c] = values
+    _one_of(path, df, "region", regions, "a region of the calibration")
+    _one_of(path, df, "indicator", INDICATORS, "an indicator forecasts are scored on")
+    _numbers(path, df, ("year", "value"))
     for row, r in df.iterrows():  # a value off its index's scale is a wrong unit or a typo
         lo, hi = SCALE[INDICATORS[r["indicator"]]]
         if not lo <= r["value"] <= hi:
             raise ScenarioError(str(path), "value", f"row {row + 2}: {r['value']:g} is outside "
                                 f"{r['indicator']}'s scale {lo:g}-{hi:g}")
+    _unique(path, df, ["region", "indicator", "year"])
     return pd.DataFrame({"region": df["region"].map(regions), "index": df["indicator"].map(
         INDICATORS), "year": df["year"].astype(int), "observed": df["value"].astype(float)})
+
+
+def without_forecast(forecasts: pd.DataFrame, observed: pd.DataFrame) -> int:
+    """How many observed values (:func:`read_observed`) no hypothesis forecasts: a year the
+    calibration fitted, or one outside its index's forecast years.
+    """
+    keys = ["region", "index", "year"]
+    known = forecasts[keys].astype({"year": int}).drop_duplicates()
+    return int((~observed[keys].merge(known, on=keys, how="left", indicator=True)["_merge"]
+                .eq("both")).sum())
 
 
 def score(forecasts: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +218,8 @@ def summary_markdown(table: pd.DataFrame, scores: pd.DataFrame, ignored: int,
     lines = ["# Forecasts against later evaluations", "",
              f"Forecasts: {_cell(forecasts_path)}. Evaluations: {_cell(observed_path)} "
              f"({scores.groupby(['region', 'index', 'year']).ngroups} scored, {ignored} "
-             "without a forecast: fitted years, other indicators or regions).", "",
+             "without a forecast: years the calibration fitted, or outside an index's forecast "
+             "years).", "",
              "| hypothesis | values | share in the 90% interval | mean abs. error "
              "| mean interval score |", "| --- | --- | --- | --- | --- |"]
     for _, r in table.iterrows():

@@ -14,6 +14,7 @@ import hashlib
 import sys
 from pathlib import Path
 
+from model.cli import add_overwrite_option
 from model.errors import ScenarioError
 from model.io import code_version, data_path, output_folder, write_json, write_table, write_text
 
@@ -26,14 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``egovsim score-forecasts``."""
     p.add_argument("observed", metavar="OBSERVED.csv",
                    help="later evaluations, with data/observed.csv's columns region, year, "
-                        "indicator (SPBE_index, IPP_index, IKM, Pemdi_index), value")
+                        "indicator (SPBE_index, IPP_index, IKM, Pemdi_index), value; one row "
+                        "per region, indicator and year, every row of a calibrated region "
+                        "(any other row is refused, not skipped)")
     p.add_argument("--forecasts", type=Path, default=None, metavar="FILE",
                    help="a calibration's forecasts.csv (default: the committed calibration's)")
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
                    help="the calibration file, for the regions' names (default "
                         "experiments/calibration.toml)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier result folder")
+    add_overwrite_option(p)
 
 
 def _sha256(path: Path) -> str:
@@ -58,8 +61,8 @@ def main(args: argparse.Namespace) -> int:
                             f"({int(forecasts['year'].min())}-{int(forecasts['year'].max())})")
     scored = scores.groupby(["region", "index", "year"]).ngroups
     table = fc.summary(scores)
-    text = fc.summary_markdown(table, scores, len(observed) - scored, str(args.forecasts),
-                               str(args.observed))
+    text = fc.summary_markdown(table, scores, fc.without_forecast(forecasts, observed),
+                               str(args.forecasts), str(args.observed))
     meta = {"command": "score-forecasts", "observed": str(args.observed),
             "observed_sha256": _sha256(Path(args.observed)),
             "forecasts": str(args.forecasts), "forecasts_sha256": _sha256(args.forecasts),
