@@ -111,7 +111,8 @@ def test_noise_table_known_answer():
     assert row["seed_share_of_means"] == pytest.approx(0.2 / 4.2, abs=0.015)
 
 
-def test_sensitivity_command_on_the_model(tmp_path, capsys):
+def tiny_sobol(tmp_path: Path) -> Path:
+    """A Sobol file on the model: 2 factors, N = 4, so 16 runs of 300 citizens, 2018-2019."""
     text = f"""
 [experiment]
 name = "tiny_sobol"
@@ -133,6 +134,11 @@ spbe_2019 = {{ column = "spbe", year = 2019 }}
 """
     path = tmp_path / "s.toml"
     path.write_text(text)
+    return path
+
+
+def test_sensitivity_command_on_the_model(tmp_path, capsys):
+    path = tiny_sobol(tmp_path)
     out = tmp_path / "out"
     assert cli_main(["sensitivity", str(path), "--out", str(out), "--workers", "2",
                      "--quiet"]) == 0
@@ -140,3 +146,33 @@ spbe_2019 = {{ column = "spbe", year = 2019 }}
     assert set(sobol["parameter"]) == {"shares.apps", "budget.egov_share"}
     assert sobol[["S1_conf", "ST_conf"]].notna().all().all()
     assert "sensitivity written" in capsys.readouterr().err
+
+
+def test_failed_runs_give_status_1_and_no_indices_until_resumed(tmp_path, capsys, monkeypatch):
+    """As docs/experiments.md says: a failed run is recorded, the status is 1 (as for a sweep),
+    and no index is computed from the incomplete design; --resume retries, then writes them."""
+    import model.experiments.execute as execute
+
+    real_run, calls = execute.run, []
+
+    def failing_run(scenario, seed, **kw):
+        calls.append(seed)
+        if len(calls) in (3, 7):  # the third and seventh runs (serial: in order)
+            raise RuntimeError("deliberate failure")
+        return real_run(scenario, seed, **kw)
+
+    monkeypatch.setattr(execute, "run", failing_run)
+    path, out = tiny_sobol(tmp_path), tmp_path / "out"
+    args = ["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    assert cli_main(args) == 1
+    err = capsys.readouterr().err
+    assert "14/16 runs done" in err and "2 of 16 runs failed" in err
+    assert "no sensitivity indices written" in err and "--resume" in err
+    assert len(pd.read_csv(out / "failures.csv")) == 2
+    for name in ("sobol.csv", "noise.csv", "sobol.png"):
+        assert not (out / name).exists()
+    monkeypatch.setattr(execute, "run", real_run)
+    assert cli_main([*args, "--resume"]) == 0
+    assert "16/16 runs done (2 now, 14 from before), 0 failed" in capsys.readouterr().err
+    assert set(pd.read_csv(out / "sobol.csv")["parameter"]) == {"shares.apps",
+                                                                 "budget.egov_share"}

@@ -20,7 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run (or resume) the design's runs, then write sobol.csv / morris.csv and noise.csv."""
+    """Run (or resume) the design's runs, then write sobol.csv / morris.csv and noise.csv.
+
+    Indices are computed only from a complete design: if a run failed (recorded in the folder's
+    ``failures.csv``, as by ``egovsim sweep``), no index is written and the status is 1;
+    ``--resume`` retries the failed runs and then writes them.
+    """
     exp = load_experiment(args.experiment)
     if exp.design.method not in ("sobol", "morris"):
         raise ScenarioError(args.experiment, "design.method",
@@ -30,6 +35,11 @@ def main(args: argparse.Namespace) -> int:
         summary = run_experiment(exp, out, backend_from(args), resume=args.resume,
                                  progress=not args.quiet)
         print(summary.line(), file=sys.stderr)
+        if summary.failed:
+            print(f"egovsim: no sensitivity indices written: {summary.failed} of "
+                  f"{summary.total} runs failed (see {out}/failures.csv); rerun with --resume "
+                  "to retry them", file=sys.stderr)
+            return 1
         tables = analyse(exp, build_design(exp), summary.outcomes, out)
     written = [f"{k}.csv" for k in tables]
     print(f"egovsim: sensitivity written to {out}/ ({', '.join(written)}, "
