@@ -137,11 +137,18 @@ def add_posterior_options(p: argparse.ArgumentParser, *, default: int | None = N
                    help="the posterior to draw from (default: model/posterior.parquet)")
 
 
-def add_overwrite_option(p: argparse.ArgumentParser) -> None:
-    """``--overwrite``: replace an existing results folder (atomically)."""
+def add_overwrite_option(p: argparse.ArgumentParser, *, in_place: bool = False) -> None:
+    """``--overwrite``: replace an existing results folder. Its help says how, which depends
+    on how the command holds its folder (:func:`model.io.output_folder`): by default the new
+    results are written beside the old folder, which is swapped for them only once they are
+    complete; a command that writes ``in_place`` (a resumable sweep) removes the old results
+    before it starts.
+    """
+    how = ("the old results are removed before the new runs start; to continue them instead, "
+           "use --resume" if in_place else
+           "the old folder stays until the new results are complete, then is replaced at once")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace the results already in --out (the old ones stay until the new "
-                        "ones are complete)")
+                   help=f"replace the results already in --out ({how})")
 
 
 def add_workers_option(p: argparse.ArgumentParser) -> None:

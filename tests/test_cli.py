@@ -185,6 +185,26 @@ def test_option_parsers_known_answers():
             parser(text)
 
 
+@pytest.mark.parametrize("command, says, not_says", [
+    # output_folder's default: the new results are swapped in only when complete
+    ("run", "the old folder stays until the new results are complete", "removed"),
+    ("advise", "the old folder stays until the new results are complete", "removed"),
+    ("score-forecasts", "the old folder stays until the new results are complete", "removed"),
+    # in place (resumable): the old results are removed before the first run
+    ("sweep", "the old results are removed before the new runs start", "stays until"),
+    ("sensitivity", "the old results are removed before the new runs start", "stays until"),
+])
+def test_overwrite_help_says_what_each_command_does(capsys, command, says, not_says):
+    from model.cli import main
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    overwrite = text[text.index("--overwrite "):]
+    overwrite = overwrite[:overwrite.index(")") + 1]
+    assert says in overwrite and not_says not in overwrite, overwrite
+
+
 # --- regressions: inputs that once gave a traceback or a silent wrong result ------------------
 def _one_error_line(capsys) -> str:
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]

@@ -27,7 +27,7 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
                        help="use a running Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true",
                    help="continue the runs in --out: skip finished ones, redo the rest")
-    add_overwrite_option(p)
+    add_overwrite_option(p, in_place=True)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
