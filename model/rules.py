@@ -154,5 +154,9 @@ def ikm_category(score: float) -> str:
 
 
 def spbe_official_round(year: int) -> bool:
-    """Whether an SPBE evaluation took place (2020 had none; yearly from 2024 assumed)."""
-    return year in SPBE_ROUNDS or year > SPBE_ROUNDS[-1]
+    """Whether a national SPBE evaluation took place in ``year``: one of :data:`SPBE_ROUNDS`.
+    None in 2020, and none from 2026, when PermenPAN-RB 8/2026 revokes 59/2020 and the Pemdi
+    evaluation replaces it (:data:`PEMDI_FROM_YEAR`); the simulated ``spbe`` is still scored
+    every year.
+    """
+    return year in SPBE_ROUNDS

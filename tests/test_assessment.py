@@ -121,8 +121,11 @@ def test_ikm_category(score, label):
 
 
 def test_official_rounds():
+    """SPBE rounds 2018, 2019, 2021-2025 (none in 2020); from 2026 PermenPAN-RB 8/2026 revokes
+    59/2020 and Pemdi replaces SPBE, so there is no SPBE round."""
     assert not spbe_official_round(2020)
-    assert all(spbe_official_round(y) for y in (2018, 2019, 2021, 2025, 2030))
+    assert all(spbe_official_round(y) for y in (2018, 2019, 2021, 2025))
+    assert not any(spbe_official_round(y) for y in (2017, 2026, 2030))
 
 
 def test_weighted_index_spans_one_to_five():
