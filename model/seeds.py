@@ -71,6 +71,9 @@ DRAW_SPAWN_KEY = (0, 0, 0)
 """Spawn key of the posterior draws: three entries, so no run seed (one or two) can equal it."""
 SEARCH_SPAWN_KEY = (0, 0, 1)
 """Spawn key of the budget-advice search's own choices (``egovsim advise``)."""
+REFINE_SPAWN_KEY = (0, 0, 2)
+"""Spawn key of the seeds of the calibration's default-point search
+(:mod:`model.calibration.refine`): its replications are not those of any run or check."""
 
 
 def draw_seed(master_seed: int) -> int:
@@ -87,3 +90,10 @@ def search_seed(master_seed: int) -> int:
     """The seed of the advice search's candidates (:mod:`model.advise`), from the master seed."""
     check_seed(master_seed)
     return _int(np.random.SeedSequence(master_seed, spawn_key=SEARCH_SPAWN_KEY))
+
+
+def refine_seeds(master_seed: int, replications: int) -> list[int]:
+    """The seeds of the default-point search's replications (see :data:`REFINE_SPAWN_KEY`)."""
+    check_seed(master_seed)
+    return [_int(np.random.SeedSequence(master_seed, spawn_key=(*REFINE_SPAWN_KEY, r)))
+            for r in range(replications)]

@@ -20,7 +20,8 @@ from model.calibration.report import rounded_split
 from model.io import dumps_toml, toml_value, write_toml
 from model.scenario import load_scenario
 
-SOURCE = "assumption: estimated by calibration (posterior median), see docs/calibration.md"
+SOURCE = ("assumption: estimated by calibration (the default point: the closest posterior "
+          "particle, each region's own quantities refined), see docs/calibration.md")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -50,9 +50,11 @@ _SETTINGS = {"seed": int, "population": int, "years": list, "population_size": i
              "max_walltime_minutes": float, "predictive_draws": int, "predictive_years": list,
              "de_maxiter": int, "de_popsize": int, "point_replications": int,
              "point_population": int, "repeats": int, "min_effective_sample_size": int,
-             "final_walltime_minutes": float}
+             "final_walltime_minutes": float, "refine_candidates": int,
+             "refine_replications": int, "refine_maxiter": int, "refine_popsize": int}
 _AT_LEAST_ONE = ("population", "population_size", "max_generations", "point_replications",
-                 "point_population", "predictive_draws", "repeats", "de_maxiter", "de_popsize")
+                 "point_population", "predictive_draws", "repeats", "de_maxiter", "de_popsize",
+                 "refine_candidates", "refine_replications", "refine_popsize")
 SINGLE_MODEL = "model"
 """Name of the one hypothesis of a calibration file without ``[[hypothesis]]`` tables."""
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
@@ -84,6 +86,16 @@ class Settings:
     own final generation (:mod:`model.calibration.final`); 0 skips that generation."""
     final_walltime_minutes: float = 4.0
     """Walltime the hypotheses' final generations share, after the repeats' own."""
+    refine_candidates: int = 8
+    """Particles of the chosen hypothesis (smallest ABC distance) whose replication means are
+    compared for the default point's start (:mod:`model.calibration.refine`)."""
+    refine_replications: int = 6
+    """Replications (common seeds) behind each distance of the default point's search."""
+    refine_maxiter: int = 12
+    """Generations of each region's differential evolution for the default point; 0 keeps
+    the start."""
+    refine_popsize: int = 6
+    """Population of that search, per estimated quantity of the region (SciPy's popsize)."""
 
 
 @dataclass(frozen=True)

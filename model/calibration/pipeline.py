@@ -19,8 +19,9 @@ each file atomically. Outputs (``--out DIR``):
   (:mod:`model.calibration.patterns`) per hypothesis and for the whole posterior;
 - ``hypotheses/<name>/``: parameter table, correlations, fit table, pattern shares,
   posterior-predictive table and band figures of each retained hypothesis;
-- ``calibrated.toml``, ``point_fit.csv``, ``point_patterns.csv``: the chosen point
-  (:func:`model.calibration.report.choose_point`) as ``egovsim run`` sees it;
+- ``calibrated.toml``, ``point_fit.csv``, ``point_patterns.csv``: the default point
+  (:func:`default_point`: the most probable hypothesis, its closest particles, each region's
+  own quantities refined, :mod:`model.calibration.refine`) as ``egovsim run`` sees it;
 - ``summary.md``, ``calibration.json``; the histories ``abc_<repeat>.db``.
 
 See ``docs/calibration.md``.
@@ -46,6 +47,7 @@ from model.calibration.config import CalibrationConfig, Hypothesis
 from model.calibration.de import run_de
 from model.calibration.patterns import pattern_table, secondary_facts
 from model.calibration.priors import prior_sample
+from model.calibration.refine import Refined, refine_point
 from model.calibration.simulate import hypothesis_of, scenarios_for, stats_of
 from model.calibration.targets import Target, build_targets, pattern_facts
 from model.errors import ScenarioError
@@ -295,11 +297,23 @@ def _abc_outputs(config: CalibrationConfig, targets: list[Target], out: Path,
     post = pooled_posterior(pops, config, finals, eps)
     write_table(post, parquet=out / "posterior.parquet")
     per, patterns = hypothesis_outputs(config, post, selection, targets, out, workers)
-    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
+    best, refined = default_point(config, selection, per, post, targets, workers)
     return {"generations": gens, "selection": selection, "hypotheses": per,
             "repeats_used": ended,
-            "patterns": patterns, "chosen": best, "point": point,
+            "patterns": patterns, "chosen": best, "point": refined.point,
+            "refined": refined.describe(),
             "fit": per[best]["fit"], "parameters": per[best]["parameters"]}
+
+
+def default_point(config: CalibrationConfig, selection: pd.DataFrame,
+                  per: dict[str, dict[str, Any]], post: pd.DataFrame, targets: list[Target],
+                  workers: int) -> tuple[str, Refined]:
+    """The documented rule for ``calibrated.toml``: the hypothesis with the highest mean
+    probability (:func:`model.calibration.report.choose_hypothesis`) and its default point
+    from its posterior sample (:func:`model.calibration.refine.refine_point`).
+    """
+    best = report.choose_hypothesis(selection, list(per))
+    return best, refine_point(config, post, best, targets, workers)
 
 
 def hypothesis_outputs(config: CalibrationConfig, post: pd.DataFrame,
@@ -391,13 +405,26 @@ def rewrite_outputs(config: CalibrationConfig, out: Path, workers: int = 2) -> d
 def _point_and_summary(config: CalibrationConfig, out: Path, meta: dict[str, Any],
                        selection: pd.DataFrame, per: dict[str, dict[str, Any]],
                        patterns: pd.DataFrame, workers: int) -> dict[str, Any]:
-    """The chosen point's replication check and ``summary.md`` of a finished ABC folder."""
-    best, point = report.choose_point(selection, {n: t["parameters"] for n, t in per.items()})
-    point_fit, point_patterns = point_check(config, point, targets_for(config), workers, best)
+    """The default point (``calibrated.toml``), its replication check and ``summary.md`` of
+    a finished ABC folder.
+    """
+    targets = targets_for(config)
+    best, refined = default_point(config, selection, per,
+                                  pd.read_parquet(out / "posterior.parquet"), targets, workers)
+    point_fit, point_patterns = point_check(config, refined.point, targets, workers, best)
     write_table(point_fit, csv=out / "point_fit.csv")
     write_table(point_patterns, csv=out / "point_patterns.csv")
+    s = config.settings
+    header = (f"Calibrated behavioural parameters: the default point of hypothesis {best} "
+              f"(highest mean probability), {refined.describe()}, from the posterior of "
+              f"{out.name}/ (written by: {meta.get('command', '')}).\n"
+              f"Seed {s.seed}, population {s.population} per run, "
+              f"years {s.years[0]}-{s.years[1]}.\nSee docs/calibration.md.")
+    write_text(out / "calibrated.toml", report.calibrated_toml(config, refined.point, header,
+                                                               best))
     summary = {"generations": pd.read_csv(out / "generations.csv"), "selection": selection,
                "hypotheses": per, "chosen": best, "patterns": patterns,
+               "refined": refined.describe(),
                "point_fit": point_fit, "point_patterns": point_patterns}
     write_text(out / "summary.md", summary_markdown(summary, meta["method"]))
     return summary
@@ -423,7 +450,7 @@ def summary_markdown(summary: dict[str, Any], method: str) -> str:
         parts += ["## Model selection (posterior probability over repeats)", "",
                   _md(summary["selection"], "{:.4g}"), "",
                   f"Chosen point: hypothesis `{summary['chosen']}` (highest mean probability), "
-                  "its weighted posterior medians.", "",
+                  f"{summary['refined']}.", "",
                   "## Generations", "", _md(summary["generations"], "{:.4g}"), ""]
         for name, t in summary["hypotheses"].items():
             p = t["parameters"].drop(columns=["key"])
@@ -472,7 +499,7 @@ def calibrate(config: CalibrationConfig, out: Path, *, method: str = "abc", work
                   f"generation, {len(gens)} generations, "
                   f"{int(gens['samples'].sum())} simulations; chosen: hypothesis {best} "
                   f"(probability {row['probability']:.2f}, effective sample size "
-                  f"{row['effective_sample_size']:.0f}), its posterior medians")
+                  f"{row['effective_sample_size']:.0f}), {summary['refined']}")
         if resumed:
             detail += (f" (the command continued histories it found with {resumed} "
                        "generations: run it as often to reproduce)")
