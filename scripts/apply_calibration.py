@@ -75,7 +75,9 @@ def apply_region(path: Path, values: dict) -> None:
         if key == "shares":
             for c, v in rounded_split(estimate).items():
                 set_field(lines, "shares", c, value(v))
-            set_source(lines, "shares.apps")
+                if c == "apps" or any(x.startswith(f'"shares.{c}" = "assumption: estimated')
+                                      for x in lines):
+                    set_source(lines, f"shares.{c}")  # the estimated ones say how
         elif parts[0] == "policy":
             set_field(lines, "policy", "shares", value(rounded_split(estimate)),
                       nth=int(parts[1]))
