@@ -187,6 +187,22 @@ def effective_sample_size(w) -> float:
     return float(1.0 / np.sum(w**2))
 
 
+ESS_DIGITS = 10
+"""Significant digits of a hypothesis' effective sample size as decided on and reported
+(:func:`hypothesis_ess`). Kish's formula, in floating point, gives n equal weights a size of
+n give or take a few units in the last place (9.999999999999996 for ten; a generation 0 has
+equal weights), so a hypothesis holding exactly the file's ``min_effective_sample_size``
+would be found short of it and given a final generation, while ``model_selection.csv``
+(10 significant digits, :func:`model.io.write_table`) shows it reached. Rounding to the
+digits the tables print removes the noise (about 1e-15 relative) and makes the decision the
+one the table shows."""
+
+
+def rounded_ess(ess: float) -> float:
+    """An effective sample size to :data:`ESS_DIGITS` significant digits (as tables print it)."""
+    return float(f"{ess:.{ESS_DIGITS}g}")
+
+
 def make_sampler(workers: int, scheduler: str | None) -> pyabc.sampler.Sampler:
     """Dask if a scheduler address is given, else local processes (one: in this process)."""
     if scheduler:
@@ -393,11 +409,13 @@ def model_probabilities(post: pd.DataFrame, config: CalibrationConfig) -> dict[s
 
 
 def hypothesis_ess(post: pd.DataFrame, config: CalibrationConfig) -> dict[str, float]:
-    """Kish's effective sample size of each hypothesis' particles (0 if it has none)."""
+    """Kish's effective sample size of each hypothesis' particles (0 if it has none), to
+    :data:`ESS_DIGITS` significant digits: the size final generations are decided on.
+    """
     out = {}
     for h in config.hypotheses:
         w = post.loc[post["hypothesis"] == h.name, "weight"].to_numpy()
-        out[h.name] = effective_sample_size(w) if w.size and w.sum() > 0 else 0.0
+        out[h.name] = rounded_ess(effective_sample_size(w)) if w.size and w.sum() > 0 else 0.0
     return out
 
 

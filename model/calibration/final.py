@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from model.backend import Backend
-from model.calibration.abc import SpreadKernel, effective_sample_size
+from model.calibration.abc import SpreadKernel, effective_sample_size, rounded_ess
 from model.calibration.config import CalibrationConfig, Hypothesis
 from model.calibration.priors import make_prior
 from model.calibration.simulate import Simulator
@@ -180,8 +180,8 @@ def final_generation(config: CalibrationConfig, h: Hypothesis, pooled: pd.DataFr
     first = True
 
     def reached() -> bool:
-        got = accepted(rounds)["weight"]
-        return have_ess + (effective_sample_size(got) if len(got) else 0.0) \
+        got = accepted(rounds)["weight"]  # rounded as the sizes it adds to (hypothesis_ess)
+        return rounded_ess(have_ess + (effective_sample_size(got) if len(got) else 0.0)) \
             >= s.min_effective_sample_size
 
     while not reached() and (first or time.time() < deadline):
