@@ -29,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from model.behaviour import Behaviour
+from model.calibration.targets import build_targets
+from model.defaults import YEAR_RANGE
 from model.errors import ScenarioError
 from model.params import meta_of
+from model.runner import check_run
 from model.scenario import (
     COMPONENTS,
     Scenario,
@@ -55,6 +58,12 @@ _SETTINGS = {"seed": int, "population": int, "years": list, "population_size": i
 _AT_LEAST_ONE = ("population", "population_size", "max_generations", "point_replications",
                  "point_population", "predictive_draws", "repeats", "de_maxiter", "de_popsize",
                  "refine_candidates", "refine_replications", "refine_popsize")
+_ABOVE_ZERO = ("max_walltime_minutes",)
+"""Settings that must be above 0 (a model selection with no time finishes no generation)."""
+_RUNS = (("population", "years"), ("point_population", "predictive_years"))
+"""(population, years) of the runs a calibration makes: the estimation's and the
+predictive runs' (``population`` over ``predictive_years``) and the point check's."""
+_NEED_RATE = "behaviour.need_rate_per_year"
 SINGLE_MODEL = "model"
 """Name of the one hypothesis of a calibration file without ``[[hypothesis]]`` tables."""
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
@@ -190,18 +199,84 @@ def _settings(table: Any, path: str, where: str, base: Settings) -> Settings:
             except ValueError as err:
                 raise ScenarioError(path, f"{where}.{key}", str(err)) from None
         if tp is list:
-            if (len(value) != 2 or not all(isinstance(v, int) for v in value)
-                    or value[1] < value[0]):
-                raise ScenarioError(path, f"{where}.{key}", "expected [first_year, last_year]")
+            if (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                           for v in value)
+                    or not YEAR_RANGE[0] <= value[0] <= value[1] <= YEAR_RANGE[1]):
+                raise ScenarioError(path, f"{where}.{key}", "expected [first_year, last_year] "
+                                    f"within {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, got {value!r}")
             value = (value[0], value[1])
         elif value < 0 or key in _AT_LEAST_ONE and value < 1:
             raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range")
+        elif key in _ABOVE_ZERO and value == 0:
+            raise ScenarioError(path, f"{where}.{key}", "0 leaves no time to finish a "
+                                "generation; give it minutes above 0")
         elif key == "min_acceptance_rate" and not 0 < value <= 1:
             raise ScenarioError(path, f"{where}.{key}", f"{value!r} is out of range (0, 1]: "
                                 "it caps the simulations of a generation, which the walltime "
                                 "needs to end one")
         values[key] = value
-    return dataclasses.replace(base, **values)
+    settings = dataclasses.replace(base, **values)
+    (first, last), (p_first, p_last) = settings.years, settings.predictive_years
+    if not p_first <= first <= last <= p_last:
+        # the fit and point-check tables read the predictive runs at every fitted observation
+        if "predictive_years" in values:
+            raise ScenarioError(path, f"{where}.predictive_years", f"{p_first}-{p_last} does "
+                                f"not cover the fitted years {first}-{last}: start it in "
+                                f"{first} or before and end it in {last} or after")
+        raise ScenarioError(path, f"{where}.years", f"{first}-{last} is not within "
+                            f"predictive_years {p_first}-{p_last}, the years the fit is "
+                            "checked on; widen predictive_years to cover it")
+    return settings
+
+
+def _lowest_need_rate(region: str, hypotheses: tuple[Hypothesis, ...],
+                      specs: tuple[ParameterSpec, ...],
+                      region_behaviour: dict[str, dict[str, Any]]) -> tuple[float, str]:
+    """The lowest need rate a simulation of ``region`` can have, and where it comes from
+    (the fewer needs, the more simulated citizens a run needs).
+    """
+    field = _NEED_RATE.partition(".")[2]
+    own = region_behaviour[region]
+    lowest = (float(own.get(field, getattr(Behaviour(), field))), "")
+    for h in hypotheses:
+        options = [(p.lo, f"the lower end of parameter {p.name}'s prior")
+                   for p in specs if p.key == _NEED_RATE and p.name in h.estimate]
+        if _NEED_RATE in h.fixed:
+            options.append((h.fixed[_NEED_RATE], f"hypothesis {h.name}'s fixed value"))
+        lowest = min([lowest, *options], key=lambda o: o[0])
+    return lowest
+
+
+def _check_runs(settings: Settings, table: dict[str, Any], path: str, where: str,
+                regions: dict[str, Scenario], hypotheses: tuple[Hypothesis, ...],
+                specs: tuple[ParameterSpec, ...],
+                region_behaviour: dict[str, dict[str, Any]]) -> None:
+    """Refuse settings whose runs the model cannot do (:func:`model.runner.check_run`, at
+    the lowest need rate the calibration can simulate) or whose fitted years hold no
+    observation of the regions. ``table`` is the ``where`` table (its keys are blamed; the
+    others come from ``[settings]`` or the defaults).
+    """
+    def field(key: str) -> str:
+        return f"{where}.{key}" if key in table else f"settings.{key}"
+
+    for name, scenario in regions.items():
+        rate, origin = _lowest_need_rate(name, hypotheses, specs, region_behaviour)
+        lowest = with_overrides(scenario, {_NEED_RATE: rate})
+        for pop_key, years_key in _RUNS:
+            try:
+                check_run(lowest, years=getattr(settings, years_key),
+                          population=getattr(settings, pop_key), where=field(pop_key))
+            except ScenarioError as err:
+                at = f" (at {_NEED_RATE} = {rate:g}, {origin})" if origin else ""
+                raise ScenarioError(path, field(pop_key), f"{err.message}{at}") from None
+    first, last = settings.years
+    observed = {k: v.region for k, v in regions.items()}
+    if not any(t.region != "national" for t in build_targets(observed, settings.years)):
+        seen = sorted({t.year for t in build_targets(observed, YEAR_RANGE)
+                       if t.region != "national"})
+        span = f"observed in {seen[0]}-{seen[-1]}" if seen else "never observed"
+        raise ScenarioError(path, field("years"), f"{first}-{last} holds no observed index of "
+                            f"{', '.join(regions)} ({span}): there is nothing to fit")
 
 
 def _check_target(key: str, region: str | None, scenario: Scenario | None, path: str,
@@ -391,10 +466,9 @@ def load_config(path: str | Path, quick: bool = False) -> CalibrationConfig:
         if key not in allowed:
             raise ScenarioError(p, key, "unknown table; valid tables are: "
                                 + ", ".join(sorted(allowed)))
-    settings = _settings(data.get("settings", {}), p, "settings", Settings())
-    quick_settings = _settings(data.get("quick", {}), p, "quick", settings)
-    if quick:
-        settings = quick_settings
+    tables = {"settings": data.get("settings", {}), "quick": data.get("quick", {})}
+    full_settings = _settings(tables["settings"], p, "settings", Settings())
+    quick_settings = _settings(tables["quick"], p, "quick", full_settings)
     regions_table = data.get("regions")
     if not isinstance(regions_table, dict) or not regions_table:
         raise ScenarioError(p, "regions", "missing [regions] table of name = \"scenario.toml\"")
@@ -425,5 +499,8 @@ def load_config(path: str | Path, quick: bool = False) -> CalibrationConfig:
         k for h in hypotheses for k in h.fixed}
     region_behaviour = {name: _region_behaviour(Path(path).parent / file, name, touched, p)
                         for name, file in regions_table.items()}
+    for where, s in (("settings", full_settings), ("quick", quick_settings)):
+        _check_runs(s, tables[where], p, where, regions, hypotheses, specs, region_behaviour)
+    settings = quick_settings if quick else full_settings
     return CalibrationConfig(path=p, settings=settings, regions=regions, parameters=specs,
                              hypotheses=hypotheses, region_behaviour=region_behaviour)
