@@ -5,9 +5,10 @@
 
 The calibration estimates a few behavioural parameters and keeps every other one at its declared
 value (``model/behaviour.py``, each with its unit, range and source or labelled assumption).
-This screen asks whether those fixed values carry the result: at the committed point (the most
-probable hypothesis of ``model/posterior.parquet`` and its weighted posterior medians, as
-``model/calibrated.toml`` is chosen), one Morris design (SALib, the method of ``egovsim
+This screen asks whether those fixed values carry the result: at the most probable hypothesis
+of ``model/posterior.parquet`` and its weighted posterior medians (the reference point of the
+screen; ``model/calibrated.toml`` is a point refined from that posterior,
+:mod:`model.calibration.refine`), one Morris design (SALib, the method of ``egovsim
 sensitivity``) moves together
 
 - every **fixed** behavioural parameter (declared, estimated by no hypothesis, switched off by
