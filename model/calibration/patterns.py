@@ -85,9 +85,10 @@ SECONDARY = (
     Secondary("jember_connectivity_kept_2022",
               "Jember's connectivity stock does not fall from 2021 to 2022",
               "72 of 95 blank-spot villages got signal by July 2022 (aktual.com)",
-              "should follow: connectivity keeps the scenario file's share of Jember's budget in "
-              "every hypothesis, so it falls only if that money is below depreciation; "
-              "nothing in the distance pushes it either way",
+              "may not follow: from 2021 connectivity gets a fixed part of what Jember's "
+              "estimated shares (applications, competency, interface) leave, so it falls when "
+              "they take most of the budget; the fit of Jember's low SPBE pushes that way, "
+              "since connectivity raises two SPBE aspects (ICT, ICT audit)",
               _connectivity_kept),
     Secondary("jember_integrity_kept_2023",
               "Jember's maladministration rate does not rise and its staff integrity does not "
