@@ -67,10 +67,16 @@ def test_an_mpp_at_one_unit_changes_that_units_facilities_only(kediri):
                                                 units=("dinsos",)),))
     base, inside = _frozen(sc), _frozen(mpp)
     _year(base), _year(inside)
-    fa = ipp_unit_aspects(base.year_state())["facilities"]
-    fb = ipp_unit_aspects(inside.year_state())["facilities"]
-    gain = fb[DINSOS] - fa[DINSOS]
-    assert gain > 0.05
+    sa, sb = base.year_state(), inside.year_state()
+    # the rule (model.model): an MPP closes mpp_facility_effect of its units' facility gap
+    effect = base.config.behaviour.mpp_facility_effect
+    assert effect > 0
+    assert sb.facilities[DINSOS] - sa.facilities[DINSOS] == pytest.approx(
+        effect * (1.0 - sa.facilities[DINSOS]), rel=1e-9)
+    fa = ipp_unit_aspects(sa)["facilities"]
+    fb = ipp_unit_aspects(sb)["facilities"]
+    gain = fb[DINSOS] - fa[DINSOS]  # the evaluator's aspect, less crowding
+    assert gain > 0.5 * effect * (1.0 - sa.facilities[DINSOS])
     others = np.delete(np.arange(len(fa)), DINSOS)
     assert np.max(np.abs(fb[others] - fa[others])) < 0.05 * gain
 
