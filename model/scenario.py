@@ -1,10 +1,11 @@
 """Scenario files: a region's data and assumptions, its dated events and its policies.
 
 A scenario is a TOML file. A region file (``scenarios/jember.toml``) gives every table; a what-if
-file names its ``base`` and overrides only what changes (tables are merged key by key; its
-``[[policy]]`` and ``[[event]]`` entries are added to the base's). Everything is validated here,
-once: an unknown key, a wrong type, a share outside [0, 1], shares not summing to 1, a negative
-budget or a missing base file raise :class:`~model.errors.ScenarioError` naming file and field.
+file names its ``base``, gives its own ``[scenario] name`` and overrides only what changes (tables
+are merged key by key; its ``[[policy]]`` and ``[[event]]`` entries are added to the base's).
+Everything is validated here, once: an unknown key, a wrong type, a share outside [0, 1], shares
+not summing to 1, a negative budget, a missing base file or a what-if without a name raise
+:class:`~model.errors.ScenarioError` naming file and field.
 """
 
 from __future__ import annotations
@@ -358,7 +359,26 @@ def resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     base_data = resolve_file(base_path, (*chain, path.resolve()))
     # A fault in the base is reported against the base file, not the what-if naming it.
     scenario_from_table(base_data, str(path.parent / base))
-    return merge_tables(base_data, data, path=str(path))
+    merged = merge_tables(base_data, data, path=str(path))
+    check_own_name(data, base_data, str(path))
+    return merged
+
+
+def check_own_name(whatif: dict[str, Any], base: dict[str, Any], path: str | None) -> None:
+    """A what-if (``whatif``, its own tables before the merge) must set ``[scenario] name``.
+
+    Every output row is labelled by the scenario's name and a run refuses two scenarios of one
+    name (:func:`model.runner.check_runs`), so a what-if carrying its base's name would be
+    reported as its base, and a run of both would be refused with the error blaming the base.
+    """
+    head = whatif.get("scenario")
+    name = head.get("name") if isinstance(head, dict) else None
+    if isinstance(name, str) and name.strip():
+        return
+    inherited = base.get("scenario", {}).get("name")
+    raise ScenarioError(path, "scenario.name",
+                        "missing or not text; a what-if needs a name of its own under "
+                        f"[scenario] (without one it would carry its base's, {inherited!r})")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -119,7 +119,8 @@ def test_the_quick_table_is_validated_too(two):
 # --- a scenario's own [behaviour] is kept ----------------------------------------------------
 def test_scenario_behaviour_table_is_kept_and_may_not_clash(two, tmp_path):
     own = tmp_path / "jember_own.toml"
-    own.write_text(f'base = "{SCEN / "jember.toml"}"\n\n[behaviour]\nwait_reference_days = 33.0\n')
+    own.write_text(f'base = "{SCEN / "jember.toml"}"\n\n[scenario]\nname = "jember_own"\n\n'
+                   '[behaviour]\nwait_reference_days = 33.0\n')
     _edit(two, f'jember = "{SCEN / "jember.toml"}"', f'jember = "{own}"')
     cfg = load_config(two)
     theta = {"ikm_expectation": 0.3, "ipp_leniency_from_2022": 1.1,

@@ -111,6 +111,29 @@ def test_fault_in_the_base_is_reported_against_the_base(tmp_path):
     assert (info.value.path, info.value.field) == (str(base), "shares.apps")
 
 
+WHATIF = SCENARIOS / "whatif" / "kediri_apps_to_training_2025.toml"
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_whatif_without_its_own_name_is_blamed_not_its_base(tmp_path, capsys, command):
+    """A what-if must name itself: without [scenario] name it would carry its base's, label its
+    rows as the base and, run beside it, be refused with an error blaming the base file."""
+    from model.cli import main
+    base = _write(tmp_path, "kediri.toml", KEDIRI.read_text(encoding="utf-8"))
+    text = re.sub(r"\[scenario\][^\[]*", "", WHATIF.read_text(encoding="utf-8"))
+    assert "name =" in text and "kediri_apps" not in text  # the policy's name stays
+    whatif = _write(tmp_path, "whatif/w.toml", text)
+    out = tmp_path / "out"
+    argv = {"validate": ["validate", str(whatif)],
+            "run": ["run", str(base), str(whatif), "--replications", "1", "--population", "500",
+                    "--years", "2018:2019", "--out", str(out)]}[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"egovsim: error: {whatif}: scenario.name: missing"), err
+    assert "'kediri'" in err and str(base) not in err and not out.exists()
+
+
 def test_base_cycle_is_an_error(tmp_path):
     a = _write(tmp_path, "a.toml", 'base = "b.toml"\n')
     _write(tmp_path, "b.toml", 'base = "a.toml"\n')
