@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 
 from model import rules as regulations
+from model.defaults import DEFAULT_YEARS, YEAR_RANGE
 from model.errors import ScenarioError
 from model.outputs import ANNUAL_COLUMNS
 from model.posterior import EnsembleTask, Posterior, draw_parameters, ensemble_tasks
-from model.runner import DEFAULT_YEARS, run_many
+from model.runner import run_many
 from model.scenario import COMPONENTS, Policy, Scenario, Shares, shares_in_year
 from model.seeds import run_seed, search_seed
 
@@ -51,8 +52,12 @@ enacted at the end of 2026); set ``from_year`` for another plan."""
 PEMDI_FROM_YEAR: int | None = getattr(regulations, "PEMDI_FROM_YEAR", None)
 """First year of the Indeks Pemerintah Digital (PermenPAN-RB 8/2026), which replaces SPBE;
 None where the simulator does not score it."""
-FIRST_YEAR, LAST_YEAR = DEFAULT_YEARS
-"""Runs simulate from FIRST_YEAR; the advised year lies in (FIRST_YEAR, LAST_YEAR]."""
+FIRST_YEAR = DEFAULT_YEARS[0]
+"""Every run of the search simulates from this year (the default run's first, whose state the
+scenario files' starting values describe) to the advised year."""
+LAST_YEAR = YEAR_RANGE[1]
+"""Latest advised year: the last a run may cover (:data:`model.defaults.YEAR_RANGE`), as for
+``egovsim run --years``; the runs end in the advised year, not in the default run's last."""
 ROBUST_QUANTILE = 0.10
 """The robust value of a metric is its 10th percentile over worlds (90th for a gap): an
 assumption, a planner's bad case being the worst world in ten."""
@@ -463,8 +468,8 @@ def status_quo_split(scenario: Scenario, from_year: int) -> list[float]:
 def check_years(year: int, from_year: int) -> None:
     """The advised year and the first year of the new split, or a ScenarioError."""
     if not FIRST_YEAR < year <= LAST_YEAR:
-        raise ScenarioError(None, "--year", f"{year} is outside the run ({FIRST_YEAR + 1}-"
-                            f"{LAST_YEAR})")
+        raise ScenarioError(None, "--year", f"{year}; give a year from {FIRST_YEAR + 1} to "
+                            f"{LAST_YEAR} (the search simulates from {FIRST_YEAR} to --year)")
     if not FIRST_YEAR < from_year <= year:
         raise ScenarioError(None, "--from-year", f"{from_year} must be after {FIRST_YEAR} and "
                             f"not after --year {year}")

@@ -284,7 +284,7 @@ def test_advise_end_to_end_with_a_posterior(tmp_path, tiny, monkeypatch):
 
 @pytest.mark.parametrize("extra, text", [
     (["--year", "2017"], "--year"),
-    (["--year", "2031"], "--year"),
+    (["--year", "2101"], "--year: 2101; give a year from 2019 to 2100"),
     (["--from-year", "2021"], "--from-year"),
     (["--objective", "happiness"], "--objective"),
     (["--objective", "pemdi"], "--objective"),
@@ -299,6 +299,23 @@ def test_bad_advise_input_is_one_line_exit_2_nothing_written(tmp_path, tiny, cap
     err = capsys.readouterr().err.strip()
     assert text in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_advise_accepts_every_year_a_run_may_cover():
+    """The old 2019-2030 limit was an accident: it reused DEFAULT_YEARS, the default run's
+    window, though the search's runs end in the advised year. So --year takes every year a run
+    may cover (model.defaults.YEAR_RANGE, as egovsim run --years does) after the search's
+    first simulated year, and a refusal says which years."""
+    from model.cli import years_arg
+    from model.defaults import DEFAULT_YEARS, YEAR_RANGE
+    first, last = DEFAULT_YEARS[0], YEAR_RANGE[1]
+    assert years_arg(f"{first}:{last}") == (first, last)  # egovsim run takes it
+    for year in (first + 1, 2031, last):
+        adv.check_years(year, first + 1)  # and so does egovsim advise
+    for year in (first, last + 1):
+        with pytest.raises(ScenarioError, match=rf"^--year: {year}; give a year from "
+                                                rf"{first + 1} to {last} \(the search "):
+            adv.check_years(year, first + 1)
 
 
 def test_a_named_posterior_file_that_is_missing_is_one_line_exit_2(tmp_path, tiny, capsys):

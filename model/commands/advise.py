@@ -29,7 +29,8 @@ from model.seeds import DEFAULT_SEED
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``egovsim advise``."""
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
-    p.add_argument("--year", type=int, required=True, help="year whose indices count")
+    p.add_argument("--year", type=int, required=True,
+                   help=f"year whose indices count ({adv.FIRST_YEAR + 1}-{adv.LAST_YEAR})")
     p.add_argument("--objective", default="ipp",
                    help="what to improve: " + ", ".join(adv.OBJECTIVES) + " (default ipp)")
     p.add_argument("--target", default=None,
