@@ -326,6 +326,14 @@ def test_the_address_round_trips_and_refuses_bad_values(jember):
     assert "2031 is outside the simulated years" in text
 
 
+def test_an_uploaded_whatif_without_its_own_name_is_refused_as_the_command_line_does():
+    text = (logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml").read_text()
+    head = text.index("[scenario]")
+    anonymous = text[:head] + text[text.index("[[policy]]"):]
+    with pytest.raises(ScenarioError, match=r"mine\.toml: scenario\.name: missing"):
+        logic.source_from_upload(anonymous.encode(), "mine.toml")
+
+
 def test_an_upload_whose_policy_starts_outside_the_years_is_refused():
     text = (logic.SCENARIOS_DIR / "whatif" / "kediri_apps_to_training_2025.toml").read_text()
     late = text.replace("start_year = 2025", "start_year = 2031").encode()

@@ -70,6 +70,7 @@ from model.scenario import (
     Scenario,
     Shares,
     Shift,
+    check_own_name,
     lever_in_year,
     merge_tables,
     read_toml,
@@ -228,9 +229,11 @@ def source_from_upload(content: bytes, filename: str, root: Path = SCENARIOS_DIR
     base_scenario = None
     if base is not None:
         base_path = _base_inside(base, label, root)
-        base_scenario = scenario_from_table(resolve_file(base_path),
+        base_table = resolve_file(base_path)
+        base_scenario = scenario_from_table(base_table,
                                             base_path.relative_to(root.resolve()).as_posix())
-        data = merge_tables(resolve_file(base_path), data)
+        check_own_name(data, base_table, label)  # as a what-if file read by egovsim run
+        data = merge_tables(base_table, data)
     scenario = scenario_from_table(data, label)
     for i, policy in enumerate(scenario.policies):
         check_start_year(policy.start_year, years, label, f"policy.{i}.start_year")
