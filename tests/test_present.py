@@ -254,6 +254,41 @@ def test_per_unit_and_spending_figures_appear_only_when_their_columns_are_declar
     assert spend_ax.patches[0].get_width() == pytest.approx(2.0)  # billions of Rupiah
 
 
+@pytest.mark.parametrize(("lang", "outside", "salaries", "old_label"), [
+    ("en", "outside the e-government budget", "frontline staff salaries", "Staff"),
+    ("id", "di luar anggaran e-government", "gaji dan rekrutmen petugas layanan", "Pegawai")])
+def test_the_spending_figure_shows_frontline_salaries_apart_and_named_as_outside_the_budget(
+        lang, outside, salaries, old_label):
+    """Frontline salaries (staff_cost_idr, belanja pegawai) are no e-government component nor all
+    staff cost: their bar sits in a panel of its own, hatched, named as outside the budget, with
+    a note; the components' panel carries only the components."""
+    from model.present.plots import optional_figures
+    df = _annual().assign(spend_apps_idr=2.0e9, spend_regulation_idr=1.0e9,
+                          staff_cost_idr=60.0e9)
+    (stem, caption, fig), = [f for f in optional_figures(df, [("kediri", "K"), ("kediri_w", "W")],
+                                                         2025, lang) if f[0] == "spending"]
+    egov, staff = fig.axes
+    ticks = lambda ax: [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]  # noqa: E731
+    assert ticks(egov) == [tr(lang, "column.spend_apps_idr"),
+                           tr(lang, "column.spend_regulation_idr")]
+    assert ticks(staff) == [tr(lang, "plot.spend_staff")]
+    assert salaries in ticks(staff)[0].lower() and outside in ticks(staff)[0].lower()
+    assert old_label not in ticks(egov) + ticks(staff)  # the bare "Staff" bar is gone
+    title = {ax: ax.get_title(loc="left").lower() for ax in (egov, staff)}
+    assert outside.split(" e-")[0] in title[staff] and "e-government" in title[egov]
+    assert outside.split(" e-")[0] not in title[egov]
+    assert [p.get_width() for p in egov.patches] == pytest.approx([2.0, 1.0, 2.0, 1.0])
+    assert [p.get_width() for p in staff.patches] == pytest.approx([60.0, 60.0])
+    assert all(p.get_hatch() for p in staff.patches) and not any(p.get_hatch()
+                                                                   for p in egov.patches)
+    notes = [t.get_text().replace("\n", " ") for t in fig.texts]
+    assert tr(lang, "plot.spend_staff_note") in notes
+    assert "belanja pegawai" in notes[-1] and "e-government" in notes[-1]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["K", "W"]
+    assert caption == tr(lang, "report.fig_spend", year=2025)
+    assert "e-government" in caption.lower() and salaries.split(" dan ")[0] in caption.lower()
+
+
 def test_a_name_in_another_script_draws_without_font_warnings(recwarn):
     from model.present.plots import index_figure, png_bytes
     df = _annual()

@@ -268,8 +268,8 @@ def aspects_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year:
 def columns_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year: int,
                    columns: list[str], title: str, unit: str, lang: str,
                    scale: float = 1.0) -> Figure:
-    """Optional columns (per-unit IPP scores, spending per component) in ``year``, one bar per
-    scenario; ``scale`` divides the values (Rupiah in billions: 1e9).
+    """Optional columns (per-unit IPP scores) in ``year``, one bar per scenario; ``scale``
+    divides the values (Rupiah in billions: 1e9). Spending has :func:`spending_figure`.
     """
     fig = Figure(figsize=(7.6, 3.0), dpi=100)
     ax = fig.subplots()
@@ -303,14 +303,67 @@ def optional_figures(annual: pd.DataFrame, scenarios: list[tuple[str, str]], yea
         caption = tr(lang, "report.fig_units", year=year)
         out.append(("ipp_units", caption, columns_figure(
             annual, scenarios, year, units, caption, tr(lang, "index.ipp"), lang)))
-    spend = optional_columns(annual, [*(f"spend_{s}_idr" for s in SPEND_COMPONENTS),
-                                      "staff_cost_idr"])
-    if spend:
+    spend = optional_columns(annual, [f"spend_{s}_idr" for s in SPEND_COMPONENTS])
+    staff = optional_columns(annual, ["staff_cost_idr"])
+    if spend or staff:
         caption = tr(lang, "report.fig_spend", year=year)
-        out.append(("spending", caption, columns_figure(
-            annual, scenarios, year, spend, caption, tr(lang, "unit.billion_idr"), lang,
-            scale=BILLION)))
+        out.append(("spending", caption, spending_figure(annual, scenarios, year, spend,
+                                                         bool(staff), caption, lang)))
     return out
+
+
+def _scenario_bars(ax, sel: pd.DataFrame, scenarios: list[tuple[str, str]],
+                   columns: list[str], **style) -> None:
+    """One horizontal bar per scenario and column (mean over runs, billion Rupiah)."""
+    y = np.arange(len(columns))
+    h = 0.8 / max(1, len(scenarios))
+    for i, (name, label) in enumerate(scenarios):
+        vals = [float(sel.loc[sel["scenario"] == name, c].mean()) / BILLION for c in columns]
+        ax.barh(y + (i - (len(scenarios) - 1) / 2) * h, vals, h, color=scenario_color(i),
+                label=label, **style)
+    ax.invert_yaxis()
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.25, axis="x")
+
+
+def spending_figure(annual: pd.DataFrame, scenarios: list[tuple[str, str]], year: int,
+                    spend: list[str], staff: bool, title: str, lang: str) -> Figure:
+    """Rupiah in ``year`` (billions, mean over runs), one bar per scenario: the e-government
+    components ``spend`` in one panel and, when ``staff``, the frontline staff's salaries and
+    recruitment (``staff_cost_idr``) in a panel of their own, hatched and named as outside the
+    e-government budget with a note below: that money is belanja pegawai of the modelled
+    frontline civil servants only, neither an e-government component nor all staff cost.
+    """
+    panels = [(p, n) for p, n in (("spend", len(spend)), ("staff", int(staff))) if n]
+    rows = [n + 0.6 for _, n in panels]  # bar groups plus room for the panel's title
+    top, gaps, foot = 0.75, 0.75 * (len(panels) - 1), 0.75 + (0.45 if staff else 0.0)  # inches
+    height = top + gaps + foot + 0.32 * sum(rows)
+    fig = Figure(figsize=(7.6, height), dpi=100)
+    axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": rows})[:, 0]
+    sel = annual[annual["year"] == year]
+    unit = tr(lang, "unit.billion_idr")
+    for ax, (panel, _) in zip(axes, panels, strict=True):
+        if panel == "spend":
+            _scenario_bars(ax, sel, scenarios, spend)
+            ax.set_yticks(range(len(spend)), [tr(lang, f"column.{c}") for c in spend],
+                          fontsize=8)
+            ax.set_title(tr(lang, "plot.spend_egov"), fontsize=9, loc="left")
+        else:
+            _scenario_bars(ax, sel, scenarios, ["staff_cost_idr"], hatch="///",
+                           edgecolor="white", alpha=0.55)
+            ax.set_yticks([0], [textwrap.fill(tr(lang, "plot.spend_staff"), 34)], fontsize=8)
+            ax.set_title(tr(lang, "plot.spend_outside"), fontsize=9, loc="left")
+        ax.set_xlabel(unit, fontsize=8)
+    fig.suptitle(textwrap.fill(title, 90), fontsize=10, y=1 - 0.08 / height, va="top")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=len(scenarios),
+               frameon=False, bbox_to_anchor=(0.5, (foot - 0.42) / height))
+    if staff:
+        fig.text(0.02, 0.06 / height, textwrap.fill(tr(lang, "plot.spend_staff_note"), 140),
+                 fontsize=7, color="0.3", va="bottom")
+    fig.subplots_adjust(left=0.3, right=0.97, bottom=foot / height, top=1 - top / height,
+                        hspace=gaps / (0.32 * sum(rows) / len(rows)) if gaps else 0.2)
+    return fig
 
 
 def png_bytes(fig: Figure) -> bytes:
