@@ -176,3 +176,45 @@ def test_failed_runs_give_status_1_and_no_indices_until_resumed(tmp_path, capsys
     assert "16/16 runs done (2 now, 14 from before), 0 failed" in capsys.readouterr().err
     assert set(pd.read_csv(out / "sobol.csv")["parameter"]) == {"shares.apps",
                                                                  "budget.egov_share"}
+
+
+def test_resume_that_fails_again_removes_stale_index_files_only(tmp_path, capsys, monkeypatch):
+    """A folder where older code wrote indices from an incomplete design: a --resume whose
+    retried runs fail again gives status 1 and removes those index files (they do not belong to
+    the folder's complete design), and nothing else of the folder."""
+    import model.experiments.execute as execute
+
+    real_run, calls = execute.run, []
+
+    def failing_run(scenario, seed, **kw):
+        calls.append(seed)
+        if len(calls) == 3:
+            raise RuntimeError("deliberate failure")
+        return real_run(scenario, seed, **kw)
+
+    monkeypatch.setattr(execute, "run", failing_run)
+    path, out = tiny_sobol(tmp_path), tmp_path / "out"
+    args = ["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]
+    assert cli_main(args) == 1
+    stale = {"sobol.csv": "parameter,outcome,S1,S1_conf,ST,ST_conf\nshares.apps,spbe_2019,"
+                          "0.9,0.1,0.9,0.1\n", "noise.csv": "outcome\nspbe_2019\n",
+             "sobol.png": "not a picture"}
+    for name, text in stale.items():  # as older code left them
+        (out / name).write_text(text)
+    (out / "notes.txt").write_text("mine")
+    kept = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name not in stale}
+    capsys.readouterr()
+
+    def always_failing(scenario, seed, **kw):
+        raise RuntimeError("deliberate failure again")
+
+    monkeypatch.setattr(execute, "run", always_failing)
+    assert cli_main([*args, "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "no sensitivity indices written" in err and "sobol.csv" in err
+    for name in stale:
+        assert not (out / name).exists()
+    assert len(pd.read_csv(out / "failures.csv")) == 1
+    assert (out / "notes.txt").read_text() == "mine"
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert kept and set(kept) <= set(after)  # runs, metadata and the user's file are kept
