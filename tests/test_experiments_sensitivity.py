@@ -148,19 +148,25 @@ def test_sensitivity_command_on_the_model(tmp_path, capsys):
     assert "sensitivity written" in capsys.readouterr().err
 
 
-def test_failed_runs_give_status_1_and_no_indices_until_resumed(tmp_path, capsys, monkeypatch):
-    """As docs/experiments.md says: a failed run is recorded, the status is 1 (as for a sweep),
-    and no index is computed from the incomplete design; --resume retries, then writes them."""
+def _failing_on(calls_that_fail):
+    """``execute.run`` that raises on the given calls (1-based, serial: in order)."""
     import model.experiments.execute as execute
 
     real_run, calls = execute.run, []
 
     def failing_run(scenario, seed, **kw):
         calls.append(seed)
-        if len(calls) in (3, 7):  # the third and seventh runs (serial: in order)
+        if len(calls) in calls_that_fail:
             raise RuntimeError("deliberate failure")
         return real_run(scenario, seed, **kw)
 
+    return execute, real_run, failing_run
+
+
+def test_failed_runs_give_status_1_and_no_indices_until_resumed(tmp_path, capsys, monkeypatch):
+    """As docs/experiments.md says: a failed run is recorded, the status is 1 (as for a sweep),
+    and no index is computed from the incomplete design; --resume retries, then writes them."""
+    execute, real_run, failing_run = _failing_on((3, 7))
     monkeypatch.setattr(execute, "run", failing_run)
     path, out = tiny_sobol(tmp_path), tmp_path / "out"
     args = ["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]
@@ -182,16 +188,7 @@ def test_resume_that_fails_again_removes_stale_index_files_only(tmp_path, capsys
     """A folder where older code wrote indices from an incomplete design: a --resume whose
     retried runs fail again gives status 1 and removes those index files (they do not belong to
     the folder's complete design), and nothing else of the folder."""
-    import model.experiments.execute as execute
-
-    real_run, calls = execute.run, []
-
-    def failing_run(scenario, seed, **kw):
-        calls.append(seed)
-        if len(calls) == 3:
-            raise RuntimeError("deliberate failure")
-        return real_run(scenario, seed, **kw)
-
+    execute, _, failing_run = _failing_on((3,))
     monkeypatch.setattr(execute, "run", failing_run)
     path, out = tiny_sobol(tmp_path), tmp_path / "out"
     args = ["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]
