@@ -9,17 +9,40 @@ runner's process pool (:func:`model.runner.map_runs`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import differential_evolution
 
-from model.calibration.config import CalibrationConfig, Hypothesis
+from model.calibration.config import CalibrationConfig, Hypothesis, ParameterSpec
 from model.calibration.simulate import feasible, hypothesis_of, simulate, stats_of
 from model.calibration.targets import Distance, Target
 from model.runner import map_runs
 
 INFEASIBLE = 1e3
+
+
+class SearchSpace:
+    """Estimated parameters as a search space: log-uniform ones on the log scale."""
+
+    def __init__(self, specs: Sequence[ParameterSpec]) -> None:
+        self.specs = list(specs)
+        self.log = np.array([p.prior == "loguniform" for p in self.specs], dtype=bool)
+
+    def bounds(self) -> list[tuple[float, float]]:
+        """Search bounds (log bounds for log-uniform priors)."""
+        return [(np.log(p.lo), np.log(p.hi)) if p.prior == "loguniform" else (p.lo, p.hi)
+                for p in self.specs]
+
+    def values(self, z: np.ndarray) -> dict[str, float]:
+        """The parameters at search-space point ``z``, by name."""
+        x = np.where(self.log, np.exp(z), z)
+        return {p.name: float(v) for p, v in zip(self.specs, x, strict=True)}
+
+    def point(self, values: Mapping[str, float]) -> np.ndarray:
+        """The search-space point of ``values`` (by name)."""
+        x = np.array([float(values[p.name]) for p in self.specs])
+        return np.where(self.log, np.log(x), x)
 
 
 class Objective:
@@ -29,19 +52,16 @@ class Objective:
                  hypothesis: Hypothesis | str | None = None) -> None:
         self.config = config
         self.hypothesis = hypothesis_of(config, hypothesis)
-        self.specs = config.estimated(self.hypothesis)
+        self.space = SearchSpace(config.estimated(self.hypothesis))
         self.distance = Distance(targets)
-        self.log = np.array([p.prior == "loguniform" for p in self.specs])
 
     def theta(self, z: np.ndarray) -> dict[str, float]:
         """Parameters from a search-space point."""
-        x = np.where(self.log, np.exp(z), z)
-        return {p.name: float(v) for p, v in zip(self.specs, x, strict=True)}
+        return self.space.values(z)
 
     def bounds(self) -> list[tuple[float, float]]:
         """Search bounds (log bounds for log-uniform priors)."""
-        return [(np.log(p.lo), np.log(p.hi)) if p.prior == "loguniform" else (p.lo, p.hi)
-                for p in self.specs]
+        return self.space.bounds()
 
     def __call__(self, z: np.ndarray) -> float:
         """The distance at ``z`` (``INFEASIBLE`` for impossible splits)."""

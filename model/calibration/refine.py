@@ -39,13 +39,11 @@ import pandas as pd
 from scipy.optimize import differential_evolution
 
 from model.calibration.config import CalibrationConfig, Hypothesis
+from model.calibration.de import INFEASIBLE, SearchSpace
 from model.calibration.simulate import feasible, hypothesis_of, scenarios_for, stats_of
 from model.calibration.targets import Distance, Target
 from model.runner import Task, map_runs, run_many
 from model.seeds import refine_seeds
-
-INFEASIBLE = 1e3
-"""The objective of a split that leaves too little for its other components."""
 
 
 def mean_frames(config: CalibrationConfig, theta: Mapping[str, float],
@@ -78,24 +76,20 @@ class RegionObjective:
         self.distance = Distance(targets)
         self.fixed = dict(fixed_frames)
         self.seeds = list(seeds)
-        self.specs = [p for p in config.estimated(hypothesis_of(config, hypothesis))
-                      if p.region == region]
-        self.log = np.array([p.prior == "loguniform" for p in self.specs])
+        self.space = SearchSpace([p for p in config.estimated(hypothesis_of(config, hypothesis))
+                                  if p.region == region])
 
     def bounds(self) -> list[tuple[float, float]]:
         """Search bounds (log bounds for log-uniform priors)."""
-        return [(np.log(p.lo), np.log(p.hi)) if p.prior == "loguniform" else (p.lo, p.hi)
-                for p in self.specs]
+        return self.space.bounds()
 
     def z(self, theta: Mapping[str, float]) -> np.ndarray:
         """The search-space point of ``theta``'s values for this region."""
-        x = np.array([float(theta[p.name]) for p in self.specs])
-        return np.where(self.log, np.log(x), x)
+        return self.space.point(theta)
 
     def theta(self, z: np.ndarray) -> dict[str, float]:
         """The base point with this region's values from ``z``."""
-        x = np.where(self.log, np.exp(z), z)
-        return {**self.base, **{p.name: float(v) for p, v in zip(self.specs, x, strict=True)}}
+        return {**self.base, **self.space.values(z)}
 
     def __call__(self, z: np.ndarray) -> float:
         """The distance at ``z`` (``INFEASIBLE`` for impossible splits)."""
@@ -149,7 +143,7 @@ def refine_point(config: CalibrationConfig, post: pd.DataFrame, hypothesis: str,
     for region in config.regions:
         obj = RegionObjective(config, targets, h.name, point, region,
                               {r: f for r, f in current.items() if r != region}, seeds)
-        if not obj.specs or s.refine_maxiter == 0:
+        if not obj.space.specs or s.refine_maxiter == 0:
             continue
         # deferred updating in every case, so the search is the same with any number of
         # workers (immediate updating, SciPy's serial default, is another algorithm)
