@@ -17,15 +17,12 @@ The rules' numbers (weights, bands, instruments, rounds, survey sizes) are in
   used the unit that year, with sampling noise for the survey's size. A residual evaluator
   leniency under the new forms (``ipp_leniency_from_2022``) is a hypothesis, off at 1.
 - **SPBE** (59/2020) by its four domains and eight aspects, each the mean of the states it
-  reads; before 2021 (5/2018) without the management domain. Measurement hypotheses (neutral
-  at 1; the calibration estimates them): a residual ratio of 5/2018 to 59/2020 scores
-  (``spbe_pre2021_factor``), and evidence learning: in the first round of each instrument
-  (5/2018 in 2018, 59/2020 in 2021, Pemdi in 2026) the same maturity scores lower
-  (``spbe_first_round_factor``) while governments learn to document their evidence for it,
-  the discount closing round by round (``spbe_evidence_learning_per_round``).
+  reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses
+  (neutral at 1; the calibration estimates them): a residual ratio of 5/2018 to 59/2020
+  scores (``spbe_pre2021_factor``) and a first-round (2018) factor while governments learned
+  to document their evidence.
 - **Pemdi** (8/2026) from 2026: seven aspects, user satisfaction from the citizens who used
-  online channels (a survey with sampling noise); its six documentary aspects under the same
-  evidence learning as a new SPBE method, the survey not. ``spbe`` is still scored every year (what
+  online channels (a survey with sampling noise). ``spbe`` is still scored every year (what
   59/2020 would give the simulated state).
 - **IKM** (14/2017): the nine elements answered by the year's users, each averaged and the
   nine averaged, with sampling noise for the survey's size.
@@ -48,7 +45,6 @@ from model.rules import (
     IPP_UNITS,
     IPP_WEIGHTS,
     PEMDI_FROM_YEAR,
-    PEMDI_SURVEY_ASPECT,
     PEMDI_WEIGHTS,
     SPBE_2018_DOMAINS,
     SPBE_ASPECTS,
@@ -206,39 +202,15 @@ def spbe_domains(aspects: dict[str, float]) -> dict[str, float]:
     return {d: float(np.mean([aspects[a] for a in names])) for d, names in SPBE_ASPECTS.items()}
 
 
-def evidence_credit(year: int, first_year: int, bh) -> float:
-    """Share of a documentary score (above the scale's floor) a round credits while governments
-    learn to document their evidence for an instrument first used in ``first_year``:
-    ``spbe_first_round_factor`` in its first round, the discount then closing by
-    ``spbe_evidence_learning_per_round`` of what remains with each further yearly round (years
-    before ``first_year`` count as its first round).
-    """
-    rounds_before = max(0, year - first_year)
-    return 1.0 - ((1.0 - bh.spbe_first_round_factor)
-                  * (1.0 - bh.spbe_evidence_learning_per_round) ** rounds_before)
-
-
 def spbe_score(domains: dict[str, float], year: int, bh) -> float:
-    """The SPBE index a round would give (before noise): 59/2020 from 2021, 5/2018 before,
-    each credited as its rounds' evidence learning allows (:func:`evidence_credit`).
-    """
+    """The SPBE index a round would give (before noise): 59/2020 from 2021, 5/2018 before."""
     if year >= SPBE_METHOD_CHANGE_YEAR:
-        score, first = weighted_index(domains, SPBE_WEIGHTS), SPBE_METHOD_CHANGE_YEAR
-    else:
-        score = weighted_index(domains, normalised({d: SPBE_WEIGHTS[d]
-                                                    for d in SPBE_2018_DOMAINS}))
-        score, first = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor, SPBE_ROUNDS[0]
-    return 1.0 + (score - 1.0) * evidence_credit(year, first, bh)
-
-
-def pemdi_score(parts: dict[str, float], year: int, bh) -> float:
-    """The Pemdi index a round would give (before noise): the documentary aspects credited as
-    the evidence learning of its rounds from 2026 allows (:func:`evidence_credit`), the user
-    survey (``PEMDI_SURVEY_ASPECT``) as answered.
-    """
-    credit = evidence_credit(year, PEMDI_FROM_YEAR, bh)
-    return on_index_scale(sum(w * parts[k] * (1.0 if k == PEMDI_SURVEY_ASPECT else credit)
-                              for k, w in PEMDI_WEIGHTS.items()))
+        return weighted_index(domains, SPBE_WEIGHTS)
+    score = weighted_index(domains, normalised({d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}))
+    score = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor
+    if year <= SPBE_ROUNDS[0]:
+        score = 1.0 + (score - 1.0) * bh.spbe_first_round_factor
+    return score
 
 
 def ipp_unit_aspects(s: YearState) -> dict[str, np.ndarray]:
@@ -348,15 +320,15 @@ def assess(s: YearState, bh, rng: np.random.Generator) -> dict[str, float | str 
     online_sat = float(survey_mean(o[0], o[1], o[2], SURVEY.pemdi_respondents, rng,
                                    s.citizen_weight))
     pemdi_parts = pemdi_aspects(s, 0.0 if np.isnan(online_sat) else online_sat)
-    pemdi = float(np.clip(pemdi_score(pemdi_parts, s.year, bh) + bh.spbe_assessor_sd * z_pemdi,
-                          1.0, 5.0))
+    pemdi_score = float(np.clip(weighted_index(pemdi_parts, PEMDI_WEIGHTS)
+                                + bh.spbe_assessor_sd * z_pemdi, 1.0, 5.0))
     pemdi_year = s.year >= PEMDI_FROM_YEAR
 
     out: dict[str, float | str | bool] = {
         "spbe": spbe, "spbe_predikat": spbe_predikat(spbe),
         "spbe_official_round": spbe_official_round(s.year),
-        "pemdi": pemdi if pemdi_year else np.nan,
-        "pemdi_predikat": pemdi_predikat(pemdi) if pemdi_year else "",
+        "pemdi": pemdi_score if pemdi_year else np.nan,
+        "pemdi_predikat": pemdi_predikat(pemdi_score) if pemdi_year else "",
         "ipp": ipp, "ipp_grade": ipp_grade(ipp),
         "ipp_evaluator": float(np.mean(form)), "ipp_survey": float(np.nanmean(survey))
         if not np.isnan(survey).all() else np.nan,

@@ -323,15 +323,9 @@ class Behaviour:
         "Ratio of PermenPAN-RB 5/2018 to 59/2020 scores for the same maturity (method change)")
     spbe_first_round_factor: float = param(
         1.0, "ratio", 0.5, 1.5,
-        "Ratio of scores in the first round of a new digital-government instrument (SPBE "
-        "5/2018 in 2018, 59/2020 in 2021, Pemdi 8/2026 in 2026; its documentary part) to what "
-        "the same maturity scores once governments have learned to document their evidence "
-        "for it (assumption)")
-    spbe_evidence_learning_per_round: float = param(
-        1.0, "share per round", 0.0, 1.0,
-        "Share of the remaining first-round discount (spbe_first_round_factor) that closes with "
-        "each further yearly round under the same instrument: 1 lasts one round only, 0 never "
-        "closes (assumption)")
+        "Ratio of scores in the first SPBE evaluation (2018) to those of later rounds under the "
+        "same method for the same maturity (assumption: governments learn to document their "
+        "evidence for the assessors)")
     ipp_assessor_sd: float = param(
         0.10, "index points", 0.0, 1.0,
         "Evaluator-to-evaluator noise of one unit's IPP evaluation form")

@@ -60,8 +60,6 @@ PEMDI_WEIGHTS = {"tata_kelola": 0.10, "penyelenggara": 0.10, "data": 0.15, "keam
                  "teknologi": 0.10, "integrasi_layanan": 0.15, "kepuasan": 0.25}
 """Aspect weights of 8/2026: governance and management, organisers, data, security,
 technology, service integration, user satisfaction (medium confidence)."""
-PEMDI_SURVEY_ASPECT = "kepuasan"
-"""The Pemdi aspect read from a user survey rather than from documentary evidence."""
 
 PEMDI_PREDIKAT = ((4.0, "Memuaskan"), (3.5, "Sangat Baik"), (2.5, "Baik"), (1.5, "Cukup"),
                   (-np.inf, "Kurang"))

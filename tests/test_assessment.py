@@ -21,7 +21,6 @@ from model.assessment import (
     YearTally,
     assess,
     ipp_unit_aspects,
-    pemdi_score,
     spbe_domains,
     spbe_score,
     survey_mean,
@@ -149,44 +148,13 @@ def test_spbe_before_2021_has_no_management_domain(quiet_behaviour):
 
 
 def test_spbe_measurement_hypotheses_act_only_where_their_rule_did(quiet_behaviour):
-    # The method factor scales 5/2018 scores only; with the evidence learning off (its first
-    # round discount at 1) nothing else moves.
     bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.2,
-                             spbe_first_round_factor=1.0, spbe_evidence_learning_per_round=0.3)
+                             spbe_first_round_factor=0.5)
     domains = dict.fromkeys(SPBE_WEIGHTS, 0.5)
     plain = 1 + 4 * 0.5
     assert spbe_score(domains, 2021, bh) == pytest.approx(plain)
     assert spbe_score(domains, 2019, bh) == pytest.approx(1 + (plain - 1) * 1.2)
-    assert spbe_score(domains, 2018, bh) == pytest.approx(1 + (plain - 1) * 1.2)
-
-
-def test_evidence_learning_discounts_each_instruments_first_rounds(quiet_behaviour):
-    # First round at half credit, half of what remains learned per round: credits 1/2, 3/4,
-    # 7/8 in the rounds of 5/2018 (2018-2020) and again from the first 59/2020 round (2021).
-    bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.0,
-                             spbe_first_round_factor=0.5, spbe_evidence_learning_per_round=0.5)
-    domains = dict.fromkeys(SPBE_WEIGHTS, 0.5)
-    above_floor = 4 * 0.5
-    for first in (2018, 2021):
-        for k, credit in enumerate((0.5, 0.75, 0.875)):
-            assert spbe_score(domains, first + k, bh) == pytest.approx(1 + above_floor * credit)
-    # learned within one round (rate 1): only each instrument's first round is discounted
-    once = dataclasses.replace(bh, spbe_evidence_learning_per_round=1.0)
-    assert spbe_score(domains, 2021, once) == pytest.approx(1 + above_floor * 0.5)
-    assert spbe_score(domains, 2022, once) == pytest.approx(1 + above_floor)
-
-
-def test_pemdi_first_rounds_discount_its_documents_not_its_survey(quiet_behaviour):
-    # Every aspect at full marks: the documentary 75% credited at 1/2 then 3/4, the 25% user
-    # survey in full: 1 + 4 * (0.75 * 0.5 + 0.25) = 3.5 in 2026, 1 + 4 * (0.75 * 0.75 + 0.25)
-    # = 4.25 in 2027.
-    bh = dataclasses.replace(quiet_behaviour, spbe_first_round_factor=0.5,
-                             spbe_evidence_learning_per_round=0.5)
-    parts = dict.fromkeys(PEMDI_WEIGHTS, 1.0)
-    assert pemdi_score(parts, 2026, bh) == pytest.approx(3.5)
-    assert pemdi_score(parts, 2027, bh) == pytest.approx(4.25)
-    only_survey = dict.fromkeys(PEMDI_WEIGHTS, 0.0) | {"kepuasan": 1.0}
-    assert pemdi_score(only_survey, 2026, bh) == pytest.approx(2.0)
+    assert spbe_score(domains, 2018, bh) == pytest.approx(1 + (plain - 1) * 1.2 * 0.5)
 
 
 # --- a synthetic year ------------------------------------------------------------------------
