@@ -20,7 +20,10 @@ The rules' numbers (weights, bands, instruments, rounds, survey sizes) are in
   reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses
   (neutral at 1; the calibration estimates them): a residual ratio of 5/2018 to 59/2020
   scores (``spbe_pre2021_factor``) and a first-round (2018) factor while governments learned
-  to document their evidence.
+  to document their evidence. A third, a candidate not yet estimated by the committed
+  calibration (neutral at 1): a discount of the first 59/2020 round (2021,
+  ``spbe_new_method_factor``) closing by ``spbe_evidence_learning_per_round`` of what remains
+  each further round.
 - **Pemdi** (8/2026) from 2026: seven aspects, user satisfaction from the citizens who used
   online channels (a survey with sampling noise). ``spbe`` is still scored every year (what
   59/2020 would give the simulated state).
@@ -205,7 +208,11 @@ def spbe_domains(aspects: dict[str, float]) -> dict[str, float]:
 def spbe_score(domains: dict[str, float], year: int, bh) -> float:
     """The SPBE index a round would give (before noise): 59/2020 from 2021, 5/2018 before."""
     if year >= SPBE_METHOD_CHANGE_YEAR:
-        return weighted_index(domains, SPBE_WEIGHTS)
+        score = weighted_index(domains, SPBE_WEIGHTS)
+        credit = 1.0 - ((1.0 - bh.spbe_new_method_factor)
+                        * (1.0 - bh.spbe_evidence_learning_per_round)
+                        ** (year - SPBE_METHOD_CHANGE_YEAR))
+        return 1.0 + (score - 1.0) * credit
     score = weighted_index(domains, normalised({d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}))
     score = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor
     if year <= SPBE_ROUNDS[0]:

@@ -326,6 +326,15 @@ class Behaviour:
         "Ratio of scores in the first SPBE evaluation (2018) to those of later rounds under the "
         "same method for the same maturity (assumption: governments learn to document their "
         "evidence for the assessors)")
+    spbe_new_method_factor: float = param(
+        1.0, "ratio", 0.5, 1.5,
+        "Ratio of scores in the first round under PermenPAN-RB 59/2020 (2021) to what the same "
+        "maturity scores once governments have learned to document their evidence for it "
+        "(assumption)")
+    spbe_evidence_learning_per_round: float = param(
+        1.0, "share per round", 0.0, 1.0,
+        "Share of the remaining 59/2020 first-round discount (spbe_new_method_factor) that "
+        "closes with each further yearly round: 1 lasts one round only (assumption)")
     ipp_assessor_sd: float = param(
         0.10, "index points", 0.0, 1.0,
         "Evaluator-to-evaluator noise of one unit's IPP evaluation form")

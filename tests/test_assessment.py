@@ -157,6 +157,21 @@ def test_spbe_measurement_hypotheses_act_only_where_their_rule_did(quiet_behavio
     assert spbe_score(domains, 2018, bh) == pytest.approx(1 + (plain - 1) * 1.2 * 0.5)
 
 
+def test_new_method_discount_closes_round_by_round(quiet_behaviour):
+    # The first 59/2020 round at half credit, half of what remains learned per round: credits
+    # 1/2, 3/4, 7/8 of the score above the floor in 2021-2023; the 5/2018 years untouched.
+    bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.0,
+                             spbe_first_round_factor=1.0, spbe_new_method_factor=0.5,
+                             spbe_evidence_learning_per_round=0.5)
+    domains = dict.fromkeys(SPBE_WEIGHTS, 0.5)
+    for year, credit in ((2021, 0.5), (2022, 0.75), (2023, 0.875)):
+        assert spbe_score(domains, year, bh) == pytest.approx(1 + 4 * 0.5 * credit)
+    plain = dataclasses.replace(bh, spbe_new_method_factor=1.0)
+    assert spbe_score(domains, 2019, bh) == spbe_score(domains, 2019, plain)
+    # at a factor of 1 the learning rate changes nothing
+    assert spbe_score(domains, 2021, plain) == pytest.approx(1 + 4 * 0.5)
+
+
 # --- a synthetic year ------------------------------------------------------------------------
 
 N_UNITS = 4
