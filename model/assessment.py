@@ -207,7 +207,8 @@ def spbe_domains(aspects: dict[str, float]) -> dict[str, float]:
 
 def spbe_score(domains: dict[str, float], year: int, bh) -> float:
     """The SPBE index a round would give (before noise): 59/2020 from 2021 (its early rounds
-    discounted while governments learn its evidence), 5/2018 before."""
+    discounted while governments learn its evidence), 5/2018 before.
+    """
     if year >= SPBE_METHOD_CHANGE_YEAR:
         score = weighted_index(domains, SPBE_WEIGHTS)
         credit = 1.0 - ((1.0 - bh.spbe_new_method_factor)
