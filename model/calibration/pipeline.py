@@ -220,7 +220,9 @@ def run_finals(config: CalibrationConfig, targets: list[Target], out: Path,
                progress: bool) -> dict[str, pd.DataFrame]:
     """Each retained hypothesis' final generation (:mod:`model.calibration.final`), until its
     effective sample size reaches the file's minimum; the hypotheses still short share
-    ``final_walltime_minutes``, each getting an equal part of what is left.
+    ``final_walltime_minutes``, each getting an equal part of what is left. The one closest to
+    the size goes first, so the time it does not need passes to those further from it (each
+    hypothesis' proposals are seeded by its place in the file, not by this order).
     """
     s = config.settings
     ended = [h for h in histories if h.max_t >= 0]
@@ -231,8 +233,9 @@ def run_finals(config: CalibrationConfig, targets: list[Target], out: Path,
     basis = pooled_posterior(pops, config)
     ess = abc_driver.hypothesis_ess(pooled_posterior(pops, config, None, eps), config)
     backend = Backend("scheduler", address=scheduler) if scheduler else local(workers)
-    short = [h for h in config.hypotheses if (basis["hypothesis"] == h.name).any()
-             and ess[h.name] < s.min_effective_sample_size]
+    short = sorted((h for h in config.hypotheses if (basis["hypothesis"] == h.name).any()
+                    and ess[h.name] < s.min_effective_sample_size),
+                   key=lambda h: s.min_effective_sample_size - ess[h.name])
     end = time.time() + 60.0 * s.final_walltime_minutes
     finals = {}
     for i, h in enumerate(short):
