@@ -17,13 +17,12 @@ The rules' numbers (weights, bands, instruments, rounds, survey sizes) are in
   used the unit that year, with sampling noise for the survey's size. A residual evaluator
   leniency under the new forms (``ipp_leniency_from_2022``) is a hypothesis, off at 1.
 - **SPBE** (59/2020) by its four domains and eight aspects, each the mean of the states it
-  reads; before 2021 (5/2018) without the management domain. Two measurement hypotheses
-  (neutral at 1; the calibration estimates them): a residual ratio of 5/2018 to 59/2020
-  scores (``spbe_pre2021_factor``) and a first-round (2018) factor while governments learned
-  to document their evidence. A third, a candidate not yet estimated by the committed
-  calibration (neutral at 1): a discount of the first 59/2020 round (2021,
-  ``spbe_new_method_factor``) closing by ``spbe_evidence_learning_per_round`` of what remains
-  each further round.
+  reads; before 2021 (5/2018) without the management domain. Three measurement hypotheses
+  (neutral at 1; the calibration estimates them under ``measurement``): a residual ratio of
+  5/2018 to 59/2020 scores (``spbe_pre2021_factor``), a first-round (2018) factor while
+  governments learned to document their evidence, and a discount of the first 59/2020 round
+  (2021, ``spbe_new_method_factor``) closing by ``spbe_evidence_learning_per_round`` of what
+  remains each further round.
 - **Pemdi** (8/2026) from 2026: seven aspects, user satisfaction from the citizens who used
   online channels (a survey with sampling noise). ``spbe`` is still scored every year (what
   59/2020 would give the simulated state).
