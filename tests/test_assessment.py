@@ -141,7 +141,7 @@ def test_spbe_before_2021_has_no_management_domain(quiet_behaviour):
     # Three domains at full marks, management at zero: 59/2020 loses its 16.5%, 5/2018 has no
     # management domain at all.
     bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.0,
-                             spbe_first_round_factor=1.0)
+                             spbe_first_round_factor=1.0, spbe_new_method_factor=1.0)
     domains = {"kebijakan": 1.0, "tata_kelola": 1.0, "manajemen": 0.0, "layanan": 1.0}
     assert spbe_score(domains, 2021, bh) == pytest.approx(1 + 4 * (1 - 0.165))
     assert spbe_score(domains, 2019, bh) == pytest.approx(5.0)
@@ -149,7 +149,7 @@ def test_spbe_before_2021_has_no_management_domain(quiet_behaviour):
 
 def test_spbe_measurement_hypotheses_act_only_where_their_rule_did(quiet_behaviour):
     bh = dataclasses.replace(quiet_behaviour, spbe_pre2021_factor=1.2,
-                             spbe_first_round_factor=0.5)
+                             spbe_first_round_factor=0.5, spbe_new_method_factor=1.0)
     domains = dict.fromkeys(SPBE_WEIGHTS, 0.5)
     plain = 1 + 4 * 0.5
     assert spbe_score(domains, 2021, bh) == pytest.approx(plain)
