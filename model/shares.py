@@ -80,10 +80,13 @@ def from_weights(split: Mapping[str, float], weights: Mapping[str, float]) -> di
     """The components in ``weights`` share what the others leave, in proportion to their
     weights (equally if all are zero); the other components keep their shares.
     """
-    free = 1.0 - sum(v for c, v in split.items() if c not in weights)
+    kept = {c: float(v) for c, v in split.items() if c not in weights}
+    free = 1.0 - sum(kept.values())
     total = sum(weights.values())
-    return fix_shares(split, {c: free * (w / total if total > 0 else 1.0 / len(weights))
-                              for c, w in weights.items()})
+    # the kept shares are passed as fixed, so they stay exactly what they were (rescaling them
+    # by rest / their sum would move them in the last digit)
+    return fix_shares(split, kept | {c: free * (w / total if total > 0 else 1.0 / len(weights))
+                                     for c, w in weights.items()})
 
 
 def normalised(weights: Mapping[str, float]) -> dict[str, float]:
