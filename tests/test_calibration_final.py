@@ -7,14 +7,16 @@ uninterrupted one.
 
 import dataclasses
 import math
+import time
+import types
 
 import numpy as np
 import pandas as pd
 import pytest
-from calibration_fakes import TINY
+from calibration_fakes import TINY, TWO
 
 from model.backend import Backend
-from model.calibration import final, load_config
+from model.calibration import final, load_config, pipeline
 from model.calibration.abc import effective_sample_size
 from model.errors import ScenarioError
 
@@ -172,3 +174,34 @@ def test_later_stages_propose_where_the_tolerance_accepts(tiny, tmp_path):
     # the stages' samples combine into one of the posterior: 1/x on 0.19-0.21, mean 0.1998
     mean = np.average(got["ikm_expectation"], weights=got["weight"])
     assert mean == pytest.approx(0.2, abs=0.002)
+
+
+def test_the_hypothesis_closest_to_the_size_runs_first(tmp_path, monkeypatch):
+    """The short hypotheses share the final walltime in order of how close they are to the
+    size, each taking an equal part of what is left, so what the nearer one does not use
+    passes to the farther one (in the file, the farther one comes first)."""
+    path = tmp_path / "two.toml"
+    path.write_text(TWO)
+    cfg = _with(load_config(path), min_effective_sample_size=100, final_walltime_minutes=10.0)
+    far, near = (h.name for h in cfg.hypotheses)  # lenient, neutral
+    basis = pd.DataFrame({"hypothesis": [far, near], "weight": [1.0, 1.0]})
+    monkeypatch.setattr(pipeline.abc_driver, "posterior", lambda h, config: basis)
+    monkeypatch.setattr(pipeline, "pooled_posterior", lambda *a, **k: basis)
+    monkeypatch.setattr(pipeline, "final_epsilon", lambda histories: 1.0)
+    monkeypatch.setattr(pipeline.abc_driver, "hypothesis_ess",
+                        lambda post, config: {far: 20.0, near: 90.0})
+    monkeypatch.setattr(pipeline, "local", lambda workers: Backend("serial"))
+    ran = []
+
+    def quick(config, h, pooled, eps, targets, out, *, backend, deadline, have_ess):
+        ran.append((h.name, deadline - time.time()))  # it needs none of its share
+        return pd.DataFrame()
+
+    monkeypatch.setattr(pipeline.final, "final_generation", quick)
+    history = types.SimpleNamespace(max_t=3)
+    pipeline.run_finals(cfg, [], tmp_path, [history], workers=1, scheduler=None,
+                        progress=False)
+    assert [name for name, _ in ran] == [near, far]
+    # the near one's share is half the 10 minutes; the far one, after it, has all of them
+    assert ran[0][1] == pytest.approx(300.0, abs=5.0)
+    assert ran[1][1] == pytest.approx(600.0, abs=5.0)
