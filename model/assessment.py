@@ -204,20 +204,35 @@ def spbe_domains(aspects: dict[str, float]) -> dict[str, float]:
     return {d: float(np.mean([aspects[a] for a in names])) for d, names in SPBE_ASPECTS.items()}
 
 
+def scaled_above_floor(score: float, factor: float) -> float:
+    """``score`` (on the 1-5 scale) with its part above the floor of 1 multiplied by
+    ``factor``: how every SPBE method term acts.
+    """
+    return 1.0 + (score - 1.0) * factor
+
+
+def new_method_credit(year: int, bh) -> float:
+    """Share of the score above the floor a 59/2020 round credits (``year`` from 2021):
+    ``spbe_new_method_factor`` in its first round, the discount then closing by
+    ``spbe_evidence_learning_per_round`` of what remains with each further yearly round.
+    """
+    return 1.0 - ((1.0 - bh.spbe_new_method_factor)
+                  * (1.0 - bh.spbe_evidence_learning_per_round)
+                  ** (year - SPBE_METHOD_CHANGE_YEAR))
+
+
 def spbe_score(domains: dict[str, float], year: int, bh) -> float:
-    """The SPBE index a round would give (before noise): 59/2020 from 2021 (its early rounds
-    discounted while governments learn its evidence), 5/2018 before.
+    """The SPBE index a round would give (before noise): 59/2020 from 2021, credited as
+    :func:`new_method_credit` allows; 5/2018 before, times ``spbe_pre2021_factor`` and, in its
+    first round (2018), ``spbe_first_round_factor``.
     """
     if year >= SPBE_METHOD_CHANGE_YEAR:
-        score = weighted_index(domains, SPBE_WEIGHTS)
-        credit = 1.0 - ((1.0 - bh.spbe_new_method_factor)
-                        * (1.0 - bh.spbe_evidence_learning_per_round)
-                        ** (year - SPBE_METHOD_CHANGE_YEAR))
-        return 1.0 + (score - 1.0) * credit
+        return scaled_above_floor(weighted_index(domains, SPBE_WEIGHTS),
+                                  new_method_credit(year, bh))
     score = weighted_index(domains, normalised({d: SPBE_WEIGHTS[d] for d in SPBE_2018_DOMAINS}))
-    score = 1.0 + (score - 1.0) * bh.spbe_pre2021_factor
+    score = scaled_above_floor(score, bh.spbe_pre2021_factor)
     if year <= SPBE_ROUNDS[0]:
-        score = 1.0 + (score - 1.0) * bh.spbe_first_round_factor
+        score = scaled_above_floor(score, bh.spbe_first_round_factor)
     return score
 
 
